@@ -1,0 +1,1 @@
+"""MotorNet Studio server: FastAPI app, storage, training workers and live streaming."""

@@ -1,0 +1,42 @@
+"""motornet_core: differentiable biomechanical effectors in PyTorch.
+
+Public API::
+
+    from motornet_core import EffectorSpec, build_effector, presets
+    eff = build_effector(presets.arm26())
+"""
+
+from __future__ import annotations
+
+from motornet_core import presets
+from motornet_core.effector import Effector, Loads
+from motornet_core.errors import MotornetError, SimulationError, SpecError
+from motornet_core.specs import EffectorSpec
+from motornet_core.state import EffectorState, GeometryState, MuscleState
+
+__version__ = "0.1.0"
+
+
+def build_effector(spec: EffectorSpec | dict | str) -> Effector:
+    """Build an :class:`Effector` from a spec (an instance, a dict or a JSON string).
+
+    Raises:
+        SpecError: the spec is invalid; ``errors`` names each bad field and value.
+    """
+    return Effector(EffectorSpec.parse(spec))
+
+
+__all__ = [
+    "Effector",
+    "EffectorSpec",
+    "EffectorState",
+    "GeometryState",
+    "Loads",
+    "MotornetError",
+    "MuscleState",
+    "SimulationError",
+    "SpecError",
+    "__version__",
+    "build_effector",
+    "presets",
+]

@@ -1,0 +1,231 @@
+"""The effector: skeleton + muscles + geometry, stepped by one of the integrators.
+
+Example:
+    >>> from motornet_core import build_effector, presets
+    >>> eff = build_effector(presets.arm26())
+    >>> s = eff.reset(batch_size=8)
+    >>> s = eff.step(s, torch.full((8, 6), 0.2))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from motornet_core.errors import SimulationError
+from motornet_core.geometry import build_geometry
+from motornet_core.muscles import build_muscles
+from motornet_core.skeletons import build_skeleton
+from motornet_core.specs.effector import EffectorSpec
+from motornet_core.state import EffectorState, GeometryState, MuscleState
+
+
+@dataclass(frozen=True)
+class Loads:
+    """External loads held constant over a step.
+
+    Attributes:
+        endpoint: (B, 2) [N] force at the fingertip (mapped through J^T for arms), or None.
+        joint: (B, n) [N m] joint torques (point mass: forces [N]), or None.
+    """
+
+    endpoint: Tensor | None = None
+    joint: Tensor | None = None
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """What MotorNet's schemes integrate: da/dt (B, M), vn (B, M) or None, qddot (B, n)."""
+
+    activation: Tensor
+    fibre: Tensor | None
+    acceleration: Tensor
+
+    def __add__(self, other: Derivative) -> Derivative:
+        fibre = None if self.fibre is None or other.fibre is None else self.fibre + other.fibre
+        return Derivative(self.activation + other.activation, fibre, self.acceleration + other.acceleration)
+
+    def scale(self, factor: float) -> Derivative:
+        """Multiply every part by ``factor``."""
+        fibre = None if self.fibre is None else self.fibre * factor
+        return Derivative(self.activation * factor, fibre, self.acceleration * factor)
+
+
+class Effector(nn.Module):
+    """A differentiable, batched effector built from an :class:`EffectorSpec`.
+
+    All constants are buffers, so ``.to(torch.float64)`` or ``.to("cuda")`` moves the whole model;
+    tensors passed in must match. ``make_learnable`` turns chosen constants into parameters.
+    """
+
+    def __init__(self, spec: EffectorSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.skeleton = build_skeleton(spec.skeleton)
+        self.muscles = build_muscles(spec)
+        self.geometry = build_geometry(spec)
+        self.dt = spec.dt
+        self.n_ministeps = spec.n_ministeps
+        self.integration = spec.integration
+        self.register_buffer("damping", torch.tensor(spec.damping, dtype=torch.float32))
+
+    # -- descriptive properties ---------------------------------------------------------------------
+    @property
+    def dof(self) -> int:
+        """Number of degrees of freedom n."""
+        return self.skeleton.dof
+
+    @property
+    def n_muscles(self) -> int:
+        """Number of muscles M."""
+        return self.muscles.n_muscles
+
+    @property
+    def muscle_names(self) -> list[str]:
+        """Muscle names in the order of the muscle axis."""
+        return [m.name for m in self.spec.muscles]
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating dtype of the model's constants."""
+        return self.damping.dtype
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the model's constants."""
+        return self.damping.device
+
+    def make_learnable(self, names: list[str]) -> list[nn.Parameter]:
+        """Turn buffers such as ``"muscles.max_iso_force"`` into trainable parameters."""
+        params = []
+        for name in names:
+            owner_name, _, attr = name.rpartition(".")
+            owner = self.get_submodule(owner_name) if owner_name else self
+            if attr not in owner._buffers:
+                raise SimulationError(f"no constant named {name!r}")
+            value = owner._buffers.pop(attr)
+            param = nn.Parameter(value.clone())
+            owner.register_parameter(attr, param)
+            params.append(param)
+        return params
+
+    # -- state construction ----------------------------------------------------------------------------
+    def _kinematics(self, q: Tensor, qd: Tensor) -> tuple[GeometryState, Tensor]:
+        return self.geometry(q, qd, self.skeleton), self.skeleton.fingertip(q, qd)
+
+    def reset(
+        self,
+        batch_size: int = 1,
+        position: Tensor | None = None,
+        velocity: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> EffectorState:
+        """Initial state (physics.md §8).
+
+        Args:
+            batch_size: B, used when ``position`` is None or has no batch axis.
+            position: (B, n) or (n,) joint positions; None draws them uniformly within bounds.
+            velocity: (B, n) or (n,) joint velocities; default 0.
+            generator: random source for drawn positions.
+
+        Raises:
+            SimulationError: a position outside the skeleton's bounds.
+        """
+        sk = self.skeleton
+        opts = {"dtype": self.dtype, "device": self.device}
+        if position is None:
+            u = torch.rand(batch_size, self.dof, generator=generator, dtype=self.dtype, device="cpu").to(self.device)
+            q = sk.pos_lb + u * (sk.pos_ub - sk.pos_lb)
+        else:
+            q = torch.as_tensor(position, **opts)  # type: ignore[arg-type]
+            q = q.expand(batch_size, -1).clone() if q.dim() == 1 else q
+        if q.shape[-1] != self.dof:
+            raise SimulationError(f"position needs {self.dof} values per row, got shape {tuple(q.shape)}")
+        if bool(((q < sk.pos_lb) | (q > sk.pos_ub)).any()):
+            raise SimulationError(
+                f"initial position outside the bounds [{sk.pos_lb.tolist()}, {sk.pos_ub.tolist()}]: {q.tolist()[:4]}"
+            )
+        if velocity is None:
+            qd = torch.zeros_like(q)
+        else:
+            qd = torch.as_tensor(velocity, **opts)  # type: ignore[arg-type]
+            qd = qd.expand_as(q).clone() if qd.dim() == 1 else qd
+        geometry, fingertip = self._kinematics(q, qd)
+        muscle = self.muscles.initial_state(geometry, self.dt)
+        return EffectorState(q, qd, muscle, geometry, fingertip)
+
+    # -- the two building blocks of MotorNet's schemes (physics.md §7) -------------------------------
+    def generalized_force(self, force: Tensor, moment_arm: Tensor, qd: Tensor, loads: Loads) -> Tensor:
+        """Q (B, n) = -sum_m F_m r_jm + joint load - damping * qd."""
+        q_force = -(moment_arm * force[:, None, :]).sum(-1)
+        if loads.joint is not None:
+            q_force = q_force + loads.joint
+        return q_force - self.damping * qd
+
+    def derivative(self, state: EffectorState, u: Tensor, loads: Loads) -> Derivative:
+        """f(S, u, loads): activation and fibre rates from S's muscle state, joint accelerations."""
+        a_dot = self.muscles.activation_derivative(state.muscle.activation, u)
+        vn = self.muscles.fibre_velocity(state.muscle)
+        q_force = self.generalized_force(state.muscle.force, state.geometry.moment_arm, state.velocity, loads)
+        qdd = self.skeleton.acceleration(state.position, state.velocity, q_force, loads.endpoint)
+        return Derivative(a_dot, vn, qdd)
+
+    def stage(self, h: float, d: Derivative, state: EffectorState) -> EffectorState:
+        """g(h, D, S): muscle from S's geometry, semi-explicit skeleton update, limits, new geometry."""
+        muscle = self.muscles.stage_update(h, d.activation, d.fibre, state.muscle, state.geometry)
+        qd = state.velocity + h * d.acceleration
+        q = state.position + h * state.velocity
+        q, qd = self.skeleton.apply_limits(q, qd)
+        geometry, fingertip = self._kinematics(q, qd)
+        return EffectorState(q, qd, muscle, geometry, fingertip)
+
+    def muscle_state_at(self, activation: Tensor, fibre_length: Tensor | None, geometry: GeometryState) -> MuscleState:
+        """Muscle state consistent with a geometry (used by the true rk4)."""
+        state = self.muscles.evaluate(activation, fibre_length, geometry)
+        if self.muscles.has_fibre_state:
+            state = self.muscles.with_velocity(state)  # type: ignore[operator]
+        return state
+
+    # -- stepping ----------------------------------------------------------------------------------------
+    def step(
+        self,
+        state: EffectorState,
+        excitation: Tensor,
+        endpoint_load: Tensor | None = None,
+        joint_load: Tensor | None = None,
+    ) -> EffectorState:
+        """Advance by ``dt`` with the excitation (B, M) and loads held constant.
+
+        Args:
+            state: current state.
+            excitation: (B, M) in [0, 1]; clipped to [a_min, 1] first.
+            endpoint_load: (B, 2) [N] at the fingertip.
+            joint_load: (B, n) [N m] joint torques.
+        """
+        from motornet_core.integrate import STEPPERS
+
+        u = self.muscles.clip_excitation(excitation)
+        loads = Loads(endpoint_load, joint_load)
+        stepper = STEPPERS[self.integration]
+        h = self.dt / self.n_ministeps
+        for _ in range(self.n_ministeps):
+            state = stepper(self, state, u, loads, h)
+        return state
+
+    def rollout(
+        self,
+        state: EffectorState,
+        excitations: Tensor,
+        endpoint_loads: Tensor | None = None,
+        joint_loads: Tensor | None = None,
+    ) -> list[EffectorState]:
+        """Run T steps; ``excitations`` (B, T, M), loads (B, T, 2) and (B, T, n). Returns T + 1 states."""
+        states = [state]
+        for k in range(excitations.shape[1]):
+            ep = None if endpoint_loads is None else endpoint_loads[:, k]
+            jl = None if joint_loads is None else joint_loads[:, k]
+            state = self.step(state, excitations[:, k], ep, jl)
+            states.append(state)
+        return states

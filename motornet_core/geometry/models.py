@@ -1,0 +1,110 @@
+"""Geometry models mapping the joint state to musculotendon lengths, velocities and moment arms.
+
+Every model is evaluated for all muscles at once (no Python loop over muscles or segments).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from motornet_core.skeletons.base import Skeleton
+from motornet_core.specs.effector import (
+    ConstantGeometrySpec,
+    EffectorSpec,
+    PathGeometrySpec,
+    PolynomialGeometrySpec,
+)
+from motornet_core.state import GeometryState
+
+
+class Geometry(nn.Module):
+    """Base class: ``forward(q, qd, skeleton) -> GeometryState``."""
+
+    def forward(self, q: Tensor, qd: Tensor, skeleton: Skeleton) -> GeometryState:
+        raise NotImplementedError
+
+
+class PolynomialGeometry(Geometry):
+    """Nijhof & Kouwenhoven (2000) polynomial geometry (physics.md §5.1).
+
+    Constant moment arms are the special case a2 = 0, a3 = 0.
+    """
+
+    def __init__(self, a0: list[float], a1: list[list[float]], a2: list[list[float]], a3: list[list[float]]) -> None:
+        super().__init__()
+        self.register_buffer("a0", torch.tensor(a0, dtype=torch.float32))  # (M,) [m]
+        self.register_buffer("a1", torch.tensor(a1, dtype=torch.float32).T.contiguous())  # (n, M)
+        self.register_buffer("a2", torch.tensor(a2, dtype=torch.float32).T.contiguous())  # (n, M)
+        self.register_buffer("a3", torch.tensor(a3, dtype=torch.float32).T.contiguous())  # (n, M) [rad]
+
+    def forward(self, q: Tensor, qd: Tensor, skeleton: Skeleton) -> GeometryState:
+        x = q[:, :, None] - self.a3  # (B, n, M)
+        moment_arm = self.a1 + 2 * self.a2 * x  # (B, n, M) [m]
+        length = self.a0 + ((self.a1 + self.a2 * x) * x).sum(1)  # (B, M) [m]
+        velocity = (qd[:, :, None] * moment_arm).sum(1)  # (B, M) [m/s]
+        return GeometryState(length=length, velocity=velocity, moment_arm=moment_arm)
+
+
+class ConstantGeometry(PolynomialGeometry):
+    """Constant moment arms: L = length + sum_j r_j q_j."""
+
+    def __init__(self, lengths: list[float], moment_arms: list[list[float]]) -> None:
+        zeros = [[0.0] * len(r) for r in moment_arms]
+        super().__init__(lengths, moment_arms, zeros, zeros)
+
+
+class PathGeometry(Geometry):
+    """Straight segments between fixation points (physics.md §5.2).
+
+    All points of all muscles are flattened into one (P,) table and all segments into one (G,)
+    table; per-muscle sums are a product with a (G, M) incidence matrix.
+    """
+
+    def __init__(self, paths: list[list[tuple[int, float, float]]], motornet_velocity: bool) -> None:
+        super().__init__()
+        bodies, coords, starts, ends, owner = [], [], [], [], []
+        for m, path in enumerate(paths):
+            base = len(bodies)
+            for body, x, y in path:
+                bodies.append(body)
+                coords.append((x, y))
+            for i in range(len(path) - 1):
+                starts.append(base + i)
+                ends.append(base + i + 1)
+                owner.append(m)
+        incidence = torch.zeros(len(starts), len(paths))
+        incidence[torch.arange(len(starts)), torch.tensor(owner)] = 1.0
+        self.register_buffer("body", torch.tensor(bodies, dtype=torch.long))
+        self.register_buffer("coords", torch.tensor(coords, dtype=torch.float32))
+        self.register_buffer("starts", torch.tensor(starts, dtype=torch.long))
+        self.register_buffer("ends", torch.tensor(ends, dtype=torch.long))
+        self.register_buffer("incidence", incidence)
+        self.motornet_velocity = motornet_velocity
+
+    def forward(self, q: Tensor, qd: Tensor, skeleton: Skeleton) -> GeometryState:
+        x, dxdq, xdot = skeleton.point_kinematics(q, qd, self.body, self.coords, self.motornet_velocity)
+        delta = x[:, self.ends] - x[:, self.starts]  # (B, G, 2)
+        delta_dot = xdot[:, self.ends] - xdot[:, self.starts]  # (B, G, 2)
+        seg_len = torch.linalg.vector_norm(delta, dim=-1)  # (B, G)
+        seg_vel = (delta * delta_dot).sum(-1) / seg_len
+        d_delta = dxdq[:, self.ends] - dxdq[:, self.starts]  # (B, G, n, 2)
+        seg_arm = (d_delta * delta[:, :, None, :]).sum(-1) / seg_len[:, :, None]  # (B, G, n)
+        length = seg_len @ self.incidence  # (B, M)
+        velocity = seg_vel @ self.incidence
+        moment_arm = seg_arm.transpose(1, 2) @ self.incidence  # (B, n, M)
+        return GeometryState(length=length, velocity=velocity, moment_arm=moment_arm)
+
+
+def build_geometry(spec: EffectorSpec) -> Geometry:
+    """Build the geometry model shared by the effector's muscles."""
+    geoms = [m.geometry for m in spec.muscles]
+    first = geoms[0]
+    if isinstance(first, PathGeometrySpec):
+        paths = [[(p.body, p.x, p.y) for p in g.points] for g in geoms]  # type: ignore[union-attr]
+        return PathGeometry(paths, motornet_velocity=spec.motornet_compat)
+    if isinstance(first, PolynomialGeometrySpec):
+        polys: list[PolynomialGeometrySpec] = geoms  # type: ignore[assignment]
+        return PolynomialGeometry([g.a0 for g in polys], [g.a1 for g in polys], [g.a2 for g in polys], [g.a3 for g in polys])
+    consts: list[ConstantGeometrySpec] = geoms  # type: ignore[assignment]  # the remaining kind
+    return ConstantGeometry([g.length for g in consts], [g.moment_arms for g in consts])

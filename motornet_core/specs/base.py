@@ -1,0 +1,115 @@
+"""Common base of every pydantic spec: strict, finite numbers, errors as :class:`SpecError`."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from motornet_core.errors import SpecError
+
+T = TypeVar("T", bound="SpecModel")
+
+
+def _loc_to_path(loc: tuple[Any, ...]) -> str:
+    # pydantic puts the discriminator tag into the location of union members; drop it
+    parts = [str(p) for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
+    return ".".join(parts)
+
+
+def spec_error_from_validation(exc: ValidationError) -> SpecError:
+    """Turn a pydantic :class:`ValidationError` into a :class:`SpecError` with dotted paths."""
+    errors = []
+    for err in exc.errors(include_url=False):
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        loc = _loc_to_path(err["loc"])
+        value = err.get("input")
+        match = _NESTED.match(msg)
+        if match:  # a cross-field check that names a deeper path (see fail())
+            sub, msg = match.group(1), match.group(2)
+            loc = f"{loc}.{sub}" if loc else sub
+            value = None
+        errors.append({"loc": loc, "msg": msg, "input": _short(value)})
+    return SpecError(errors)
+
+
+_NESTED = re.compile(r"^\[\[([^\]]*)\]\] (.*)$", re.S)
+
+
+def fail(path: str, msg: str, value: Any) -> ValueError:
+    """Build the error a cross-field validator raises for the nested field ``path``.
+
+    The message carries the path so that :func:`spec_error_from_validation` reports the full
+    dotted location (pydantic itself reports model-level errors at the model's own location).
+    """
+    full = f"{msg}, got {value!r}"
+    return ValueError(f"[[{path}]] {full}")
+
+
+def _short(value: Any) -> Any:
+    text = repr(value)
+    if len(text) > 200:
+        return text[:200] + "..."
+    return value
+
+
+class SpecModel(BaseModel):
+    """Base spec: unknown fields are rejected, NaN and infinities are rejected."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=False)
+
+    @classmethod
+    def parse(cls: type[T], data: Any) -> T:
+        """Validate a dict, a JSON string or an instance; raise :class:`SpecError` if invalid."""
+        if isinstance(data, cls):
+            return data
+        try:
+            if isinstance(data, (str, bytes)):
+                return cls.model_validate(json.loads(data))
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise spec_error_from_validation(exc) from None
+        except json.JSONDecodeError as exc:
+            raise SpecError([{"loc": "", "msg": f"invalid JSON: {exc}", "input": None}]) from None
+
+    def to_json(self) -> str:
+        """Serialise to JSON (round-trips through :meth:`parse`)."""
+        return self.model_dump_json()
+
+    def with_updates(self: T, updates: dict[str, Any]) -> T:
+        """Return a validated copy with dotted-path updates applied, e.g. ``{"train.lr": 1e-3}``."""
+        data = self.model_dump(mode="json")
+        for path, value in updates.items():
+            set_path(data, path, value)
+        return type(self).parse(data)
+
+
+def set_path(data: Any, path: str, value: Any) -> None:
+    """Set ``data[a][b][0]...`` from the dotted path ``"a.b.0"``; raise SpecError if absent."""
+    keys = path.split(".")
+    node = data
+    for i, key in enumerate(keys):
+        last = i == len(keys) - 1
+        if isinstance(node, list):
+            try:
+                idx = int(key)
+                node[idx]
+            except (ValueError, IndexError):
+                raise SpecError([{"loc": path, "msg": f"no list element {key!r}", "input": value}]) from None
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            if key not in node and not last:
+                raise SpecError([{"loc": path, "msg": f"unknown field {key!r}", "input": value}])
+            if last:
+                node[key] = value
+            else:
+                node = node[key]
+        else:
+            raise SpecError([{"loc": path, "msg": f"cannot descend into {key!r}", "input": value}])

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian machine with Python 3.11:
+# creates .venv, installs the project with its test extra, installs Debian's Chromium when run
+# as root and it is missing, lints with ruff, then runs pytest. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is missing: run as root, or: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest -q "$@"
