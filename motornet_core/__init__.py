@@ -11,7 +11,7 @@ from __future__ import annotations
 from motornet_core import presets
 from motornet_core.effector import Effector, Loads
 from motornet_core.errors import MotornetError, SimulationError, SpecError
-from motornet_core.specs import EffectorSpec
+from motornet_core.specs import EffectorSpec, LossSpec, PolicySpec, RunSpec, TaskSpec, TrainSpec
 from motornet_core.state import EffectorState, GeometryState, MuscleState
 
 __version__ = "0.1.0"
@@ -27,6 +27,11 @@ def build_effector(spec: EffectorSpec | dict | str) -> Effector:
 
 
 __all__ = [
+    "LossSpec",
+    "PolicySpec",
+    "RunSpec",
+    "TaskSpec",
+    "TrainSpec",
     "Effector",
     "EffectorSpec",
     "EffectorState",

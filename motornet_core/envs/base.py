@@ -1,0 +1,209 @@
+"""The task environment: a :class:`gymnasium.Env` with a differentiable batched torch mode.
+
+* Gymnasium (RL) mode, one trial at a time with numpy arrays: ``reset(seed=..., options=...)`` and
+  ``step(action)``; the reward is minus the fingertip-to-target distance [m] minus
+  ``effort_weight`` times the mean squared action. It passes ``gymnasium.utils.env_checker.check_env``.
+* Torch mode, batched and differentiable: :meth:`MotorEnv.reset_batch` and :meth:`MotorEnv.step_batch`
+  keep the autograd graph, so a loss on the trajectory backpropagates through the physics.
+
+Observation (physics.md §10): task inputs (goal x, y [m]; the go cue where the task has one),
+vision (fingertip x, y, delayed), proprioception (muscle lengths / l0_ce, then velocities / vmax,
+delayed) and the last ``action_frame_stacking`` applied actions, oldest first. The environment is
+the only object that holds the current state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import Tensor
+
+from motornet_core.effector import Effector
+from motornet_core.envs.sensory import DelayLine, gaussian, noise_vector
+from motornet_core.envs.tasks import Episode, sample_episode
+from motornet_core.errors import SpecError
+from motornet_core.specs.effector import EffectorSpec
+from motornet_core.specs.run import delay_steps, task_input_size
+from motornet_core.specs.task import parse_task
+from motornet_core.state import EffectorState
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """What a batched step produced besides the observation.
+
+    Attributes:
+        state: the effector state after the step.
+        action: (B, M) the applied (noisy) action.
+        target: (B, 2) [m] the target at the new time point.
+        step: index k of the new time point (1..T).
+        done: True when the episode is over.
+    """
+
+    state: EffectorState
+    action: Tensor
+    target: Tensor
+    step: int
+    done: bool
+
+
+class MotorEnv(gymnasium.Env):
+    """An effector doing a task, seen through delayed, noisy senses.
+
+    Args:
+        effector: an :class:`Effector` or its spec.
+        task: a task spec (or its dict).
+        deterministic: turn off every noise source (action, sensory, observation).
+        max_episode_steps: unused; the episode length comes from ``task.duration``.
+    """
+
+    metadata = {"render_modes": []}  # noqa: RUF012
+
+    def __init__(self, effector: Effector | EffectorSpec | dict, task: Any, deterministic: bool = False) -> None:
+        super().__init__()
+        self.effector = effector if isinstance(effector, Effector) else Effector(EffectorSpec.parse(effector))
+        self.task = parse_task(task)
+        self.deterministic = deterministic
+        dt = self.effector.dt
+        try:
+            self.vision_steps = delay_steps(self.task.vision_delay, dt)
+            self.proprio_steps = delay_steps(self.task.proprioception_delay, dt)
+            m = self.effector.n_muscles
+            self.n_steps = round(self.task.duration / dt)
+            self.n_task_inputs = task_input_size(self.task)
+            self.obs_size = self.n_task_inputs + 2 + 2 * m + self.task.action_frame_stacking * m
+            self._action_std = noise_vector(self.task.action_noise, m, "action_noise")
+            obs_std = noise_vector(self.task.obs_noise, self.obs_size, "obs_noise")
+        except ValueError as exc:
+            raise SpecError([{"loc": "task", "msg": str(exc), "input": None}]) from None
+        obs_std[: self.n_task_inputs] = 0.0  # the goal and cue inputs are exact
+        self._obs_std = obs_std
+        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self.obs_size,), dtype=np.float32)
+        self.action_space = spaces.Box(0.0, 1.0, shape=(m,), dtype=np.float32)
+        self.generator: torch.Generator | None = None
+        self._vision = DelayLine(self.vision_steps)
+        self._proprio = DelayLine(self.proprio_steps)
+        self._actions: list[Tensor] = []
+        self.episode: Episode | None = None
+        self.state: EffectorState | None = None
+        self.k = 0
+
+    # -- helpers ------------------------------------------------------------------------------------
+    @property
+    def dt(self) -> float:
+        """Time step [s]."""
+        return self.effector.dt
+
+    def _noise(self, shape: tuple[int, ...], std: Tensor | float, like: Tensor) -> Tensor:
+        if self.deterministic:
+            return torch.zeros(shape, dtype=like.dtype, device=like.device)
+        if isinstance(std, Tensor):
+            std = std.to(like)
+        return gaussian(shape, std, self.generator, like)
+
+    def _senses(self, state: EffectorState) -> tuple[Tensor, Tensor]:
+        muscles = self.effector.muscles
+        vision = state.fingertip[:, :2]  # (B, 2) [m]
+        proprio = torch.cat([state.muscle.length / muscles.l0_ce, state.muscle.velocity / muscles.vmax], dim=-1)  # (B, 2M)
+        vision = vision + self._noise(tuple(vision.shape), self.task.vision_noise, vision)
+        proprio = proprio + self._noise(tuple(proprio.shape), self.task.proprioception_noise, proprio)
+        return vision, proprio
+
+    def _observe(self, vision: Tensor, proprio: Tensor) -> Tensor:
+        ep, k = self.episode, self.k
+        assert ep is not None
+        parts = [ep.goal[:, k]]
+        if ep.cue is not None:
+            parts.append(ep.cue[:, k, None])
+        parts += [vision, proprio, *self._actions]
+        obs = torch.cat(parts, dim=-1)  # (B, obs_size)
+        return obs + self._noise(tuple(obs.shape), self._obs_std, obs)
+
+    # -- torch (batched, differentiable) mode --------------------------------------------------------
+    def reset_batch(
+        self,
+        batch_size: int,
+        generator: torch.Generator | None = None,
+        evaluation: bool = False,
+        targets: Tensor | None = None,
+        episode: Episode | None = None,
+    ) -> tuple[Tensor, EffectorState]:
+        """Start B trials; returns the first observation (B, obs_size) and the initial state.
+
+        Args:
+            batch_size: B (ignored for the centre-out evaluation set and when ``targets`` is given).
+            generator: random source for the trials and the noise (on the effector's device).
+            evaluation: draw the task's fixed evaluation set.
+            targets: (B, 2) [m] reach to these targets from the task's centre.
+            episode: use this pre-drawn episode.
+        """
+        self.generator = generator
+        if episode is None:
+            episode = sample_episode(self.effector, self.task, batch_size, generator, evaluation, targets)
+        self.episode = episode
+        self.k = 0
+        state = self.effector.reset(episode.start.shape[0], position=episode.start)
+        self.state = state
+        m = self.effector.n_muscles
+        zero = torch.zeros(state.batch_size, m, dtype=state.position.dtype, device=state.position.device)
+        self._actions = [zero] * self.task.action_frame_stacking
+        vision, proprio = self._senses(state)
+        obs = self._observe(self._vision.reset(vision), self._proprio.reset(proprio))
+        return obs, state
+
+    def step_batch(self, action: Tensor) -> tuple[Tensor, StepInfo]:
+        """Apply the action (B, M) for one step; gradients flow from the new observation and state."""
+        if self.episode is None or self.state is None:
+            raise RuntimeError("call reset_batch before step_batch")
+        if self.k >= self.n_steps:
+            raise RuntimeError(f"the episode is over ({self.n_steps} steps); call reset_batch")
+        action = action + self._noise(tuple(action.shape), self._action_std, action)
+        endpoint, joint = self.episode.loads.at(self.k, self.state.fingertip)
+        state = self.effector.step(self.state, action, endpoint_load=endpoint, joint_load=joint)
+        self.state = state
+        self.k += 1
+        if self._actions:
+            self._actions = [*self._actions[1:], action]
+        vision, proprio = self._senses(state)
+        obs = self._observe(self._vision.push(vision), self._proprio.push(proprio))
+        info = StepInfo(state, action, self.episode.target[:, self.k], self.k, self.k >= self.n_steps)
+        return obs, info
+
+    # -- gymnasium (numpy, single trial) mode ---------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        """Gymnasium reset; ``options`` may hold ``target`` [x, y] to reach from the task's centre."""
+        super().reset(seed=seed)
+        gen = torch.Generator().manual_seed(int(self.np_random.integers(0, 2**62)))
+        targets = None
+        if options and options.get("target") is not None:
+            targets = torch.tensor([options["target"]], dtype=torch.float32)
+        with torch.no_grad():
+            obs, state = self.reset_batch(1, generator=gen, targets=targets)
+        return self._np(obs), self._info(state)
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """Gymnasium step: (obs, reward, terminated, truncated, info)."""
+        act = torch.as_tensor(np.asarray(action, dtype=np.float32)).reshape(1, -1)
+        with torch.no_grad():
+            obs, info = self.step_batch(act)
+        distance = float((info.state.fingertip[0, :2] - info.target[0]).norm())
+        effort = float((act**2).mean())
+        reward = -distance - self.task.effort_weight * effort
+        return self._np(obs), reward, info.done, False, self._info(info.state)
+
+    @staticmethod
+    def _np(obs: Tensor) -> np.ndarray:
+        return np.array(obs[0].detach().cpu().numpy(), dtype=np.float32, copy=True)
+
+    def _info(self, state: EffectorState) -> dict:
+        assert self.episode is not None
+        return {
+            "fingertip": np.array(state.fingertip[0].detach().cpu().numpy(), copy=True),
+            "target": np.array(self.episode.target[0, self.k].cpu().numpy(), copy=True),
+            "step": self.k,
+        }

@@ -1,0 +1,93 @@
+"""Recurrent policies: GRU, vanilla tanh RNN and LSTM, and a feed-forward MLP.
+
+Initialisation: input weights Xavier-uniform (Glorot & Bengio 2010), recurrent weights orthogonal
+per gate (Saxe, McClelland & Ganguli 2014), biases 0 (LSTM forget gate 1, Jozefowicz et al. 2015).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from motornet_core.policies.base import Policy
+from motornet_core.specs.run import PolicySpec
+
+
+def _init_cell(cell: nn.Module, gates: int, hidden: int) -> None:
+    nn.init.xavier_uniform_(cell.weight_ih)
+    for g in range(gates):
+        nn.init.orthogonal_(cell.weight_hh.data[g * hidden : (g + 1) * hidden])
+    nn.init.zeros_(cell.bias_ih)
+    nn.init.zeros_(cell.bias_hh)
+
+
+class GRUPolicy(Policy):
+    """Gated recurrent units (Cho et al. 2014), MotorNet's default controller."""
+
+    def __init__(self, n_inputs: int, n_outputs: int, spec: PolicySpec) -> None:
+        super().__init__(n_inputs, n_outputs, spec)
+        h = spec.hidden_size
+        self.state_size = h
+        self.cells = nn.ModuleList(nn.GRUCell(n_inputs if i == 0 else h, h) for i in range(spec.n_layers))
+        for cell in self.cells:
+            _init_cell(cell, 3, h)
+
+    def _advance(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
+        return self.cells[layer](x, state)
+
+
+class RNNPolicy(Policy):
+    """Vanilla recurrent network h' = tanh(W x + U h + b)."""
+
+    def __init__(self, n_inputs: int, n_outputs: int, spec: PolicySpec) -> None:
+        super().__init__(n_inputs, n_outputs, spec)
+        h = spec.hidden_size
+        self.state_size = h
+        self.cells = nn.ModuleList(nn.RNNCell(n_inputs if i == 0 else h, h, nonlinearity="tanh") for i in range(spec.n_layers))
+        for cell in self.cells:
+            _init_cell(cell, 1, h)
+
+    def _advance(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
+        return self.cells[layer](x, state)
+
+
+class LSTMPolicy(Policy):
+    """Long short-term memory (Hochreiter & Schmidhuber 1997); state = [h, c] along the last axis."""
+
+    def __init__(self, n_inputs: int, n_outputs: int, spec: PolicySpec) -> None:
+        super().__init__(n_inputs, n_outputs, spec)
+        h = spec.hidden_size
+        self.state_size = 2 * h
+        self.cells = nn.ModuleList(nn.LSTMCell(n_inputs if i == 0 else h, h) for i in range(spec.n_layers))
+        for cell in self.cells:
+            _init_cell(cell, 4, h)
+            cell.bias_ih.data[h : 2 * h] = 1.0  # forget gate
+
+    def _advance(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
+        h = self.hidden_size
+        new_h, new_c = self.cells[layer](x, (state[:, :h], state[:, h:]))
+        return torch.cat([new_h, new_c], dim=-1)
+
+
+class MLPPolicy(Policy):
+    """Feed-forward tanh network; its "state" is only the last activity (it has no memory)."""
+
+    def __init__(self, n_inputs: int, n_outputs: int, spec: PolicySpec) -> None:
+        super().__init__(n_inputs, n_outputs, spec)
+        h = spec.hidden_size
+        self.state_size = h
+        self.layers = nn.ModuleList(nn.Linear(n_inputs if i == 0 else h, h) for i in range(spec.n_layers))
+        for layer in self.layers:
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def _advance(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
+        return self.layers[layer](x).tanh()
+
+
+POLICIES: dict[str, type[Policy]] = {"gru": GRUPolicy, "rnn": RNNPolicy, "lstm": LSTMPolicy, "mlp": MLPPolicy}
+
+
+def build_policy(spec: PolicySpec, n_inputs: int, n_outputs: int) -> Policy:
+    """Build the policy of ``spec.kind`` for ``n_inputs`` observations and ``n_outputs`` muscles."""
+    return POLICIES[spec.kind](n_inputs, n_outputs, spec)

@@ -1,0 +1,132 @@
+"""Policy, loss, training and run specifications.
+
+A :class:`RunSpec` is everything needed to reproduce a training run: the effector, the task, the
+network, the loss weights and the optimiser settings. Cross-field checks (delays that are whole
+multiples of dt, one value per joint or muscle) live in :meth:`RunSpec._consistent`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from motornet_core.specs.base import SpecModel, fail
+from motornet_core.specs.effector import EffectorSpec
+from motornet_core.specs.task import CentreOutSpec, JointLoadSpec, TaskSpec
+
+DELAY_TOLERANCE = 1e-6
+
+
+def delay_steps(delay: float, dt: float) -> int:
+    """Number of steps a delay of ``delay`` seconds lags a signal: round(delay / dt).
+
+    Raises:
+        ValueError: ``delay`` is not a whole multiple of ``dt`` (relative tolerance 1e-6, so that
+            0.14 s at dt = 0.01 s passes despite float division).
+    """
+    steps = round(delay / dt)
+    if abs(steps * dt - delay) > DELAY_TOLERANCE * max(dt, abs(delay)):
+        raise ValueError(f"must be a whole multiple of dt = {dt} s, got {delay}")
+    return int(steps)
+
+
+class PolicySpec(SpecModel):
+    """The controller network: observation -> excitation in [0, 1] (sigmoid read-out)."""
+
+    kind: Literal["gru", "rnn", "lstm", "mlp"] = Field("gru", description="network type")
+    hidden_size: int = Field(32, ge=1, le=2048, description="units per hidden layer")
+    n_layers: int = Field(1, ge=1, le=8, description="stacked hidden layers")
+    hidden_noise: float = Field(0.0, ge=0.0, le=10.0, description="std of the noise added to hidden states each step")
+    readout_bias: float = Field(-5.0, ge=-20.0, le=20.0, description="initial read-out bias (-5: excitation starts near 0)")
+
+
+class LossSpec(SpecModel):
+    """Weights of the named loss terms (0 disables a term)."""
+
+    position: float = Field(1.0, ge=0.0, le=1e6, description="weight of the fingertip-to-target distance")
+    position_norm: Literal["l1", "l2"] = Field("l1", description="l1: sum_xy |d|; l2: sum_xy d^2")
+    position_start: float = Field(0.0, ge=0.0, le=20.0, description="start of the position-loss window [s]")
+    position_end: float | None = Field(None, ge=0.0, le=20.0, description="end of the window [s]; None: episode end")
+    activation_l1: float = Field(0.0, ge=0.0, le=1e6, description="mean |activation|")
+    activation_l2: float = Field(0.0, ge=0.0, le=1e6, description="mean activation^2")
+    activation_rate: float = Field(0.0, ge=0.0, le=1e6, description="mean squared change of activation per step")
+    hidden: float = Field(0.0, ge=0.0, le=1e6, description="mean squared hidden activity")
+    hidden_rate: float = Field(0.0, ge=0.0, le=1e6, description="mean squared change of hidden activity per step")
+    hand_speed: float = Field(0.0, ge=0.0, le=1e6, description="mean squared fingertip speed [m^2/s^2]")
+    hand_jerk: float = Field(0.0, ge=0.0, le=1e6, description="mean squared fingertip jerk (finite differences) [m^2/s^6]")
+
+    @model_validator(mode="after")
+    def _window(self) -> LossSpec:
+        if self.position_end is not None and self.position_end <= self.position_start:
+            raise fail("position_end", f"must be after position_start ({self.position_start} s)", self.position_end)
+        return self
+
+
+class TrainSpec(SpecModel):
+    """Optimiser and loop settings (Adam, BPTT over whole episodes)."""
+
+    n_iterations: int = Field(1000, ge=1, le=1_000_000, description="gradient steps")
+    batch_size: int = Field(32, ge=1, le=4096, description="episodes per gradient step")
+    lr: float = Field(1e-3, gt=0.0, le=1.0, description="Adam learning rate")
+    grad_clip: float | None = Field(1.0, gt=0.0, le=1e6, description="max gradient norm; None: no clipping")
+    lr_schedule: Literal["none", "step", "cosine"] = Field("none", description="learning-rate schedule")
+    lr_step_every: int = Field(1000, ge=1, le=1_000_000, description="step schedule: iterations between decays")
+    lr_step_gamma: float = Field(0.5, gt=0.0, le=1.0, description="step schedule: decay factor")
+    lr_min: float = Field(0.0, ge=0.0, le=1.0, description="cosine schedule: final learning rate")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of every random source")
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="auto: cuda when available")
+    eval_every: int = Field(100, ge=1, le=1_000_000, description="iterations between evaluation snapshots")
+    checkpoint_every: int = Field(500, ge=1, le=1_000_000, description="iterations between checkpoints")
+    eval_batch_size: int = Field(8, ge=1, le=256, description="episodes of the evaluation batch (centre-out: all targets)")
+
+
+class RunSpec(SpecModel):
+    """A complete, reproducible training run."""
+
+    name: str = Field("run", min_length=1, max_length=128)
+    effector: EffectorSpec
+    task: TaskSpec
+    policy: PolicySpec = Field(default_factory=PolicySpec)
+    loss: LossSpec = Field(default_factory=LossSpec)
+    train: TrainSpec = Field(default_factory=TrainSpec)
+    tags: list[str] = Field(default_factory=list, max_length=32)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RunSpec:
+        dt, task = self.effector.dt, self.task
+        for name in ("vision_delay", "proprioception_delay"):
+            value = getattr(task, name)
+            try:
+                steps = delay_steps(value, dt)
+            except ValueError as exc:
+                raise fail(f"task.{name}", str(exc).split(", got")[0], value) from None
+            if steps * dt >= task.duration:
+                raise fail(f"task.{name}", f"must be shorter than the episode ({task.duration} s)", value)
+        n, m = self.effector.dof, self.effector.n_muscles
+        for name in ("centre_joint",):
+            value = getattr(task, name, None)
+            if value is not None and len(value) != n:
+                raise fail(f"task.{name}", f"needs one value per joint ({n})", value)
+        if isinstance(task.action_noise, list) and len(task.action_noise) != m:
+            raise fail("task.action_noise", f"needs one value per muscle ({m}) or a scalar", task.action_noise)
+        n_obs = observation_size(self)
+        if isinstance(task.obs_noise, list) and len(task.obs_noise) != n_obs:
+            raise fail("task.obs_noise", f"needs one value per observation entry ({n_obs}) or a scalar", task.obs_noise)
+        for i, p in enumerate(task.perturbations):
+            if isinstance(p, JointLoadSpec) and len(p.torque) != n:
+                raise fail(f"task.perturbations.{i}.torque", f"needs one value per joint ({n})", p.torque)
+        if self.loss.position_end is not None and self.loss.position_end > task.duration + 1e-9:
+            raise fail("loss.position_end", f"must be within the episode ({task.duration} s)", self.loss.position_end)
+        return self
+
+
+def task_input_size(task: object) -> int:
+    """Goal (2) plus the go cue (1) where the task has one."""
+    return 2 + int(isinstance(task, CentreOutSpec) and task.go_cue)
+
+
+def observation_size(spec: RunSpec) -> int:
+    """Entries of the observation: task inputs, vision (2), proprioception (2M), stacked actions."""
+    m = spec.effector.n_muscles
+    return task_input_size(spec.task) + 2 + 2 * m + spec.task.action_frame_stacking * m

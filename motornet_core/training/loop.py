@@ -1,0 +1,249 @@
+"""The training loop: backpropagation through time over whole episodes, Adam, gradient clipping.
+
+Reproducible on the CPU: the network's initial weights come from ``train.seed`` and every random
+draw of a run (trials, sensory/action/hidden noise) from one :class:`torch.Generator` seeded with it,
+whose state is saved in checkpoints, so a resumed run continues with exactly the same losses.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from motornet_core.effector import Effector
+from motornet_core.envs import MotorEnv
+from motornet_core.errors import MotornetError
+from motornet_core.losses import compute_loss
+from motornet_core.policies import Policy, build_policy
+from motornet_core.specs.run import RunSpec
+from motornet_core.training.rollout import build_snapshot, rollout
+from motornet_core.training.sinks import NullSink, TrainingSink
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = "motornet_studio.checkpoint/1"
+EVAL_SEED_OFFSET = 7919
+
+
+class TrainingDiverged(MotornetError):
+    """The loss or the gradient norm became NaN or infinite.
+
+    Attributes:
+        step: the iteration (1-based) at which it happened.
+    """
+
+    def __init__(self, step: int, message: str) -> None:
+        self.step = step
+        super().__init__(f"training diverged at step {step}: {message}")
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """'auto' picks CUDA when available; 'cuda' without a GPU is an error."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise MotornetError(f"device {device!r} requested but CUDA is not available")
+    return torch.device(device)
+
+
+def learning_rate(spec: RunSpec, step: int) -> float:
+    """Learning rate of iteration ``step`` (0-based) under the run's schedule."""
+    t = spec.train
+    if t.lr_schedule == "step":
+        return t.lr * t.lr_step_gamma ** (step // t.lr_step_every)
+    if t.lr_schedule == "cosine":
+        frac = min(step / max(t.n_iterations, 1), 1.0)
+        return t.lr_min + (t.lr - t.lr_min) * 0.5 * (1 + math.cos(math.pi * frac))
+    return t.lr
+
+
+def build_models(spec: RunSpec, device: torch.device) -> tuple[Effector, MotorEnv, MotorEnv, Policy]:
+    """Effector, training env, deterministic evaluation env and a freshly initialised policy."""
+    effector = Effector(spec.effector).to(device)
+    env = MotorEnv(effector, spec.task)
+    eval_env = MotorEnv(effector, spec.task, deterministic=True)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(spec.train.seed)
+        policy = build_policy(spec.policy, env.obs_size, effector.n_muscles)
+    return effector, env, eval_env, policy.to(device)
+
+
+class Trainer:
+    """Trains a policy for a :class:`RunSpec`.
+
+    Example:
+        >>> trainer = Trainer(run_preset("tutorial_point_mass"))
+        >>> summary = trainer.train()
+    """
+
+    def __init__(self, spec: RunSpec | dict | str, device: str | None = None) -> None:
+        self.spec = RunSpec.parse(spec)
+        self.device = resolve_device(device if device is not None else self.spec.train.device)
+        self.effector, self.env, self.eval_env, self.policy = build_models(self.spec, self.device)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.spec.train.lr)
+        self.generator = torch.Generator(device=self.device).manual_seed(self.spec.train.seed)
+        self.step = 0
+        self.history: list[float] = []
+
+    # -- one iteration ---------------------------------------------------------------------------------
+    def train_step(self) -> dict[str, float]:
+        """One gradient step on a fresh batch; returns the metric row (``loss``, ``loss/<term>``, ``lr``, ``grad_norm``)."""
+        t = self.spec.train
+        lr = learning_rate(self.spec, self.step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.policy.train()
+        traj, _ = rollout(self.env, self.policy, t.batch_size, generator=self.generator)
+        loss, parts = compute_loss(self.spec.loss, traj)
+        step = self.step + 1
+        if not bool(torch.isfinite(loss)):
+            raise TrainingDiverged(step, f"loss is {float(loss)}")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        params = [p for p in self.policy.parameters() if p.grad is not None]
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, t.grad_clip if t.grad_clip is not None else float("inf"))
+        if not bool(torch.isfinite(grad_norm)):
+            raise TrainingDiverged(step, f"gradient norm is {float(grad_norm)}")
+        self.optimizer.step()
+        self.step = step
+        values = {"loss": float(loss.detach())}
+        values.update({f"loss/{name}": float(v.detach()) for name, v in parts.items()})
+        values.update(lr=lr, grad_norm=float(grad_norm))
+        self.history.append(values["loss"])
+        return values
+
+    # -- evaluation --------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def evaluate(self, targets: list[list[float]] | None = None) -> dict[str, Any]:
+        """Snapshot of the deterministic evaluation batch (fixed seed; centre-out: every target)."""
+        self.policy.eval()
+        gen = torch.Generator(device=self.device).manual_seed(self.spec.train.seed + EVAL_SEED_OFFSET)
+        tgt = None if targets is None else torch.tensor(targets, dtype=torch.float32, device=self.device)
+        traj, joints = rollout(
+            self.eval_env, self.policy, self.spec.train.eval_batch_size, generator=gen, evaluation=True, targets=tgt
+        )
+        return build_snapshot(self.step, self.effector, traj, joints)
+
+    # -- the loop ------------------------------------------------------------------------------------------
+    def train(
+        self,
+        sink: TrainingSink | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        checkpoint_path: str | Path | None = None,
+    ) -> dict[str, Any]:
+        """Train from :attr:`step` to ``train.n_iterations``.
+
+        Args:
+            sink: receives metrics, snapshots, checkpoints and log lines.
+            should_stop: polled before every iteration; True stops early (after a last snapshot and
+                checkpoint).
+            checkpoint_path: where to write checkpoints (every ``checkpoint_every`` iterations and at the end).
+
+        Returns:
+            ``{"step", "loss", "seconds", "iterations", "stopped"}``.
+
+        Raises:
+            TrainingDiverged: the loss or the gradients stopped being finite.
+        """
+        sink = sink if sink is not None else NullSink()
+        t = self.spec.train
+        start_step, t0 = self.step, time.perf_counter()
+        last_snapshot = last_checkpoint = -1
+        stopped = False
+        values: dict[str, float] = {}
+        sink.on_log("info", f"training {self.spec.name!r} from step {self.step} to {t.n_iterations} on {self.device}")
+        while self.step < t.n_iterations:
+            if should_stop is not None and should_stop():
+                stopped = True
+                sink.on_log("info", f"stopped at step {self.step}")
+                break
+            try:
+                values = self.train_step()
+            except TrainingDiverged as exc:
+                sink.on_log("error", str(exc))
+                raise
+            sink.on_metric(self.step, values)
+            if self.step % t.eval_every == 0:
+                sink.on_snapshot(self.step, self.evaluate())
+                last_snapshot = self.step
+            if checkpoint_path is not None and self.step % t.checkpoint_every == 0:
+                self._checkpoint(checkpoint_path, sink)
+                last_checkpoint = self.step
+        if last_snapshot != self.step:
+            sink.on_snapshot(self.step, self.evaluate())
+        if checkpoint_path is not None and last_checkpoint != self.step:
+            self._checkpoint(checkpoint_path, sink)
+        seconds = time.perf_counter() - t0
+        return {
+            "step": self.step,
+            "loss": values.get("loss", self.history[-1] if self.history else float("nan")),
+            "seconds": seconds,
+            "iterations": self.step - start_step,
+            "stopped": stopped,
+        }
+
+    def _checkpoint(self, path: str | Path, sink: TrainingSink) -> None:
+        self.save_checkpoint(path)
+        sink.on_checkpoint(self.step, str(path))
+
+    # -- checkpoints -----------------------------------------------------------------------------------------
+    def save_checkpoint(self, path: str | Path) -> None:
+        """Write the run atomically (temporary file + ``os.replace``); loadable with ``weights_only=True``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "format": CHECKPOINT_FORMAT,
+            "spec": self.spec.to_json(),
+            "policy": self.policy.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "step": self.step,
+            "generator": self.generator.get_state(),
+            "history": list(self.history),
+        }
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str | None = None) -> Trainer:
+        """Rebuild a run from :meth:`save_checkpoint`'s file, ready to continue training."""
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if payload.get("format") != CHECKPOINT_FORMAT:
+            raise MotornetError(f"{path} is not a motornet-studio checkpoint (format {payload.get('format')!r})")
+        trainer = cls(RunSpec.parse(payload["spec"]), device=device)
+        trainer.policy.load_state_dict(payload["policy"])
+        trainer.optimizer.load_state_dict(payload["optimizer"])
+        trainer.generator.set_state(payload["generator"])
+        trainer.step = int(payload["step"])
+        trainer.history = [float(x) for x in payload["history"]]
+        return trainer
+
+
+def evaluate_policy(
+    spec: RunSpec | dict | str,
+    policy_state: dict[str, Any],
+    targets: list[list[float]] | None = None,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Run a saved policy (its ``state_dict``, or a whole checkpoint dict) and return a snapshot.
+
+    Args:
+        spec: the run the policy was trained in.
+        policy_state: ``policy.state_dict()`` or a checkpoint payload with a ``"policy"`` entry.
+        targets: [[x, y], ...] [m] reach from the task's centre to these targets; None: the run's
+            evaluation batch.
+        device: where to run.
+    """
+    run = RunSpec.parse(spec)
+    trainer = Trainer(run, device=device)
+    state = policy_state.get("policy", policy_state) if "format" in policy_state else policy_state
+    trainer.policy.load_state_dict(state)
+    trainer.step = int(policy_state.get("step", 0)) if "format" in policy_state else 0
+    return trainer.evaluate(targets)
