@@ -1,0 +1,107 @@
+"""Training runs: create, list, inspect, cancel, resume, delete; metrics, snapshots, checkpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import FileResponse
+
+from backend.app.api.deps import ManagerDep, RunDep, SessionDep, SettingsDep
+from backend.app.schemas import LogOut, MetricsOut, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
+from backend.app.services import runs as service
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_run(req: RunCreate, session: SessionDep, settings: SettingsDep, manager: ManagerDep) -> RunOut:
+    """Queue a run from a full spec or from a preset with dotted overrides."""
+    run = service.create_run(session, req, settings)
+    manager.wake()
+    return service.to_out(run, manager)
+
+
+@router.get("")
+def list_runs(
+    session: SessionDep,
+    manager: ManagerDep,
+    status: Annotated[str | None, Query(description="one status or several, comma separated")] = None,
+    tag: str | None = None,
+    name: Annotated[str | None, Query(description="substring of the name")] = None,
+    sort: Annotated[str, Query(description="created, -created, name, -name, status, -status")] = "-created",
+) -> list[RunSummary]:
+    """Runs, newest first by default."""
+    return [service.to_summary(r, manager) for r in service.list_runs(session, status, tag, name, sort)]
+
+
+@router.get("/{run_id}")
+def get_run(run: RunDep, manager: ManagerDep) -> RunOut:
+    """Status, progress, timings, error, last metrics and the spec."""
+    return service.to_out(run, manager)
+
+
+@router.get("/{run_id}/spec")
+def get_spec(run: RunDep) -> dict[str, Any]:
+    """The run's RunSpec as JSON."""
+    return run.spec
+
+
+@router.post("/{run_id}/cancel")
+def cancel_run(run_id: int, session: SessionDep, manager: ManagerDep) -> RunOut:
+    """Cancel a queued run, or stop a running one (within 2 s)."""
+    service.cancel_run(session, manager, run_id)
+    session.expire_all()
+    return service.to_out(service.get_run(session, run_id), manager)
+
+
+@router.post("/{run_id}/resume")
+def resume_run(run_id: int, session: SessionDep, manager: ManagerDep) -> RunOut:
+    """Queue an interrupted, failed or cancelled run to continue from its last checkpoint (409 otherwise)."""
+    service.resume_run(session, manager, run_id)
+    session.expire_all()
+    return service.to_out(service.get_run(session, run_id), manager)
+
+
+@router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_run(run_id: int, session: SessionDep, manager: ManagerDep) -> Response:
+    """Remove a run with its metrics, snapshots and files (a running worker is stopped)."""
+    service.delete_run(session, manager, run_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{run_id}/metrics")
+def get_metrics(
+    run_id: int,
+    session: SessionDep,
+    keys: Annotated[str | None, Query(description="comma-separated keys; default all")] = None,
+    max_points: Annotated[int, Query(ge=2, le=100_000)] = 1000,
+) -> MetricsOut:
+    """Metric series, downsampled to at most ``max_points`` per key."""
+    wanted = [k for k in keys.split(",") if k] if keys else None
+    return service.metrics(session, run_id, wanted, max_points)
+
+
+@router.get("/{run_id}/snapshots")
+def list_snapshots(run_id: int, session: SessionDep) -> list[SnapshotInfo]:
+    """Stored evaluation snapshots (index and step)."""
+    return service.snapshots(session, run_id)
+
+
+@router.get("/{run_id}/snapshots/{index}")
+def get_snapshot(run_id: int, index: int, session: SessionDep) -> SnapshotOut:
+    """One snapshot by its index in step order (-1: the latest)."""
+    return service.snapshot(session, run_id, index)
+
+
+@router.get("/{run_id}/logs")
+def get_logs(run_id: int, session: SessionDep, limit: Annotated[int, Query(ge=1, le=10_000)] = 200) -> list[LogOut]:
+    """The worker's latest log lines."""
+    return service.logs(session, run_id, limit)
+
+
+@router.get("/{run_id}/checkpoint", response_class=FileResponse)
+def download_checkpoint(run_id: int, session: SessionDep) -> FileResponse:
+    """The latest checkpoint (``torch.load(weights_only=True)``-loadable)."""
+    path = service.checkpoint_file(session, run_id)
+    return FileResponse(path, media_type="application/octet-stream", filename=f"run-{run_id}-checkpoint.pt")

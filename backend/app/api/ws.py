@@ -1,0 +1,119 @@
+"""Websockets: ``/ws/runs/{id}`` (live run events) and ``/ws/sim`` (interactive playground)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from backend.app.core.errors import NotFound
+from backend.app.models import Run
+from backend.app.schemas import SimExcitation, SimInit, SimMessage, SimReset, SimTarget
+from backend.app.services.playground import Playground
+from backend.app.streaming.messages import status_message
+from motornet_core import MotornetError, SpecError
+from motornet_core.specs import spec_error_from_validation
+
+router = APIRouter()
+_sim_messages: TypeAdapter[Any] = TypeAdapter(SimMessage)
+
+
+@router.websocket("/ws/runs/{run_id}")
+async def run_socket(ws: WebSocket, run_id: int) -> None:
+    """Current status first, then every live ``status``, ``metric``, ``snapshot`` and ``log`` message."""
+    state = ws.app.state
+    await ws.accept()
+    sub = state.hub.subscribe(run_id)
+    try:
+        with state.sessions() as session:
+            run = session.get(Run, run_id)
+            first = None if run is None else status_message(run, state.manager.worker_pid(run_id))
+        if first is None:
+            await ws.send_json({"type": "error", "message": f"run {run_id} not found"})
+            await ws.close(code=4404)
+            return
+        await ws.send_json(first)
+        reader = asyncio.create_task(_until_disconnect(ws))
+        try:
+            while not reader.done():
+                getter = asyncio.ensure_future(sub.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    break
+                await ws.send_json(getter.result())
+        finally:
+            reader.cancel()
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        state.hub.unsubscribe(sub)
+
+
+async def _until_disconnect(ws: WebSocket) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+
+def _error(message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "error", "message": message}
+    if errors:
+        out["errors"] = errors
+    return out
+
+
+def _handle(ws: WebSocket, pg: Playground | None, msg: Any) -> tuple[Playground | None, dict[str, Any]]:
+    settings = ws.app.state.settings
+    if isinstance(msg, SimInit):
+        if msg.run_id is not None:
+            with ws.app.state.sessions() as session:
+                pg = Playground.for_run(session, msg.run_id, settings.max_sim_steps)
+        else:
+            pg = Playground.for_effector(msg.effector, msg.position, settings.max_sim_steps)
+        return pg, pg.describe()
+    if pg is None:
+        return None, _error("send an init message first")
+    if isinstance(msg, SimExcitation):
+        return pg, pg.excite(msg.values, msg.steps)
+    if isinstance(msg, SimTarget):
+        return pg, pg.reach(msg.xy, msg.steps)
+    if isinstance(msg, SimReset):
+        pg.reset(msg.position)
+        return pg, pg.message()
+    return pg, _error("unknown message")
+
+
+@router.websocket("/ws/sim")
+async def sim_socket(ws: WebSocket) -> None:
+    """Playground: ``init`` then ``excitation`` (open loop) or ``target`` (a run's policy) messages."""
+    await ws.accept()
+    pg: Playground | None = None
+    while True:
+        try:
+            text = await ws.receive_text()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        try:
+            msg = _sim_messages.validate_python(json.loads(text))
+            pg, reply = await run_in_threadpool(_handle, ws, pg, msg)
+        except json.JSONDecodeError as exc:
+            reply = _error(f"invalid JSON: {exc}")
+        except ValidationError as exc:
+            errors = spec_error_from_validation(exc).errors
+            reply = _error("; ".join(f"{e['loc']}: {e['msg']}" for e in errors), errors)
+        except SpecError as exc:
+            reply = _error(str(exc), exc.errors)
+        except (NotFound, MotornetError) as exc:
+            reply = _error(str(exc))
+        try:
+            await ws.send_json(reply)
+        except (WebSocketDisconnect, RuntimeError):
+            return

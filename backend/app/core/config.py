@@ -1,0 +1,76 @@
+"""The one settings class of the studio server (environment prefix ``MOTORNET_STUDIO_``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+
+
+def default_workers() -> int:
+    """Cores minus one, at least one."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class Settings(BaseSettings):
+    """Server configuration; every field can be set as ``MOTORNET_STUDIO_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="MOTORNET_STUDIO_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(None, description="any SQLAlchemy URL; default sqlite:///<data_dir>/studio.db")
+    max_workers: int = Field(default_factory=default_workers, ge=1, description="training runs at once")
+    access_token: str | None = Field(None, description="required when bound to a non-loopback address")
+    frontend_dir: Path | None = Field(None, description="static files served at /; default: the repo's frontend/")
+    # limits
+    max_body_bytes: int = Field(2_000_000, ge=1024)
+    max_sim_steps: int = Field(2000, ge=1)
+    max_sim_batch: int = Field(64, ge=1)
+    max_geometry_grid: int = Field(201, ge=3)
+    max_iterations: int = Field(100_000, ge=1)
+    max_batch_size: int = Field(4096, ge=1)
+    # worker machinery
+    metric_flush_interval: float = Field(0.5, gt=0, description="seconds between batched metric inserts")
+    cancel_grace: float = Field(1.5, gt=0, description="seconds a cancelled worker gets before it is terminated")
+    ws_queue_size: int = Field(1000, ge=10, description="messages buffered per websocket subscriber")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'studio.db').resolve()}"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Where run checkpoints are written."""
+        return self.data_dir / "runs"
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the server is bound to a loopback address only."""
+        if self.host in LOOPBACK_NAMES:
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    def check_exposure(self) -> None:
+        """Refuse to serve a non-loopback address without an access token.
+
+        Raises:
+            ValueError: bound to a public address and no ``access_token``.
+        """
+        if not self.is_loopback and not self.access_token:
+            raise ValueError(
+                f"refusing to listen on {self.host!r} without an access token: set MOTORNET_STUDIO_ACCESS_TOKEN "
+                "or pass --token (or bind to 127.0.0.1)"
+            )

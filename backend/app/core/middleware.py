@@ -1,0 +1,110 @@
+"""Pure ASGI middleware: the access token (HTTP and websockets) and the request-body limit."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs
+
+Scope = dict[str, Any]
+PROTECTED_PREFIXES = ("/api", "/ws", "/docs", "/openapi.json", "/redoc")
+TOKEN_COOKIE = "motornet_token"
+
+
+def _token_from(scope: Scope) -> str | None:
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    if "x-access-token" in headers:
+        return headers["x-access-token"]
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    if query.get("token"):
+        return query["token"][0]
+    cookie = SimpleCookie(headers.get("cookie", ""))
+    if TOKEN_COOKIE in cookie:
+        return cookie[TOKEN_COOKIE].value
+    return None
+
+
+async def _send_json(send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+class AccessTokenMiddleware:
+    """Requires the access token on the API, the sockets and the docs.
+
+    The token may come as ``Authorization: Bearer``, ``X-Access-Token``, ``?token=`` or the
+    ``motornet_token`` cookie; opening any page with ``?token=`` sets that cookie, so a browser
+    that opened ``http://host:port/?token=...`` once needs nothing else.
+    """
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = _token_from(scope)
+        ok = given is not None and hmac.compare_digest(given.encode(), self.token.encode())
+        path = scope.get("path", "")
+        if not ok and path.startswith(PROTECTED_PREFIXES):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 4401, "reason": "access token required"})
+            else:
+                await _send_json(send, 401, {"detail": "access token required"})
+            return
+        if ok and scope["type"] == "http" and not path.startswith(PROTECTED_PREFIXES):
+            cookie = f"{TOKEN_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode()
+
+            async def send_with_cookie(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+                await send(message)
+
+            await self.app(scope, receive, send_with_cookie)
+            return
+        await self.app(scope, receive, send)
+
+
+class BodyLimitMiddleware:
+    """Answers 413 to request bodies larger than ``max_bytes`` (declared or streamed)."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", []):
+            if key == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await _send_json(send, 413, {"detail": f"request body larger than {self.max_bytes} bytes"})
+                return
+        seen = 0
+        answered = False
+
+        async def limited_receive() -> dict[str, Any]:
+            nonlocal seen, answered
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes and not answered:
+                    answered = True
+                    await _send_json(send, 413, {"detail": f"request body larger than {self.max_bytes} bytes"})
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            if not answered:
+                await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)

@@ -1,0 +1,121 @@
+"""The studio server: ``create_app(settings)`` and the ``motornet-studio serve`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+import motornet_core
+from backend.app.api import ws
+from backend.app.api.routes import meta, runs, saved, simulate
+from backend.app.core.config import Settings
+from backend.app.core.db import init_db, make_engine
+from backend.app.core.errors import install_error_handlers
+from backend.app.core.middleware import AccessTokenMiddleware, BodyLimitMiddleware
+from backend.app.streaming.hub import Hub
+from backend.app.workers.manager import WorkerManager
+
+log = logging.getLogger(__name__)
+
+REPO_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+
+
+def plotly_js() -> Path:
+    """plotly.min.js as shipped inside the installed ``plotly`` Python package."""
+    return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
+
+
+def create_app(settings: Settings | None = None, job_target: Callable[..., None] | None = None) -> FastAPI:
+    """Build the app; the worker manager starts and stops with the app's lifespan.
+
+    Args:
+        settings: configuration (default: from the environment).
+        job_target: the worker entry point (default: the core Trainer job); tests may pass a
+            lighter picklable function with the same signature.
+    """
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    sessions = init_db(engine)
+    hub = Hub(settings.ws_queue_size)
+    manager = WorkerManager(settings, sessions, hub, **({"target": job_target} if job_target else {}))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        manager.start()
+        try:
+            yield
+        finally:
+            manager.shutdown()
+            engine.dispose()
+
+    app = FastAPI(
+        title="MotorNet Studio",
+        version=motornet_core.__version__,
+        description="Train and study networks that control differentiable biomechanical effectors.",
+        lifespan=lifespan,
+    )
+    app.state.settings, app.state.engine, app.state.sessions = settings, engine, sessions
+    app.state.hub, app.state.manager = hub, manager
+    install_error_handlers(app)
+    for router in (meta.router, saved.effectors, saved.tasks, simulate.router, runs.router, ws.router):
+        app.include_router(router)
+    _mount_frontend(app, settings.frontend_dir or REPO_FRONTEND)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.access_token:
+        app.add_middleware(AccessTokenMiddleware, token=settings.access_token)
+    return app
+
+
+def _mount_frontend(app: FastAPI, frontend: Path) -> None:
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def vendor_plotly() -> FileResponse:
+        return FileResponse(plotly_js(), media_type="text/javascript")
+
+    if (frontend / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
+    else:
+
+        @app.get("/", include_in_schema=False)
+        def no_frontend() -> JSONResponse:
+            return JSONResponse({"detail": f"no frontend at {frontend}; the API is at /api and its docs at /docs"})
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="motornet-studio serve", description="Start the MotorNet Studio server.")
+    p.add_argument("--host", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--data-dir", help="database and checkpoints (default ./data)")
+    p.add_argument("--database-url", help="any SQLAlchemy URL (default: SQLite in the data dir)")
+    p.add_argument("--workers", type=int, dest="max_workers", help="training runs at once (default cores - 1)")
+    p.add_argument("--token", dest="access_token", help="access token (required on non-loopback addresses)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``motornet-studio serve [--host H] [--port P] [--data-dir DIR] ...``; returns the exit status."""
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    given: dict[str, Any] = {k: v for k, v in vars(args).items() if k not in ("log_level",) and v is not None}
+    settings = Settings(**given)
+    try:
+        settings.check_exposure()
+    except ValueError as exc:
+        sys.stderr.write(f"motornet-studio serve: {exc}\n")
+        return 2
+    import uvicorn
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
+    return 0

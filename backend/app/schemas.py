@@ -1,0 +1,264 @@
+"""API request and response types. Specs are the core's own pydantic classes, never redefined here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from motornet_core import EffectorSpec
+from motornet_core.specs import RunSpec, TaskSpec
+
+SpecKind = Literal["effector", "task", "run", "policy", "loss", "train"]
+RunStatus = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
+
+
+class ApiModel(BaseModel):
+    """Base of the API types: unknown request fields are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- meta ------------------------------------------------------------------------------------------------------
+class HealthOut(ApiModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    max_workers: int
+    active_runs: int
+    queued_runs: int
+
+
+class PresetsOut(ApiModel):
+    effectors: dict[str, EffectorSpec]
+    tasks: dict[str, TaskSpec]
+    runs: dict[str, RunSpec]
+    studies: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorItem(ApiModel):
+    loc: str = Field(description="dotted path into the submitted spec, e.g. muscles.2.optimal_length")
+    msg: str
+    input: Any = None
+
+
+class ValidateOut(ApiModel):
+    valid: bool
+    errors: list[ErrorItem] = Field(default_factory=list)
+    spec: dict[str, Any] | None = Field(None, description="the normalised spec (defaults filled in) when valid")
+
+
+# -- saved specs -------------------------------------------------------------------------------------------------
+class EffectorIn(ApiModel):
+    name: str = Field(min_length=1, max_length=128)
+    spec: EffectorSpec
+
+
+class EffectorOut(EffectorIn):
+    id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskIn(ApiModel):
+    name: str = Field(min_length=1, max_length=128)
+    spec: TaskSpec
+
+
+class TaskOut(TaskIn):
+    id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# -- simulation ----------------------------------------------------------------------------------------------------
+class SimulateIn(ApiModel):
+    """Open loop (``effector`` + ``excitations``) or closed loop under a saved run's policy (``run_id`` + ``targets``)."""
+
+    effector: EffectorSpec | None = None
+    excitations: list[list[float]] | list[list[list[float]]] | None = Field(
+        None, description="[T][M] (one trajectory) or [T][B][M], each in [0, 1]"
+    )
+    position: list[float] | list[list[float]] | None = Field(
+        None, description="initial joint position [n] or [B][n]; default: the middle of the joint bounds"
+    )
+    velocity: list[float] | list[list[float]] | None = Field(None, description="initial joint velocity [n] or [B][n]")
+    endpoint_load: list[float] | list[list[float]] | None = Field(None, description="fingertip force [N]: [2] constant or [T][2]")
+    joint_load: list[float] | list[list[float]] | None = Field(None, description="joint torques [N m]: [n] constant or [T][n]")
+    run_id: int | None = None
+    targets: list[list[float]] | None = Field(None, description="closed loop: fingertip targets [[x, y], ...] [m]")
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> SimulateIn:
+        open_loop = self.effector is not None or self.excitations is not None
+        closed = self.run_id is not None
+        if open_loop == closed:
+            raise ValueError("give either effector + excitations (open loop) or run_id + targets (a run's policy)")
+        if open_loop and (self.effector is None or self.excitations is None):
+            raise ValueError("open loop needs both effector and excitations")
+        if closed and not self.targets:
+            raise ValueError("a run's policy needs targets [[x, y], ...]")
+        return self
+
+
+class Trajectory(ApiModel):
+    """Open-loop result; every array is batch first: ``position[b][t][j]`` with t = 0..T (T + 1 states)."""
+
+    mode: Literal["open_loop"] = "open_loop"
+    dt: float
+    time: list[float]
+    muscle_names: list[str]
+    position: list[list[list[float]]]
+    velocity: list[list[list[float]]]
+    fingertip: list[list[list[float]]] = Field(description="[B][T+1][2] fingertip x, y [m]")
+    joints: list[list[list[list[float]]]] = Field(description="[B][T+1][J][2] joint and fingertip xy [m] for drawing")
+    activation: list[list[list[float]]]
+    force: list[list[list[float]]]
+    muscle_length: list[list[list[float]]]
+
+
+class PolicyTrajectory(ApiModel):
+    """Closed-loop result: the core's evaluation snapshot (hand, joints, activation, hidden, targets, time)."""
+
+    mode: Literal["policy"] = "policy"
+    run_id: int
+    snapshot: dict[str, Any]
+
+
+class GeometryIn(ApiModel):
+    effector: EffectorSpec
+    grid: int = Field(41, ge=3, description="angles per joint sweep")
+
+
+class JointSweep(ApiModel):
+    joint: int
+    angles: list[float] = Field(description="[G] joint positions swept over the bounds (others at mid-range)")
+    length: list[list[float]] = Field(description="[G][M] musculotendon lengths [m]")
+    moment_arm: list[list[float]] = Field(description="[G][M] moment arms about this joint [m]")
+
+
+class Posture(ApiModel):
+    position: list[float]
+    joints: list[list[float]] = Field(description="[J][2] joint and fingertip xy [m]")
+    fingertip: list[float]
+    paths: list[list[list[float]]] | None = Field(None, description="[M][P][2] muscle path points in world xy (path geometry)")
+
+
+class GeometryOut(ApiModel):
+    muscle_names: list[str]
+    dof: int
+    sweeps: list[JointSweep]
+    reference: Posture
+
+
+# -- runs -----------------------------------------------------------------------------------------------------------------
+class RunCreate(ApiModel):
+    """A full spec, or a preset name plus dotted overrides such as ``{"train.n_iterations": 20}``."""
+
+    spec: RunSpec | None = None
+    preset: str | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = Field(None, min_length=1, max_length=128)
+    tags: list[str] | None = Field(None, max_length=32)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RunCreate:
+        if (self.spec is None) == (self.preset is None):
+            raise ValueError("give exactly one of spec or preset")
+        return self
+
+
+class RunSummary(ApiModel):
+    id: int
+    name: str
+    tags: list[str]
+    status: RunStatus
+    progress: float = Field(ge=0, le=1)
+    step: int
+    n_iterations: int
+    seed: int | None
+    device: str | None
+    preset: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration: float | None = Field(description="seconds from start to finish (or to now while running)")
+    error: str | None
+    last_metrics: dict[str, float]
+    checkpoint_step: int | None
+    worker_pid: int | None
+
+
+class RunOut(RunSummary):
+    spec: RunSpec
+    result: dict[str, Any] | None
+
+
+class MetricSeries(ApiModel):
+    step: list[int]
+    value: list[float]
+    time: list[float]
+    total: int = Field(description="points stored before downsampling")
+
+
+class MetricsOut(ApiModel):
+    run_id: int
+    series: dict[str, MetricSeries]
+
+
+class SnapshotInfo(ApiModel):
+    index: int
+    step: int
+    created_at: datetime
+
+
+class SnapshotOut(SnapshotInfo):
+    data: dict[str, Any]
+
+
+class LogOut(ApiModel):
+    level: str
+    message: str
+    time: float
+
+
+# -- websockets ---------------------------------------------------------------------------------------------------------
+class SimInit(ApiModel):
+    """Start a playground on an effector spec (open loop) or on a saved run's policy."""
+
+    type: Literal["init"]
+    effector: EffectorSpec | None = None
+    run_id: int | None = None
+    position: list[float] | None = Field(None, description="open loop: start posture; default mid-range")
+
+    @model_validator(mode="after")
+    def _one(self) -> SimInit:
+        if (self.effector is None) == (self.run_id is None):
+            raise ValueError("give exactly one of effector or run_id")
+        return self
+
+
+class SimExcitation(ApiModel):
+    """Hold these excitations [M] in [0, 1] for ``steps`` time steps."""
+
+    type: Literal["excitation"]
+    values: list[float]
+    steps: int = 1
+
+
+class SimTarget(ApiModel):
+    """Move the policy's target to ``xy`` [m] and advance ``steps`` time steps."""
+
+    type: Literal["target"]
+    xy: list[float]
+    steps: int = 1
+
+
+class SimReset(ApiModel):
+    """Back to the start posture."""
+
+    type: Literal["reset"]
+    position: list[float] | None = None
+
+
+SimMessage = Annotated[SimInit | SimExcitation | SimTarget | SimReset, Field(discriminator="type")]

@@ -1,0 +1,238 @@
+"""Runs: creation from a spec or a preset, queries, metrics and snapshots."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.app.core.config import Settings
+from backend.app.core.errors import Conflict, NotFound, spec_error
+from backend.app.models import LogEntry, Metric, Run, Snapshot
+from backend.app.schemas import LogOut, MetricSeries, MetricsOut, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
+from backend.app.streaming.messages import progress_of
+from backend.app.workers.manager import RunConflict, WorkerManager
+from motornet_core.specs import RunSpec
+
+SORTS = {
+    "created": Run.id.asc(),
+    "-created": Run.id.desc(),
+    "name": Run.name.asc(),
+    "-name": Run.name.desc(),
+    "status": Run.status.asc(),
+    "-status": Run.status.desc(),
+}
+
+
+def resolve_spec(req: RunCreate, settings: Settings) -> RunSpec:
+    """The run's spec from the request: a full spec, or a preset with dotted overrides, within limits.
+
+    Raises:
+        SpecError: an unknown preset, a bad override or a limit exceeded (with its path).
+    """
+    if req.spec is not None:
+        spec = req.spec
+        if req.overrides:
+            spec = _with_updates(spec, req.overrides)
+    else:
+        from motornet_core.run_presets import RUN_PRESETS, run_preset
+
+        if req.preset not in RUN_PRESETS:
+            raise spec_error("preset", f"unknown run preset; choose one of {sorted(RUN_PRESETS)}", req.preset)
+        spec = _with_updates(run_preset(req.preset), req.overrides)
+    if req.name is not None or req.tags is not None:
+        spec = _with_updates(spec, {k: v for k, v in (("name", req.name), ("tags", req.tags)) if v is not None})
+    if spec.train.n_iterations > settings.max_iterations:
+        raise spec_error("train.n_iterations", f"this server allows at most {settings.max_iterations}", spec.train.n_iterations)
+    if spec.train.batch_size > settings.max_batch_size:
+        raise spec_error("train.batch_size", f"this server allows at most {settings.max_batch_size}", spec.train.batch_size)
+    return spec
+
+
+def _with_updates(spec: RunSpec, overrides: dict[str, Any]) -> RunSpec:
+    return spec.with_updates(overrides) if overrides else spec
+
+
+def create_run(session: Session, req: RunCreate, settings: Settings) -> Run:
+    """Insert a queued run."""
+    spec = resolve_spec(req, settings)
+    run = Run(
+        name=spec.name,
+        tags=list(spec.tags),
+        spec=spec.model_dump(mode="json"),
+        preset=req.preset,
+        status="queued",
+        n_iterations=spec.train.n_iterations,
+        seed=spec.train.seed,
+        device=spec.train.device,
+    )
+    session.add(run)
+    session.commit()
+    return run
+
+
+def get_run(session: Session, run_id: int) -> Run:
+    """One run.
+
+    Raises:
+        NotFound: no such run.
+    """
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id} not found")
+    return run
+
+
+def list_runs(session: Session, status: str | None, tag: str | None, name: str | None, sort: str) -> list[Run]:
+    """Runs filtered by status, tag and name substring."""
+    if sort not in SORTS:
+        raise spec_error("sort", f"choose one of {sorted(SORTS)}", sort)
+    query = select(Run)
+    if status:
+        query = query.where(Run.status.in_(status.split(",")))
+    if name:
+        query = query.where(Run.name.contains(name))
+    runs = list(session.scalars(query.order_by(SORTS[sort])))
+    if tag:
+        runs = [r for r in runs if tag in (r.tags or [])]
+    return runs
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def summary(run: Run, manager: WorkerManager) -> dict[str, Any]:
+    """Fields shared by the list and detail views."""
+    started, finished = _aware(run.started_at), _aware(run.finished_at)
+    duration = None
+    if started is not None:
+        end = finished or (datetime.now(UTC) if run.status == "running" else None)
+        duration = None if end is None else max(0.0, (end - started).total_seconds())
+    return {
+        "id": run.id,
+        "name": run.name,
+        "tags": run.tags or [],
+        "status": run.status,
+        "progress": progress_of(run),
+        "step": run.step,
+        "n_iterations": run.n_iterations,
+        "seed": run.seed,
+        "device": run.device,
+        "preset": run.preset,
+        "created_at": _aware(run.created_at),
+        "started_at": started,
+        "finished_at": finished,
+        "duration": duration,
+        "error": run.error,
+        "last_metrics": run.last_metrics or {},
+        "checkpoint_step": run.checkpoint_step,
+        "worker_pid": manager.worker_pid(run.id),
+    }
+
+
+def to_summary(run: Run, manager: WorkerManager) -> RunSummary:
+    """List view of a run."""
+    return RunSummary(**summary(run, manager))
+
+
+def to_out(run: Run, manager: WorkerManager) -> RunOut:
+    """Detail view of a run (with its spec)."""
+    return RunOut(**summary(run, manager), spec=RunSpec.parse(run.spec), result=run.result)
+
+
+def _guard(action, run_id: int) -> None:
+    try:
+        action(run_id)
+    except RunConflict as exc:
+        raise Conflict(str(exc)) from None
+
+
+def cancel_run(session: Session, manager: WorkerManager, run_id: int) -> None:
+    """Cancel a queued or running run."""
+    get_run(session, run_id)
+    _guard(manager.cancel, run_id)
+
+
+def resume_run(session: Session, manager: WorkerManager, run_id: int) -> None:
+    """Continue an interrupted, failed or cancelled run from its checkpoint."""
+    get_run(session, run_id)
+    _guard(manager.resume, run_id)
+
+
+def delete_run(session: Session, manager: WorkerManager, run_id: int) -> None:
+    """Remove a run, its rows and its files (stopping its worker first)."""
+    get_run(session, run_id)
+    manager.delete(run_id)
+
+
+def metrics(session: Session, run_id: int, keys: list[str] | None, max_points: int) -> MetricsOut:
+    """Each key's series, downsampled to at most ``max_points`` by even stride (the last point always kept)."""
+    get_run(session, run_id)
+    if not keys:
+        keys = list(session.scalars(select(Metric.key).where(Metric.run_id == run_id).distinct().order_by(Metric.key)))
+    series = {}
+    for key in keys:
+        rows = session.execute(
+            select(Metric.step, Metric.value, Metric.time).where(Metric.run_id == run_id, Metric.key == key).order_by(Metric.step)
+        ).all()
+        total = len(rows)
+        if total > max_points:
+            stride = total / max_points
+            picked = [rows[int(i * stride)] for i in range(max_points - 1)] + [rows[-1]]
+        else:
+            picked = rows
+        series[key] = MetricSeries(
+            step=[r[0] for r in picked], value=[r[1] for r in picked], time=[r[2] for r in picked], total=total
+        )
+    return MetricsOut(run_id=run_id, series=series)
+
+
+def snapshots(session: Session, run_id: int) -> list[SnapshotInfo]:
+    """Every snapshot's index and step, in step order."""
+    get_run(session, run_id)
+    rows = session.execute(
+        select(Snapshot.step, Snapshot.created_at).where(Snapshot.run_id == run_id).order_by(Snapshot.step, Snapshot.id)
+    ).all()
+    return [SnapshotInfo(index=i, step=r[0], created_at=_aware(r[1])) for i, r in enumerate(rows)]
+
+
+def snapshot(session: Session, run_id: int, index: int) -> SnapshotOut:
+    """The ``index``-th snapshot in step order (negative counts from the latest).
+
+    Raises:
+        NotFound: no such run or index.
+    """
+    get_run(session, run_id)
+    count = session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.run_id == run_id)) or 0
+    pos = index + count if index < 0 else index
+    if not 0 <= pos < count:
+        raise NotFound(f"run {run_id} has no snapshot {index} ({count} stored)")
+    row = session.scalars(
+        select(Snapshot).where(Snapshot.run_id == run_id).order_by(Snapshot.step, Snapshot.id).offset(pos).limit(1)
+    ).one()
+    return SnapshotOut(index=pos, step=row.step, created_at=_aware(row.created_at), data=row.data)
+
+
+def logs(session: Session, run_id: int, limit: int) -> list[LogOut]:
+    """The run's latest log lines, oldest first."""
+    get_run(session, run_id)
+    rows = session.scalars(select(LogEntry).where(LogEntry.run_id == run_id).order_by(LogEntry.id.desc()).limit(limit))
+    return [LogOut(level=r.level, message=r.message, time=r.time) for r in reversed(list(rows))]
+
+
+def checkpoint_file(session: Session, run_id: int) -> Path:
+    """The run's checkpoint file.
+
+    Raises:
+        NotFound: no run, or no checkpoint yet.
+    """
+    run = get_run(session, run_id)
+    if not run.checkpoint_path or not Path(run.checkpoint_path).is_file():
+        raise NotFound(f"run {run_id} has no checkpoint yet")
+    return Path(run.checkpoint_path)

@@ -1,0 +1,74 @@
+"""Fan-out of run events to any number of websocket subscribers.
+
+``publish`` is thread-safe (the manager calls it from its own thread); each subscriber owns an
+asyncio queue on its event loop. A subscriber too slow to keep up loses its oldest messages
+rather than blocking the manager.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One websocket's view of one run."""
+
+    run_id: int
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        if self.queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self.queue.get_nowait()  # drop the oldest
+        self.queue.put_nowait(message)
+
+    async def get(self) -> dict[str, Any]:
+        """Wait for the next message."""
+        return await self.queue.get()
+
+
+class Hub:
+    """Run id -> subscribers."""
+
+    def __init__(self, max_queue: int = 1000) -> None:
+        self.max_queue = max_queue
+        self._subs: dict[int, set[Subscription]] = defaultdict(set)
+        self._lock = threading.Lock()
+
+    def subscribe(self, run_id: int) -> Subscription:
+        """Register a subscriber; call from the websocket's event loop."""
+        sub = Subscription(run_id, asyncio.get_running_loop(), asyncio.Queue(maxsize=self.max_queue))
+        with self._lock:
+            self._subs[run_id].add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Forget a subscriber."""
+        with self._lock:
+            subs = self._subs.get(sub.run_id)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[sub.run_id]
+
+    def subscriber_count(self, run_id: int) -> int:
+        """How many sockets follow ``run_id``."""
+        with self._lock:
+            return len(self._subs.get(run_id, ()))
+
+    def publish(self, run_id: int, message: dict[str, Any]) -> None:
+        """Send ``message`` to every subscriber of ``run_id`` (from any thread)."""
+        with self._lock:
+            subs = list(self._subs.get(run_id, ()))
+        for sub in subs:
+            try:
+                sub.loop.call_soon_threadsafe(sub._deliver, message)
+            except RuntimeError:  # the subscriber's loop is closed
+                self.unsubscribe(sub)

@@ -1,0 +1,99 @@
+"""Child-process entry of a training run: runs the core Trainer and reports over a queue.
+
+This module is imported in a freshly spawned interpreter; it never opens the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import traceback
+from typing import Any
+
+from backend.app.workers.protocol import CheckpointMsg, JobSpec, LogMsg, MetricMsg, SnapshotMsg, StatusMsg
+
+log = logging.getLogger(__name__)
+
+
+class QueueSink:
+    """A ``TrainingSink`` that forwards every event to the manager's queue."""
+
+    def __init__(self, run_id: int, queue: Any) -> None:
+        self.run_id = run_id
+        self.queue = queue
+
+    def on_metric(self, step: int, values: dict[str, float]) -> None:
+        clean = {str(k): float(v) for k, v in values.items() if math.isfinite(float(v))}
+        self.queue.put(MetricMsg(self.run_id, int(step), clean, time.time()))
+
+    def on_snapshot(self, step: int, snapshot: dict[str, Any]) -> None:
+        self.queue.put(SnapshotMsg(self.run_id, int(step), snapshot))
+
+    def on_checkpoint(self, step: int, path: Any) -> None:
+        self.queue.put(CheckpointMsg(self.run_id, int(step), str(path)))
+
+    def on_log(self, level: Any, message: str) -> None:
+        name = logging.getLevelName(level) if isinstance(level, int) else str(level)
+        self.queue.put(LogMsg(self.run_id, str(name).lower(), str(message), time.time()))
+
+
+def pick_device(requested: str) -> tuple[str, str | None]:
+    """The device to train on and a warning when a requested GPU is missing."""
+    import torch
+
+    if requested == "auto":
+        return ("cuda" if torch.cuda.is_available() else "cpu"), None
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        return "cpu", f"device {requested!r} requested but CUDA is not available; training on cpu"
+    return requested, None
+
+
+def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
+    """Train ``job`` to completion, cancellation or failure, reporting everything on ``queue``."""
+    import torch
+
+    torch.set_num_threads(1)
+    sink = QueueSink(job.run_id, queue)
+    step: int | None = None
+    try:
+        from motornet_core.specs import RunSpec
+        from motornet_core.training import Trainer, TrainingDiverged
+
+        spec = RunSpec.parse(job.spec)
+        device, warning = pick_device(spec.train.device)
+        if warning:
+            sink.on_log("warning", warning)
+        if job.resume_from:
+            trainer = Trainer.from_checkpoint(job.resume_from, device=device)
+            sink.on_log("info", f"resumed from {job.resume_from}")
+        else:
+            trainer = Trainer(spec, device=device)
+        queue.put(StatusMsg(job.run_id, "running", device=device))
+        try:
+            result = trainer.train(sink=sink, should_stop=stop_event.is_set, checkpoint_path=job.checkpoint_path)
+        except TrainingDiverged as exc:
+            step = getattr(exc, "step", None)
+            queue.put(StatusMsg(job.run_id, "failed", error=f"training diverged at step {step}: {exc}", step=step))
+            return
+        status = "cancelled" if stop_event.is_set() else "finished"
+        queue.put(StatusMsg(job.run_id, status, result=_jsonable(result)))
+    except Exception as exc:  # the worker must always report why it stopped
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        sink.on_log("error", traceback.format_exc(limit=8))
+        queue.put(StatusMsg(job.run_id, "failed", error=detail, step=step))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)

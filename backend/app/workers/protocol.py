@@ -1,0 +1,80 @@
+"""Typed messages a training worker sends to the manager over a multiprocessing queue.
+
+Every message is a small frozen dataclass (picklable across the spawn boundary) tagged with the
+run id; the manager is the only consumer and the only database writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a worker needs to train one run.
+
+    Attributes:
+        run_id: database id of the run.
+        spec: the RunSpec as JSON-ready dict.
+        checkpoint_path: where the worker writes its checkpoint.
+        resume_from: a checkpoint to continue from, or None for a fresh start.
+    """
+
+    run_id: int
+    spec: dict[str, Any]
+    checkpoint_path: str
+    resume_from: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusMsg:
+    """A status change: ``running`` (with the device), or a terminal ``finished|failed|cancelled``."""
+
+    run_id: int
+    status: str
+    error: str | None = None
+    device: str | None = None
+    step: int | None = None
+    result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class MetricMsg:
+    """Scalar metrics at one step (keys ``loss``, ``loss/<term>``, ``lr``, ``grad_norm``)."""
+
+    run_id: int
+    step: int
+    values: dict[str, float]
+    time: float
+
+
+@dataclass(frozen=True)
+class SnapshotMsg:
+    """An evaluation snapshot (JSON-ready dict) at one step."""
+
+    run_id: int
+    step: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckpointMsg:
+    """A checkpoint was written atomically to ``path`` at ``step``."""
+
+    run_id: int
+    step: int
+    path: str
+
+
+@dataclass(frozen=True)
+class LogMsg:
+    """A log line from the worker."""
+
+    run_id: int
+    level: str
+    message: str
+    time: float
+
+
+WorkerMessage = StatusMsg | MetricMsg | SnapshotMsg | CheckpointMsg | LogMsg
