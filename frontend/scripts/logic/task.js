@@ -1,0 +1,52 @@
+// Where a task puts the hand: start position, targets and the reachable workspace. Pure.
+
+import { jointLimits, jointPositions, referencePosture } from "./geometry.js";
+
+/** Fingertip (or mass) position at joint position q. */
+export function fingertip(skeleton, q) {
+  const pts = jointPositions(skeleton, q);
+  return pts[pts.length - 1];
+}
+
+/** Fingertip positions over a grid of joint positions (n per joint, at most ~2000 points). */
+export function workspace(skeleton, n = 12) {
+  const limits = jointLimits(skeleton);
+  const per = Math.max(2, Math.min(n, Math.floor(2000 ** (1 / limits.length))));
+  const out = [];
+  const q = new Array(limits.length).fill(0);
+  const walk = (j) => {
+    if (j === limits.length) {
+      out.push(fingertip(skeleton, q));
+      return;
+    }
+    const [lo, hi] = limits[j];
+    for (let i = 0; i < per; i++) {
+      q[j] = lo + ((hi - lo) * i) / (per - 1);
+      walk(j + 1);
+    }
+  };
+  walk(0);
+  return out;
+}
+
+/**
+ * Start position and targets of a task for an effector: centre-out targets on a circle around the
+ * start; tracking: the circle of its amplitude; others: no fixed targets.
+ */
+export function taskLayout(task, effector) {
+  const sk = effector.skeleton;
+  const q = task.centre_joint && task.centre_joint.length === referencePosture(sk).length ? task.centre_joint : referencePosture(sk);
+  const start = fingertip(sk, q);
+  const targets = [];
+  if (task.kind === "centre_out") {
+    const n = task.n_targets ?? 8;
+    const r = task.radius ?? 0.1;
+    for (let i = 0; i < n; i++) {
+      const a = (2 * Math.PI * i) / n;
+      targets.push([start[0] + r * Math.cos(a), start[1] + r * Math.sin(a)]);
+    }
+  }
+  let ring = null;
+  if (task.kind === "tracking") ring = { centre: start, radius: task.amplitude ?? 0.05 };
+  return { start, q, targets, ring };
+}

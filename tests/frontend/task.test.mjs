@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fingertip, taskLayout, workspace } from "../../frontend/scripts/logic/task.js";
+
+const close = (a, b, tol = 1e-9) => assert.ok(Math.abs(a - b) < tol, `${a} != ${b}`);
+const pm = { skeleton: { kind: "point_mass" } };
+const arm = { skeleton: { kind: "two_link_arm", L1: 0.3, L2: 0.2, pos_lower_bound: [0, 0], pos_upper_bound: [1, 2] } };
+
+test("centre-out targets surround the start", () => {
+  const l = taskLayout({ kind: "centre_out", n_targets: 4, radius: 0.1, centre_joint: null }, pm);
+  assert.deepEqual(l.start, [0, 0]);
+  assert.equal(l.targets.length, 4);
+  close(l.targets[0][0], 0.1);
+  close(l.targets[1][1], 0.1);
+});
+
+test("centre joint is used when it fits the skeleton", () => {
+  const l = taskLayout({ kind: "centre_out", n_targets: 1, radius: 0.05, centre_joint: [0, 0] }, arm);
+  close(l.start[0], 0.5);
+  close(l.start[1], 0);
+});
+
+test("other tasks: no targets, tracking ring", () => {
+  assert.equal(taskLayout({ kind: "random_reach" }, arm).targets.length, 0);
+  assert.equal(taskLayout({ kind: "tracking", amplitude: 0.07 }, arm).ring.radius, 0.07);
+});
+
+test("workspace covers the joint grid", () => {
+  const w = workspace(arm.skeleton, 5);
+  assert.equal(w.length, 25);
+  const tip = fingertip(arm.skeleton, [0, 0]);
+  assert.ok(w.some((p) => Math.abs(p[0] - tip[0]) < 1e-12 && Math.abs(p[1] - tip[1]) < 1e-12));
+});
