@@ -19,7 +19,10 @@ class SpecError(MotornetError, ValueError):
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         self.errors = errors
-        lines = [f"{e['loc'] or '<root>'}: {e['msg']} (got {e.get('input')!r})" for e in errors]
+        lines = []
+        for e in errors:
+            shown = "" if e.get("input") is None else f" (got {e['input']!r})"
+            lines.append(f"{e['loc'] or '<root>'}: {e['msg']}{shown}")
         super().__init__("invalid specification: " + "; ".join(lines))
 
 

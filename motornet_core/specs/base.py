@@ -13,20 +13,38 @@ from motornet_core.errors import SpecError
 T = TypeVar("T", bound="SpecModel")
 
 
-def _loc_to_path(loc: tuple[Any, ...]) -> str:
-    # pydantic puts the discriminator tag into the location of union members; drop it
-    parts = [str(p) for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
+def _loc_to_path(loc: tuple[Any, ...], data: Any) -> str:
+    """Dotted path into the input document; drops the union tags pydantic adds to locations."""
+    parts: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part not in node and node.get("kind") == part:
+            continue  # the discriminator tag of a tagged union member
+        if isinstance(part, str) and part.startswith("function-"):
+            continue
+        parts.append(str(part))
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
     return ".".join(parts)
 
 
-def spec_error_from_validation(exc: ValidationError) -> SpecError:
-    """Turn a pydantic :class:`ValidationError` into a :class:`SpecError` with dotted paths."""
+def spec_error_from_validation(exc: ValidationError, data: Any = None) -> SpecError:
+    """Turn a pydantic :class:`ValidationError` into a :class:`SpecError` with dotted paths.
+
+    Args:
+        exc: the pydantic error.
+        data: the validated document, used to drop union tags from the locations.
+    """
     errors = []
     for err in exc.errors(include_url=False):
         msg = err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
-        loc = _loc_to_path(err["loc"])
+        loc = _loc_to_path(err["loc"], data)
         value = err.get("input")
         match = _NESTED.match(msg)
         if match:  # a cross-field check that names a deeper path (see fail())
@@ -67,14 +85,15 @@ class SpecModel(BaseModel):
         """Validate a dict, a JSON string or an instance; raise :class:`SpecError` if invalid."""
         if isinstance(data, cls):
             return data
+        if isinstance(data, (str, bytes)):
+            try:
+                data = json.loads(data)
+            except json.JSONDecodeError as exc:
+                raise SpecError([{"loc": "", "msg": f"invalid JSON: {exc}", "input": None}]) from None
         try:
-            if isinstance(data, (str, bytes)):
-                return cls.model_validate(json.loads(data))
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise spec_error_from_validation(exc) from None
-        except json.JSONDecodeError as exc:
-            raise SpecError([{"loc": "", "msg": f"invalid JSON: {exc}", "input": None}]) from None
+            raise spec_error_from_validation(exc, data) from None
 
     def to_json(self) -> str:
         """Serialise to JSON (round-trips through :meth:`parse`)."""
