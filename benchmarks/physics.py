@@ -1,0 +1,95 @@
+"""Physics throughput: simulated steps x batch per second for arm26 (rigid Hill, euler, dt 0.01).
+
+Forward (no autograd) and forward + backward (a 100-step rollout, gradient of the final fingertip
+w.r.t. every excitation), at several batch sizes, for motornet_core and — when the optional
+``bench`` extra (``motornet==0.3.0``) is installed — MotorNet in the same run.
+
+    .venv/bin/python benchmarks/physics.py [--batches 1 64 1024 8192] [--steps 100] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from collections.abc import Callable
+
+import torch
+
+from motornet_core import build_effector, presets
+
+Q0 = [0.785398, 1.570796]
+
+
+def _best_of(fn: Callable[[], None], repeats: int) -> float:
+    fn()  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def ours(batch: int, steps: int, backward: bool) -> Callable[[], None]:
+    eff = build_effector(presets.arm26())
+    q0 = torch.tensor(Q0)
+
+    def run() -> None:
+        u = torch.full((steps, batch, 6), 0.3, requires_grad=backward)
+        with torch.set_grad_enabled(backward):
+            s = eff.reset(batch, position=q0)
+            for k in range(steps):
+                s = eff.step(s, u[k])
+            if backward:
+                s.fingertip[:, :2].sum().backward()
+
+    return run
+
+
+def motornet_baseline(batch: int, steps: int, backward: bool) -> Callable[[], None] | None:
+    try:
+        import motornet as mn  # optional baseline, never a runtime dependency
+    except ImportError:
+        return None
+    eff = mn.effector.RigidTendonArm26(muscle=mn.muscle.RigidTendonHillMuscle(), timestep=0.01)
+    q0 = torch.tensor([[*Q0, 0.0, 0.0]]).repeat(batch, 1)
+
+    def run() -> None:
+        u = torch.full((steps, batch, 6), 0.3, requires_grad=backward)
+        with torch.set_grad_enabled(backward):
+            eff.reset(options={"batch_size": batch, "joint_state": q0})
+            for k in range(steps):
+                eff.step(u[k])
+            if backward:
+                eff.states["fingertip"][:, :2].sum().backward()
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 64, 1024, 8192])
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}")
+    print(f"# arm26 rigid Hill, euler, dt 0.01, {args.steps} steps per rollout; figures in simulated steps x batch / s")
+    print(f"{'mode':18s} {'batch':>6s} {'ours':>12s} {'motornet':>12s} {'speed-up':>9s}")
+    for backward in (False, True):
+        mode = "forward+backward" if backward else "forward"
+        for batch in args.batches:
+            work = args.steps * batch
+            ours_rate = work / _best_of(ours(batch, args.steps, backward), args.repeats)
+            base = motornet_baseline(batch, args.steps, backward)
+            if base is None:
+                print(f"{mode:18s} {batch:6d} {ours_rate:12.0f} {'n/a':>12s} {'':>9s}")
+                continue
+            base_rate = work / _best_of(base, args.repeats)
+            print(f"{mode:18s} {batch:6d} {ours_rate:12.0f} {base_rate:12.0f} {ours_rate / base_rate:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
