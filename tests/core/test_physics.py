@@ -249,3 +249,16 @@ def test_spec_is_the_only_way_in() -> None:
     spec = EffectorSpec.parse(presets.point_mass_24().to_json())
     eff = build_effector(spec)
     assert eff.spec == spec and eff.n_muscles == 4 and eff.dof == 2
+
+
+def test_constant_moment_arm_geometry() -> None:
+    spec = presets.point_mass_24().model_dump(mode="json")
+    for i, m in enumerate(spec["muscles"]):
+        m["geometry"] = {"kind": "constant", "length": 1.0 + i, "moment_arms": [0.5, -0.25]}
+    eff = build_effector(spec).to(F64)
+    q = torch.tensor([[0.2, -0.4]], dtype=F64)
+    qd = torch.tensor([[1.0, 2.0]], dtype=F64)
+    g = eff.geometry(q, qd, eff.skeleton)
+    torch.testing.assert_close(g.length[0], torch.tensor([1.2, 2.2, 3.2, 4.2], dtype=F64))
+    torch.testing.assert_close(g.velocity[0], torch.zeros(4, dtype=F64))
+    assert torch.equal(g.moment_arm[0, 0], torch.full((4,), 0.5, dtype=F64))
