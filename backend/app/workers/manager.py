@@ -140,7 +140,7 @@ class WorkerManager:
     def worker_pid(self, run_id: int) -> int | None:
         """The pid of the process training ``run_id``, if any."""
         act = self.active.get(run_id)
-        return None if act is None else act.process.pid
+        return None if act is None or act.terminal else act.process.pid
 
     # -- actions requested by the API ---------------------------------------------------------------------
     def cancel(self, run_id: int) -> None:

@@ -1,0 +1,97 @@
+"""Open-loop simulation and geometry sweeps."""
+
+from __future__ import annotations
+
+import pytest
+
+from motornet_core import presets
+
+ARM26 = presets.arm26().model_dump(mode="json")
+POINT_MASS = presets.point_mass_24().model_dump(mode="json")
+
+
+def test_open_loop_single_trajectory(client):
+    r = client.post("/api/simulate", json={"effector": ARM26, "excitations": [[0.2] * 6] * 10})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["mode"] == "open_loop"
+    assert len(body["time"]) == 11 and body["time"][1] == pytest.approx(ARM26["dt"])
+    assert len(body["position"]) == 1 and len(body["position"][0]) == 11 and len(body["position"][0][0]) == 2
+    assert len(body["joints"][0][0]) == 3  # shoulder, elbow, fingertip
+    assert body["joints"][0][-1][-1] == pytest.approx(body["fingertip"][0][-1], abs=1e-5)
+    assert body["activation"][0][-1][0] > body["activation"][0][0][0]
+    assert len(body["force"][0][0]) == 6 and body["muscle_names"][0] == "pectoralis"
+
+
+def test_open_loop_batch_position_and_loads(client):
+    exc = [[[0.0] * 4, [0.5] * 4]] * 5  # (T=5, B=2, M=4)
+    req = {
+        "effector": POINT_MASS,
+        "excitations": exc,
+        "position": [[0.0, 0.0], [0.1, 0.2]],
+        "endpoint_load": [1.0, 0.0],
+    }
+    body = client.post("/api/simulate", json=req).json()
+    assert len(body["position"]) == 2
+    assert body["position"][1][0] == pytest.approx([0.1, 0.2])
+    assert body["position"][0][-1][0] > 0  # pushed by the load
+    assert len(body["joints"][0][0]) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"excitations": [[0.1] * 5] * 3}, "excitations"),
+        ({"excitations": [[0.1] * 6, [0.1] * 5]}, "excitations"),
+        ({"excitations": [[0.1] * 6] * 11}, "excitations"),
+        ({"position": [1.0]}, "position"),
+        ({"joint_load": [[0.0, 0.0]] * 2}, "joint_load"),
+    ],
+)
+def test_open_loop_bad_input_is_422_with_the_field(make_client, change, loc):
+    c = make_client(max_sim_steps=10)
+    r = c.post("/api/simulate", json={"effector": ARM26, "excitations": [[0.1] * 6] * 3, **change})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == loc
+
+
+def test_position_outside_bounds_is_422(client):
+    r = client.post("/api/simulate", json={"effector": ARM26, "excitations": [[0.1] * 6], "position": [5.0, 5.0]})
+    assert r.status_code == 422
+    assert "bounds" in r.json()["detail"][0]["msg"]
+
+
+def test_simulate_needs_one_mode(client):
+    assert client.post("/api/simulate", json={"effector": ARM26}).status_code == 422
+    assert client.post("/api/simulate", json={}).status_code == 422
+    assert client.post("/api/simulate", json={"run_id": 99, "targets": [[0, 0]]}).status_code == 404
+
+
+def test_batch_cap(make_client):
+    c = make_client(max_sim_batch=2)
+    r = c.post("/api/simulate", json={"effector": POINT_MASS, "excitations": [[[0.1] * 4] * 3]})
+    assert r.status_code == 422
+
+
+def test_geometry_polynomial_arm(client):
+    body = client.post("/api/geometry", json={"effector": ARM26, "grid": 7}).json()
+    assert body["dof"] == 2 and len(body["sweeps"]) == 2
+    sweep = body["sweeps"][1]
+    assert len(sweep["angles"]) == 7 and len(sweep["length"]) == 7 and len(sweep["moment_arm"][0]) == 6
+    assert sweep["moment_arm"][0][0] == pytest.approx(0.0)  # pectoralis does not cross the elbow
+    assert body["reference"]["paths"] is None
+    assert len(body["reference"]["joints"]) == 3
+
+
+def test_geometry_path_points_in_world(client):
+    arm210 = presets.arm210().model_dump(mode="json")
+    body = client.post("/api/geometry", json={"effector": arm210}).json()
+    paths = body["reference"]["paths"]
+    assert len(paths) == len(arm210["muscles"])
+    first = arm210["muscles"][0]["geometry"]["points"][0]
+    assert first["body"] == 0 and paths[0][0] == pytest.approx([first["x"], first["y"]])
+    assert len(body["sweeps"][0]["angles"]) == 41
+
+
+def test_geometry_grid_cap(client):
+    assert client.post("/api/geometry", json={"effector": POINT_MASS, "grid": 10_000}).status_code == 422
