@@ -7,10 +7,12 @@ seconds, distances in metres, forces in newtons. Conventions follow physics.md Â
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
+from motornet_core.errors import SpecError
 from motornet_core.specs.base import SpecModel, fail
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -177,9 +179,12 @@ def parse_task(data: object) -> object:
     if isinstance(data, _TaskBase):
         return data
     adapter: TypeAdapter = TypeAdapter(TaskSpec)
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise SpecError([{"loc": "", "msg": f"invalid JSON: {exc}", "input": None}]) from None
     try:
-        if isinstance(data, str | bytes):
-            return adapter.validate_json(data)
         return adapter.validate_python(data)
     except ValidationError as exc:
-        raise spec_error_from_validation(exc) from None
+        raise spec_error_from_validation(exc, data) from None

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import torch
 from tqdm import tqdm
 
 from motornet_core.errors import MotornetError, SpecError
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--iterations", type=int, help="shortcut for --set train.n_iterations=N")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], help="override train.device")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default 1: fastest for small recurrent nets)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -105,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns 0 on success, 1 if training diverged, 2 for bad arguments or specs."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     out = Path(args.out)
     try:
         if args.resume:

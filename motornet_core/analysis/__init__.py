@@ -1,0 +1,45 @@
+"""Analyses: reach kinematics, unit tuning and PCA, biomechanics, and plotly figure builders."""
+
+from motornet_core.analysis.biomechanics import geometry_over_grid, joint_grid, muscle_curves
+from motornet_core.analysis.figures import (
+    activation_figure,
+    loss_figure,
+    moment_arm_figure,
+    muscle_curves_figure,
+    pca_figure,
+    trajectories_figure,
+    tuning_figure,
+)
+from motornet_core.analysis.kinematics import (
+    endpoint_error,
+    hand_speed,
+    lateral_deviation,
+    movement_time,
+    peak_speed,
+    reach_summary,
+    reaction_time,
+)
+from motornet_core.analysis.neural import fit_cosine_tuning, pca, preferred_directions
+
+__all__ = [
+    "activation_figure",
+    "endpoint_error",
+    "fit_cosine_tuning",
+    "geometry_over_grid",
+    "hand_speed",
+    "joint_grid",
+    "lateral_deviation",
+    "loss_figure",
+    "moment_arm_figure",
+    "movement_time",
+    "muscle_curves",
+    "muscle_curves_figure",
+    "pca",
+    "pca_figure",
+    "peak_speed",
+    "preferred_directions",
+    "reach_summary",
+    "reaction_time",
+    "trajectories_figure",
+    "tuning_figure",
+]
