@@ -1,0 +1,110 @@
+// Canvas drawing of arms (or point masses), targets and hand paths, in world coordinates.
+
+import { h } from "../dom.js";
+import { bounds, viewTransform } from "../logic/geometry.js";
+
+export class ArmCanvas {
+  constructor(container, { testid = "arm-canvas", onClick = null } = {}) {
+    this.canvas = h("canvas", { class: "arm", "data-testid": testid });
+    container.append(this.canvas);
+    this.box = [[-1, -1], [1, 1]];
+    this.frames = 0;
+    if (onClick) {
+      this.canvas.style.cursor = "crosshair";
+      this.canvas.addEventListener("click", (e) => {
+        const r = this.canvas.getBoundingClientRect();
+        onClick(this.view().toWorld([e.clientX - r.left, e.clientY - r.top]));
+      });
+    }
+  }
+
+  /** Fit the view to these world points. */
+  fit(points, margin = 0.12) {
+    this.box = bounds(points, margin);
+  }
+
+  view() {
+    const r = this.canvas.getBoundingClientRect();
+    return viewTransform(this.box, Math.max(r.width, 1), Math.max(r.height, 1));
+  }
+
+  /**
+   * Draw a scene: {arms: [{joints [[x, y]...], colour, alpha, width}], targets: [{xy, colour}],
+   * paths: [{points, colour}], pointMass: bool, labels: [text]}.
+   */
+  draw(scene) {
+    const c = this.canvas;
+    const dpr = window.devicePixelRatio || 1;
+    const r = c.getBoundingClientRect();
+    if (c.width !== Math.round(r.width * dpr) || c.height !== Math.round(r.height * dpr)) {
+      c.width = Math.round(r.width * dpr);
+      c.height = Math.round(r.height * dpr);
+    }
+    const ctx = c.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, r.width, r.height);
+    const { toScreen, scale } = this.view();
+    // origin cross
+    const [ox, oy] = toScreen([0, 0]);
+    ctx.strokeStyle = "#d5dbe5";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.moveTo(ox - 10, oy);
+    ctx.lineTo(ox + 10, oy);
+    ctx.moveTo(ox, oy - 10);
+    ctx.lineTo(ox, oy + 10);
+    ctx.stroke();
+    for (const p of scene.paths ?? []) {
+      if (p.points.length < 2) continue;
+      ctx.strokeStyle = p.colour;
+      ctx.globalAlpha = p.alpha ?? 0.8;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      p.points.forEach((pt, i) => {
+        const [x, y] = toScreen(pt);
+        if (i === 0) ctx.moveTo(x, y);
+        else ctx.lineTo(x, y);
+      });
+      ctx.stroke();
+    }
+    ctx.globalAlpha = 1;
+    for (const t of scene.targets ?? []) {
+      const [x, y] = toScreen(t.xy);
+      ctx.strokeStyle = t.colour ?? "#c5221f";
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.arc(x, y, Math.max(5, (t.radius ?? 0) * scale), 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+    for (const a of scene.arms ?? []) {
+      const pts = a.joints.map(toScreen);
+      ctx.globalAlpha = a.alpha ?? 1;
+      if (scene.pointMass) {
+        ctx.fillStyle = a.colour ?? "#3b4458";
+        ctx.beginPath();
+        ctx.arc(pts[0][0], pts[0][1], a.radius ?? 8, 0, 2 * Math.PI);
+        ctx.fill();
+        continue;
+      }
+      ctx.strokeStyle = a.colour ?? "#3b4458";
+      ctx.lineWidth = a.width ?? 6;
+      ctx.lineCap = "round";
+      ctx.lineJoin = "round";
+      ctx.beginPath();
+      pts.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
+      ctx.stroke();
+      ctx.fillStyle = "#fff";
+      for (const [x, y] of pts.slice(0, -1)) {
+        ctx.beginPath();
+        ctx.arc(x, y, (a.width ?? 6) * 0.55, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = "#5f6b7a";
+    ctx.font = "12px system-ui, sans-serif";
+    (scene.labels ?? []).forEach((text, i) => ctx.fillText(text, 8, 16 + 15 * i));
+    this.frames += 1;
+    this.canvas.dataset.frames = String(this.frames);
+  }
+}

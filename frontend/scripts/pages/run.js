@@ -1,0 +1,288 @@
+// Run view (live): status and progress, loss curves growing over the websocket, the latest
+// evaluation snapshot animated with a scrubber over earlier ones, downloads.
+
+import { api, errorMessage } from "../api.js";
+import { extend, layout, placeholder, react } from "../components/plots.js";
+import { SnapshotView } from "../components/snapshot-view.js";
+import { colour, duration, fmt, h, toast } from "../dom.js";
+import { lossKeys, metricFromMessage, progressText } from "../logic/metrics.js";
+import { openSocket } from "../socket.js";
+
+const ACTIVE = new Set(["queued", "running"]);
+const MAX_POINTS = 5000;
+
+export async function mount(root, params, ctx) {
+  const page = new RunPage(root, ctx);
+  await page.init(params);
+  return page;
+}
+
+class RunPage {
+  constructor(root, ctx) {
+    this.root = root;
+    this.ctx = ctx;
+    this.title = "Run";
+    this.keys = [];
+    this.pending = [];
+    this.snapshots = [];
+    this.follow = true;
+  }
+
+  async init(params) {
+    this.id = params.id;
+    if (!this.id) {
+      this.root.replaceChildren(h("h1", {}, "Run"), h("p", {}, "No run selected. ", h("a", { href: "#/runs" }, "Pick one in the runs table.")));
+      return;
+    }
+    try {
+      this.run = await api(`/api/runs/${this.id}`);
+    } catch (err) {
+      this.root.replaceChildren(h("h1", {}, `Run #${this.id}`), h("div", { class: "errorbox" }, `Could not load run #${this.id}: ${errorMessage(err)}`), h("a", { href: "#/runs" }, "Back to the runs"));
+      return;
+    }
+    this.title = `Run #${this.id}`;
+    this.layout();
+    this.renderHeader();
+    // Socket first (messages are buffered), then the REST catch-up, then the buffer.
+    this.catchingUp = true;
+    this.socket = openSocket(`/ws/runs/${this.id}`, { onMessage: (m) => this.onMessage(m) });
+    await Promise.all([this.loadMetrics(), this.loadSnapshots(params)]);
+    this.catchingUp = false;
+    for (const m of this.pending.splice(0)) this.onMessage(m);
+    this.flushTimer = setInterval(() => this.flushMetrics(), 250);
+  }
+
+  layout() {
+    this.header = h("div", { class: "panel" });
+    this.lossEl = h("div", { class: "plot tall", "data-testid": "loss-plot" });
+    this.otherEl = h("div", { class: "plot", "data-testid": "lr-plot" });
+    const armBox = h("div");
+    const plotsBox = h("div");
+    this.snapSlider = h("input", { type: "range", min: 0, max: 0, value: 0, "aria-label": "snapshot", "data-testid": "snapshot-slider" });
+    this.snapSlider.addEventListener("input", () => this.pickSnapshot(Number(this.snapSlider.value)));
+    this.snapLabel = h("span", { class: "small muted", "data-testid": "snapshot-label" }, "no snapshot yet");
+    this.followBox = h("input", { type: "checkbox", checked: true });
+    this.followBox.addEventListener("change", () => {
+      this.follow = this.followBox.checked;
+      if (this.follow && this.snapshots.length) this.pickSnapshot(this.snapshots.length - 1);
+    });
+    this.logs = h("pre", { class: "small", style: "max-height:10rem;overflow:auto;margin:0;white-space:pre-wrap", "data-testid": "run-logs" });
+    this.root.replaceChildren(
+      this.header,
+      h(
+        "div",
+        { class: "cols" },
+        h("section", { class: "panel" }, h("h2", {}, "Loss"), this.lossEl, this.otherEl),
+        h(
+          "section",
+          { class: "panel" },
+          h("h2", {}, "Evaluation reaches"),
+          h("div", { class: "scrub" }, h("span", { class: "small" }, "snapshot"), this.snapSlider, this.snapLabel, h("label", { class: "small" }, this.followBox, " follow latest")),
+          armBox
+        )
+      ),
+      h("section", { class: "panel" }, plotsBox),
+      h("section", { class: "panel" }, h("h2", {}, "Log"), this.logs)
+    );
+    this.view = new SnapshotView({ armBox, plotsBox, onTrial: (b) => this.ctx.setParams({ trial: b }) });
+    placeholder(this.lossEl, "waiting for the first iteration…");
+  }
+
+  renderHeader() {
+    const r = this.run;
+    const active = ACTIVE.has(r.status);
+    const buttons = [];
+    if (active) buttons.push(h("button", { onclick: () => this.act("cancel"), "data-testid": "cancel" }, "Cancel"));
+    if (["cancelled", "interrupted", "failed"].includes(r.status) && r.checkpoint_step !== null) buttons.push(h("button", { onclick: () => this.act("resume") }, "Resume"));
+    buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/checkpoint`, download: `run${r.id}.pt` }, "Download checkpoint"));
+    buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/spec`, download: `run${r.id}_spec.json` }, "Download spec"));
+    const m = r.last_metrics ?? {};
+    const stat = (k, v, id) => h("div", { class: "stat" }, h("div", { class: "v", "data-testid": id }, v), h("div", { class: "k" }, k));
+    this.header.replaceChildren(
+      h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, `${r.name} `, h("span", { class: "muted small" }, `#${r.id}`)), h("span", { class: `badge ${r.status}`, "data-testid": "run-status" }, r.status), h("span", { class: "grow" }), ...buttons),
+      r.status === "failed" ? h("div", { class: "errorbox", "data-testid": "run-error" }, h("strong", {}, "This run failed: "), r.error ?? "no message") : null,
+      h(
+        "div",
+        { class: "stats" },
+        stat("progress", h("span", {}, h("span", { class: "progress" }, h("span", { style: `width:${Math.round(100 * (r.progress ?? 0))}%` })), " ", progressText(r.step, r.n_iterations, r.progress)), "run-progress"),
+        stat("loss", fmt(m.loss), "run-loss"),
+        stat("duration", duration(r.duration)),
+        stat("effector", r.spec?.effector?.name ?? "—"),
+        stat("task", r.spec?.task?.kind?.replace(/_/g, " ") ?? "—"),
+        stat("network", r.spec ? `${r.spec.policy.kind} × ${r.spec.policy.hidden_size}` : "—"),
+        stat("device", r.device ?? "—")
+      )
+    );
+  }
+
+  async act(verb) {
+    try {
+      this.run = await api(`/api/runs/${this.id}/${verb}`, { method: "POST" });
+      this.renderHeader();
+    } catch (err) {
+      toast(`${verb}: ${errorMessage(err)}`, { error: true });
+    }
+  }
+
+  async loadMetrics() {
+    try {
+      const res = await api(`/api/runs/${this.id}/metrics?max_points=2000`);
+      this.series = res.series ?? {};
+    } catch (err) {
+      this.series = {};
+      toast(`Metrics: ${errorMessage(err)}`, { error: true });
+    }
+    this.lastStep = Math.max(-1, ...Object.values(this.series).map((s) => s.step[s.step.length - 1] ?? -1));
+    this.drawMetrics();
+  }
+
+  drawMetrics() {
+    const keys = lossKeys(Object.keys(this.series));
+    this.keys = keys;
+    if (!keys.length) return;
+    react(
+      this.lossEl,
+      keys.map((k, i) => ({ x: this.series[k].step.slice(), y: this.series[k].value.slice(), name: k, mode: "lines", line: { color: colour(i, keys.length), width: k === "loss" ? 2.5 : 1.5 } })),
+      layout({ xaxis: { title: { text: "iteration" } }, yaxis: { title: { text: "loss" }, type: "log" } })
+    );
+    const other = ["lr", "grad_norm"].filter((k) => this.series[k]);
+    this.otherKeys = other;
+    if (other.length) {
+      react(
+        this.otherEl,
+        other.map((k, i) => ({ x: this.series[k].step.slice(), y: this.series[k].value.slice(), name: k, mode: "lines", yaxis: i ? "y2" : "y" })),
+        layout({ xaxis: { title: { text: "iteration" } }, yaxis: { title: { text: other[0] } }, yaxis2: { title: { text: other[1] ?? "" }, overlaying: "y", side: "right" } })
+      );
+    }
+  }
+
+  onMessage(msg) {
+    if (this.catchingUp && msg.type !== "status") {
+      this.pending.push(msg);
+      return;
+    }
+    if (msg.type === "status") this.onStatus(msg);
+    else if (msg.type === "metric") {
+      const { step, values } = metricFromMessage(msg);
+      if (step <= this.lastStep) return;
+      this.pendingMetrics = this.pendingMetrics ?? [];
+      this.pendingMetrics.push({ step, values });
+    } else if (msg.type === "snapshot") this.onSnapshot(msg);
+    else if (msg.type === "log") this.appendLog(msg);
+    else if (msg.type === "error") toast(msg.message, { error: true });
+  }
+
+  onStatus(msg) {
+    const before = this.run.status;
+    Object.assign(this.run, { status: msg.status, step: msg.step ?? this.run.step, progress: msg.progress ?? this.run.progress, error: msg.error ?? this.run.error, device: msg.device ?? this.run.device });
+    this.renderHeader();
+    if (ACTIVE.has(before) && !ACTIVE.has(msg.status)) {
+      // Refresh the final numbers (duration, result) once the run ends.
+      api(`/api/runs/${this.id}`).then((r) => ((this.run = r), this.renderHeader())).catch(() => {});
+      if (msg.status === "failed") toast(`Run #${this.id} failed: ${msg.error ?? ""}`, { error: true, ms: 8000 });
+    }
+  }
+
+  /** Append buffered metric rows with one extendTraces call per plot (at most 4 redraws/s). */
+  flushMetrics() {
+    const rows = this.pendingMetrics ?? [];
+    if (!rows.length) return;
+    this.pendingMetrics = [];
+    let newKey = false;
+    for (const { step, values } of rows) {
+      for (const [k, v] of Object.entries(values)) {
+        if (!this.series[k]) {
+          this.series[k] = { step: [], value: [] };
+          newKey = true;
+        }
+        this.series[k].step.push(step);
+        this.series[k].value.push(v);
+      }
+      this.lastStep = Math.max(this.lastStep, step);
+      this.run.last_metrics = { ...this.run.last_metrics, ...values };
+      this.run.step = Math.max(this.run.step, step);
+      if (this.run.n_iterations) this.run.progress = Math.min(1, this.run.step / this.run.n_iterations);
+    }
+    if (newKey || !this.lossEl.data || !this.keys.length) this.drawMetrics();
+    else {
+      const xs = [];
+      const ys = [];
+      for (const k of this.keys) {
+        const sub = rows.filter((r) => r.values[k] !== undefined);
+        xs.push(sub.map((r) => r.step));
+        ys.push(sub.map((r) => r.values[k]));
+      }
+      extend(this.lossEl, { x: xs, y: ys }, this.keys.map((_, i) => i), MAX_POINTS);
+      if (this.otherKeys?.length) {
+        const ox = this.otherKeys.map((k) => rows.filter((r) => r.values[k] !== undefined).map((r) => r.step));
+        const oy = this.otherKeys.map((k) => rows.filter((r) => r.values[k] !== undefined).map((r) => r.values[k]));
+        extend(this.otherEl, { x: ox, y: oy }, this.otherKeys.map((_, i) => i), MAX_POINTS);
+      }
+    }
+    this.renderHeader();
+  }
+
+  async loadSnapshots(params) {
+    try {
+      this.snapshots = (await api(`/api/runs/${this.id}/snapshots`)).map((s) => ({ index: s.index, step: s.step, data: null }));
+      const logs = await api(`/api/runs/${this.id}/logs?limit=200`);
+      for (const l of logs) this.appendLog(l);
+    } catch (err) {
+      toast(`Snapshots: ${errorMessage(err)}`, { error: true });
+      return;
+    }
+    this.updateSlider();
+    if (!this.snapshots.length) return;
+    const want = params.snap !== undefined ? Number(params.snap) : this.snapshots.length - 1;
+    const pos = Math.max(0, Math.min(this.snapshots.length - 1, want));
+    this.follow = pos === this.snapshots.length - 1;
+    this.followBox.checked = this.follow;
+    this.view.trial = Number(params.trial ?? 0) || 0;
+    await this.pickSnapshot(pos);
+  }
+
+  updateSlider() {
+    this.snapSlider.max = Math.max(this.snapshots.length - 1, 0);
+    this.snapSlider.disabled = this.snapshots.length < 2;
+  }
+
+  async pickSnapshot(pos) {
+    const s = this.snapshots[pos];
+    if (!s) return;
+    this.snapSlider.value = pos;
+    this.follow = pos === this.snapshots.length - 1 && this.followBox.checked;
+    this.ctx.setParams({ snap: pos === this.snapshots.length - 1 ? null : pos });
+    if (!s.data) {
+      try {
+        s.data = (await api(`/api/runs/${this.id}/snapshots/${s.index}`)).data;
+      } catch (err) {
+        toast(`Snapshot: ${errorMessage(err)}`, { error: true });
+        return;
+      }
+    }
+    this.snapLabel.textContent = `${pos + 1} of ${this.snapshots.length} · iteration ${s.step}`;
+    this.view.set(s.data);
+  }
+
+  onSnapshot(msg) {
+    const data = msg.data ?? msg.snapshot ?? msg;
+    const index = msg.index ?? (this.snapshots.length ? this.snapshots[this.snapshots.length - 1].index + 1 : 0);
+    if (this.snapshots.some((s) => s.step === msg.step)) return;
+    this.snapshots.push({ index, step: msg.step, data });
+    this.updateSlider();
+    if (this.follow || this.snapshots.length === 1) this.pickSnapshot(this.snapshots.length - 1);
+    else this.snapLabel.textContent = `${Number(this.snapSlider.value) + 1} of ${this.snapshots.length}`;
+  }
+
+  appendLog(l) {
+    const t = l.time ? new Date(l.time * 1000).toLocaleTimeString() : "";
+    this.logs.append(`${t} ${l.level ?? ""} ${l.message}\n`);
+    this.logs.scrollTop = this.logs.scrollHeight;
+  }
+
+  destroy() {
+    this.socket?.close();
+    clearInterval(this.flushTimer);
+    this.view?.destroy();
+  }
+}

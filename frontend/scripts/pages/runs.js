@@ -1,0 +1,187 @@
+// Runs: launch from a preset, the table (status, progress, key metrics, duration), cancel,
+// resume, delete, and compare several runs.
+
+import { api, errorMessage, getPresets, items } from "../api.js";
+import { ComparePanel } from "../components/compare.js";
+import { duration, fmt, h, toast } from "../dom.js";
+import { progressText } from "../logic/metrics.js";
+import { parseList } from "../logic/urlstate.js";
+
+const STATUSES = ["queued", "running", "finished", "failed", "cancelled", "interrupted"];
+const ACTIVE = new Set(["queued", "running"]);
+
+export async function mount(root, params, ctx) {
+  const page = new RunsPage(root, ctx);
+  await page.init(params);
+  return page;
+}
+
+class RunsPage {
+  constructor(root, ctx) {
+    this.root = root;
+    this.ctx = ctx;
+    this.title = "Runs";
+    this.runs = [];
+    this.timer = null;
+  }
+
+  async init(params) {
+    this.params = params;
+    this.compare = new Set(parseList(params.compare));
+    let presets = { runs: {} };
+    try {
+      presets = await getPresets();
+    } catch (err) {
+      toast(`Presets: ${errorMessage(err)}`, { error: true });
+    }
+    this.presetSel = h("select", { "data-testid": "launch-preset" }, ...Object.keys(presets.runs).map((n) => h("option", { value: n }, n)));
+    this.iters = h("input", { type: "number", min: 1, value: 200, "data-testid": "launch-iterations", "aria-label": "iterations" });
+    this.runName = h("input", { type: "text", placeholder: "name (optional)", "data-testid": "launch-name" });
+    this.statusSel = h("select", { "aria-label": "status filter" }, h("option", { value: "" }, "any status"), ...STATUSES.map((s) => h("option", { value: s, selected: s === params.status }, s)));
+    this.nameFilter = h("input", { type: "search", placeholder: "filter by name", value: params.name ?? "" });
+    this.statusSel.addEventListener("change", () => this.filter());
+    this.nameFilter.addEventListener("input", () => this.filter());
+    this.table = h("tbody");
+    this.empty = h("p", { class: "hint" });
+    const compareBox = h("div");
+    this.comparePanel = new ComparePanel(compareBox);
+    this.root.replaceChildren(
+      h("h1", {}, "Runs"),
+      h("p", { class: "hint" }, "Each run trains a network on a task. Launch one from a preset (or from the task designer), open it to watch it live, tick several to compare."),
+      h(
+        "div",
+        { class: "toolbar panel" },
+        h("strong", {}, "Quick launch"),
+        h("label", {}, "preset ", this.presetSel),
+        h("label", {}, "iterations ", this.iters),
+        this.runName,
+        h("button", { class: "primary", onclick: () => this.launch(), "data-testid": "launch-run" }, "Launch"),
+        h("span", { class: "grow" }),
+        h("a", { href: "#/task", class: "button" }, "Design a custom run…")
+      ),
+      h(
+        "section",
+        { class: "panel" },
+        h("div", { class: "toolbar" }, this.statusSel, this.nameFilter, h("span", { class: "grow" }), h("button", { onclick: () => this.refresh() }, "Refresh")),
+        h(
+          "table",
+          { class: "runs", "data-testid": "runs-table" },
+          h("thead", {}, h("tr", {}, ...["", "name", "preset", "status", "progress", "loss", "endpoint error", "duration", ""].map((c) => h("th", {}, c)))),
+          this.table
+        ),
+        this.empty
+      ),
+      h("section", { class: "panel" }, h("h2", {}, "Compare"), compareBox)
+    );
+    await this.refresh();
+    this.showCompare();
+  }
+
+  filter() {
+    this.ctx.setParams({ status: this.statusSel.value || null, name: this.nameFilter.value || null });
+    this.refresh();
+  }
+
+  async refresh() {
+    clearTimeout(this.timer);
+    const q = new URLSearchParams();
+    if (this.statusSel.value) q.set("status", this.statusSel.value);
+    if (this.nameFilter.value) q.set("name", this.nameFilter.value);
+    try {
+      this.runs = items(await api(`/api/runs?${q}`));
+      this.render();
+    } catch (err) {
+      this.empty.textContent = `Could not load the runs: ${errorMessage(err)}`;
+    }
+    if (this.runs.some((r) => ACTIVE.has(r.status))) this.timer = setTimeout(() => this.refresh(), 1500);
+  }
+
+  render() {
+    this.empty.textContent = this.runs.length ? "" : "No runs yet: launch one above.";
+    this.table.replaceChildren(...this.runs.map((r) => this.row(r)));
+  }
+
+  row(r) {
+    const check = h("input", { type: "checkbox", checked: this.compare.has(String(r.id)), "aria-label": `compare run ${r.id}` });
+    check.addEventListener("change", () => {
+      if (check.checked) this.compare.add(String(r.id));
+      else this.compare.delete(String(r.id));
+      this.ctx.setParams({ compare: [...this.compare] });
+      this.showCompare();
+    });
+    const act = (label, fn, cls = "") => h("button", { class: `small ${cls}`, onclick: fn }, label);
+    const actions = [h("a", { href: `#/run?id=${r.id}`, class: "button small" }, "Open")];
+    if (ACTIVE.has(r.status)) actions.push(act("Cancel", () => this.action(r, "cancel")));
+    if (["cancelled", "interrupted", "failed"].includes(r.status) && r.checkpoint_step !== null) actions.push(act("Resume", () => this.action(r, "resume")));
+    if (!ACTIVE.has(r.status)) actions.push(act("Delete", () => this.remove(r), "danger"));
+    const m = r.last_metrics ?? {};
+    const status = h("span", { class: `badge ${r.status}`, title: r.error ?? "" }, r.status);
+    return h(
+      "tr",
+      { "data-run-id": r.id, "data-status": r.status },
+      h("td", {}, check),
+      h("td", {}, h("a", { href: `#/run?id=${r.id}` }, r.name), h("div", { class: "small muted" }, `#${r.id}${r.tags?.length ? " · " + r.tags.join(", ") : ""}`)),
+      h("td", {}, r.preset ?? "custom"),
+      h("td", {}, status, r.error ? h("div", { class: "small", style: "color:var(--bad);white-space:normal;max-width:16rem" }, r.error.slice(0, 160)) : null),
+      h("td", {}, h("span", { class: "progress" }, h("span", { style: `width:${Math.round(100 * (r.progress ?? 0))}%` })), " ", h("span", { class: "small muted" }, progressText(r.step, r.n_iterations, r.progress))),
+      h("td", {}, fmt(m.loss)),
+      h("td", {}, m.mean_endpoint_error !== undefined ? `${fmt(m.mean_endpoint_error * 100, 3)} cm` : r.result?.mean_endpoint_error !== undefined ? `${fmt(r.result.mean_endpoint_error * 100, 3)} cm` : "—"),
+      h("td", {}, duration(r.duration)),
+      h("td", {}, ...actions)
+    );
+  }
+
+  async action(r, verb) {
+    try {
+      await api(`/api/runs/${r.id}/${verb}`, { method: "POST" });
+      toast(`${verb === "cancel" ? "Cancelling" : "Resuming"} run #${r.id}`);
+    } catch (err) {
+      toast(`${verb}: ${errorMessage(err)}`, { error: true });
+    }
+    this.refresh();
+  }
+
+  async remove(r) {
+    if (!confirm(`Delete run #${r.id} “${r.name}” and its checkpoints?`)) return;
+    try {
+      await api(`/api/runs/${r.id}`, { method: "DELETE" });
+      this.compare.delete(String(r.id));
+      this.ctx.setParams({ compare: [...this.compare] });
+      toast(`Deleted run #${r.id}`);
+    } catch (err) {
+      toast(`Delete: ${errorMessage(err)}`, { error: true });
+    }
+    this.refresh();
+    this.showCompare();
+  }
+
+  async launch() {
+    const body = { preset: this.presetSel.value, overrides: {} };
+    const n = Number(this.iters.value);
+    if (Number.isFinite(n) && n > 0) body.overrides["train.n_iterations"] = n;
+    if (this.runName.value.trim()) body.name = this.runName.value.trim();
+    try {
+      const run = await api("/api/runs", { method: "POST", body });
+      toast(`Launched run #${run.id}`);
+      await this.refresh();
+    } catch (err) {
+      toast(`Not launched: ${errorMessage(err)}`, { error: true });
+    }
+  }
+
+  showCompare() {
+    const byId = new Map(this.runs.map((r) => [String(r.id), r]));
+    const sel = [...this.compare].map((id) => byId.get(id)).filter(Boolean);
+    this.comparePanel.show(sel);
+  }
+
+  update(params) {
+    this.destroy();
+    this.init(params);
+  }
+
+  destroy() {
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
