@@ -46,7 +46,7 @@ def test_check_env_passes(task: dict, effector: str) -> None:
     assert obs.shape == (2 + int(task.get("go_cue", False)) + 2 + 2 * m + 2 * m,)
     steps, done = 0, False
     while not done:
-        obs, reward, done, truncated, info = env.step(env.action_space.sample())
+        obs, reward, done, truncated, _info = env.step(env.action_space.sample())
         steps += 1
         assert np.isfinite(reward) and reward <= 0 and not truncated
     assert steps == 20  # 0.2 s at dt = 0.01 with an integer step counter
@@ -146,7 +146,7 @@ def test_deterministic_turns_off_every_noise() -> None:
     assert torch.equal(obs[0], obs[1]) and not torch.equal(obs[0], obs[2])
     a = torch.full((4, 4), 0.3)
     for _ in range(5):
-        (oa, ia), (ob, ib) = det_a.step_batch(a), det_b.step_batch(a)
+        (oa, ia), (ob, _) = det_a.step_batch(a), det_b.step_batch(a)
         assert torch.equal(oa, ob) and torch.equal(ia.action, a)
     _, info = noisy.step_batch(a)
     assert not torch.equal(info.action, a)
