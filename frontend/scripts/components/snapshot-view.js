@@ -35,7 +35,7 @@ export class SnapshotView {
     this.pcaEl = h("div", { class: "plot", "data-testid": "pca" });
     plotsBox.append(
       h("div", { class: "toolbar" }, h("strong", {}, "Trial shown in the activation and hidden-unit plots:"), this.trialSel),
-      h("div", { class: "cols3" }, this.handEl, this.actEl, this.hidEl, this.pcaEl)
+      h("div", { class: "cols2" }, this.handEl, this.actEl, this.hidEl, this.pcaEl)
     );
     for (const [el, text] of [[this.handEl, "hand paths"], [this.actEl, "muscle activations"], [this.hidEl, "hidden units"], [this.pcaEl, "PCA of hidden activity"]]) {
       placeholder(el, `${text} appear with the first evaluation snapshot`);
@@ -126,7 +126,7 @@ export class SnapshotView {
     react(
       this.actEl,
       acts.map((ys, m) => ({ x: d.time, y: ys, mode: "lines", name: d.muscle_names?.[m] ?? `muscle ${m + 1}`, line: { color: colour(m, M) } })),
-      layout({ title: { text: `muscle activations, reach ${b + 1}`, font: { size: 13 } }, xaxis: { title: { text: "time [s]" } }, yaxis: { title: { text: "activation" } }, showlegend: M <= 12 })
+      layout({ title: { text: `muscle activations, reach ${b + 1}`, font: { size: 13 } }, xaxis: { title: { text: "time [s]" } }, yaxis: { title: { text: "activation" } }, showlegend: M <= 12, legend: { orientation: "v", x: 1.02, y: 1 } })
     );
     const hid = d.hidden?.[b] ?? [];
     react(

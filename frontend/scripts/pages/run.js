@@ -100,7 +100,7 @@ class RunPage {
     const stat = (k, v, id) => h("div", { class: "stat" }, h("div", { class: "v", "data-testid": id }, v), h("div", { class: "k" }, k));
     this.header.replaceChildren(
       h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, `${r.name} `, h("span", { class: "muted small" }, `#${r.id}`)), h("span", { class: `badge ${r.status}`, "data-testid": "run-status" }, r.status), h("span", { class: "grow" }), ...buttons),
-      r.status === "failed" ? h("div", { class: "errorbox", "data-testid": "run-error" }, h("strong", {}, "This run failed: "), r.error ?? "no message") : null,
+      ...(r.status === "failed" ? [h("div", { class: "errorbox", "data-testid": "run-error" }, h("strong", {}, "This run failed: "), r.error ?? "no message")] : []),
       h(
         "div",
         { class: "stats" },
@@ -151,7 +151,7 @@ class RunPage {
       react(
         this.otherEl,
         other.map((k, i) => ({ x: this.series[k].step.slice(), y: this.series[k].value.slice(), name: k, mode: "lines", yaxis: i ? "y2" : "y" })),
-        layout({ xaxis: { title: { text: "iteration" } }, yaxis: { title: { text: other[0] } }, yaxis2: { title: { text: other[1] ?? "" }, overlaying: "y", side: "right" } })
+        layout({ margin: { l: 55, r: 60, t: 30, b: 45 }, xaxis: { title: { text: "iteration" } }, yaxis: { title: { text: other[0] }, exponentformat: "e" }, yaxis2: { title: { text: other[1] ?? "" }, overlaying: "y", side: "right" } })
       );
     }
   }

@@ -66,7 +66,7 @@ class RunsPage {
         h(
           "table",
           { class: "runs", "data-testid": "runs-table" },
-          h("thead", {}, h("tr", {}, ...["", "name", "preset", "status", "progress", "loss", "endpoint error", "duration", ""].map((c) => h("th", {}, c)))),
+          (this.head = h("thead")),
           this.table
         ),
         this.empty
@@ -97,6 +97,10 @@ class RunsPage {
   }
 
   render() {
+    const errKey = (r) => Object.keys(r.last_metrics ?? {}).find((k) => k.includes("endpoint_error"));
+    this.errKey = this.runs.map(errKey).find(Boolean) ?? null;
+    const cols = ["", "name", "preset", "status", "progress", "loss", this.errKey ? "endpoint error" : "grad norm", "duration", ""];
+    this.head.replaceChildren(h("tr", {}, ...cols.map((c) => h("th", {}, c))));
     this.empty.textContent = this.runs.length ? "" : "No runs yet: launch one above.";
     this.table.replaceChildren(...this.runs.map((r) => this.row(r)));
   }
@@ -125,7 +129,7 @@ class RunsPage {
       h("td", {}, status, r.error ? h("div", { class: "small", style: "color:var(--bad);white-space:normal;max-width:16rem" }, r.error.slice(0, 160)) : null),
       h("td", {}, h("span", { class: "progress" }, h("span", { style: `width:${Math.round(100 * (r.progress ?? 0))}%` })), " ", h("span", { class: "small muted" }, progressText(r.step, r.n_iterations, r.progress))),
       h("td", {}, fmt(m.loss)),
-      h("td", {}, m.mean_endpoint_error !== undefined ? `${fmt(m.mean_endpoint_error * 100, 3)} cm` : r.result?.mean_endpoint_error !== undefined ? `${fmt(r.result.mean_endpoint_error * 100, 3)} cm` : "—"),
+      h("td", {}, this.errKey ? (m[this.errKey] !== undefined ? `${fmt(m[this.errKey] * 100, 3)} cm` : "—") : fmt(m.grad_norm)),
       h("td", {}, duration(r.duration)),
       h("td", {}, ...actions)
     );
