@@ -36,6 +36,8 @@ from backend.app.workers.protocol import CheckpointMsg, JobSpec, LogMsg, MetricM
 log = logging.getLogger(__name__)
 
 TERMINAL_FROM_WORKER = {"finished", "failed", "cancelled"}
+INTERRUPTED = "the server stopped while this run was running; resume it from its last checkpoint"
+INTERRUPTED_EARLY = "the server stopped while this run was running (before its first checkpoint)"
 
 
 class RunConflict(Exception):
@@ -95,8 +97,7 @@ class WorkerManager:
             for run in s.scalars(select(Run).where(Run.status == "running")):
                 run.status = "interrupted"
                 run.finished_at = utcnow()
-                hint = "resume it from its last checkpoint" if run.checkpoint_path else "it had no checkpoint yet"
-                run.error = f"the server stopped while this run was running; {hint}"
+                run.error = INTERRUPTED if run.checkpoint_path else INTERRUPTED_EARLY
         self._thread = threading.Thread(target=self._loop, name="worker-manager", daemon=True)
         self._thread.start()
 
@@ -124,11 +125,14 @@ class WorkerManager:
             with session_scope(self.sessions) as s:
                 for run_id, act in self.active.items():
                     run = s.get(Run, run_id)
-                    if run is not None and run.status in ("running", "cancelled"):
-                        run.status = "interrupted"
-                        run.error = "the server stopped while this run was running; resume it from its last checkpoint"
+                    if run is not None and not act.terminal:
+                        if act.cancel_requested_at is not None:
+                            run.status, run.error = "cancelled", None
+                        else:
+                            run.status, run.error = "interrupted", INTERRUPTED
                         run.finished_at = utcnow()
-                    act.process.close()
+                    with contextlib.suppress(ValueError):
+                        act.process.close()
             self.active.clear()
         self.queue.close()
         self.queue.join_thread()
@@ -136,6 +140,10 @@ class WorkerManager:
     def wake(self) -> None:
         """Ask the manager to look for queued runs now."""
         self._wake.set()
+
+    def running_count(self) -> int:
+        """Runs whose worker is training now (not counting workers that already reported their end)."""
+        return sum(not act.terminal for act in list(self.active.values()))
 
     def worker_pid(self, run_id: int) -> int | None:
         """The pid of the process training ``run_id``, if any."""
@@ -277,9 +285,9 @@ class WorkerManager:
         if msg.status in TERMINAL_FROM_WORKER:
             self._flush()
             act.terminal = True
-        status = msg.status
-        if status == "cancelled" and self._shutting_down:
-            status = "interrupted"
+        status, error = msg.status, msg.error
+        if status == "cancelled" and self._shutting_down and act.cancel_requested_at is None:
+            status, error = "interrupted", INTERRUPTED  # stopped by the shutdown, not by a user
         with session_scope(self.sessions) as s:
             run = s.get(Run, msg.run_id)
             if run is None:
@@ -289,7 +297,7 @@ class WorkerManager:
                 run.device = msg.device
             if msg.status in TERMINAL_FROM_WORKER:
                 run.finished_at = utcnow()
-                run.error = msg.error
+                run.error = error
                 run.result = msg.result
                 if msg.step is not None:
                     run.step = max(run.step, msg.step)

@@ -21,7 +21,10 @@ def health(settings: SettingsDep, session: SessionDep, manager: ManagerDep) -> H
     """Liveness, worker capacity and queue length."""
     queued = session.scalar(select(func.count()).select_from(Run).where(Run.status == "queued")) or 0
     return HealthOut(
-        version=motornet_core.__version__, max_workers=settings.max_workers, active_runs=len(manager.active), queued_runs=queued
+        version=motornet_core.__version__,
+        max_workers=settings.max_workers,
+        active_runs=manager.running_count(),
+        queued_runs=queued,
     )
 
 
