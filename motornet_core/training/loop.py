@@ -104,7 +104,7 @@ class Trainer:
         loss, parts = compute_loss(self.spec.loss, traj)
         step = self.step + 1
         if not bool(torch.isfinite(loss)):
-            raise TrainingDiverged(step, f"loss is {float(loss)}")
+            raise TrainingDiverged(step, f"loss is {float(loss.detach())}")
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         params = [p for p in self.policy.parameters() if p.grad is not None]
