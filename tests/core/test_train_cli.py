@@ -1,0 +1,82 @@
+"""``motornet-studio train``: files written, --set parsing, resume, errors."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from backend.cli import main as studio_main
+from motornet_core.run_presets import run_preset
+from motornet_core.specs import RunSpec
+from motornet_core.training.cli import main, parse_value
+
+
+def _lines(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_preset_run_writes_spec_metrics_snapshots_and_checkpoint(tmp_path) -> None:
+    out = tmp_path / "run"
+    args = ["--preset", "tiny_point_mass", "--out", str(out), "--iterations", "3", "--quiet"]
+    args += ["--set", "train.eval_every=2", "--set", "task.duration=0.1", "--set", "name=cli test"]
+    assert main(args) == 0
+    spec = RunSpec.parse((out / "spec.json").read_text())
+    assert spec.train.n_iterations == 3 and spec.train.eval_every == 2 and spec.name == "cli test"
+    rows = _lines(out / "metrics.jsonl")
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    assert {"loss", "loss/position", "lr", "grad_norm"} <= set(rows[0])
+    snaps = sorted(p.name for p in (out / "snapshots").iterdir())
+    assert snaps == ["step_0000002.json", "step_0000003.json"]
+    assert json.loads((out / "snapshots" / snaps[-1]).read_text())["step"] == 3
+    payload = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert payload["step"] == 3
+    assert json.loads((out / "summary.json").read_text())["step"] == 3
+
+
+def test_spec_file_and_resume(tmp_path) -> None:
+    spec = run_preset("tiny_point_mass").with_updates({"task.duration": 0.1, "train.n_iterations": 2})
+    spec_file = tmp_path / "run.json"
+    spec_file.write_text(spec.to_json())
+    out = tmp_path / "out"
+    assert main(["--spec", str(spec_file), "--out", str(out), "--quiet", "--set", 'tags=["a", "b"]']) == 0
+    assert RunSpec.parse((out / "spec.json").read_text()).tags == ["a", "b"]
+    # resuming a finished run adds no iterations and keeps the metrics file
+    assert main(["--resume", "--out", str(out), "--quiet"]) == 0
+    assert [r["step"] for r in _lines(out / "metrics.jsonl")] == [1, 2]
+
+
+def test_bad_arguments_return_2(tmp_path, capsys) -> None:
+    assert main(["--preset", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown run preset" in capsys.readouterr().err
+    assert main(["--preset", "tiny_point_mass", "--out", str(tmp_path), "--set", "train.batch_size=0"]) == 2
+    assert "train.batch_size" in capsys.readouterr().err
+    assert main(["--preset", "tiny_point_mass", "--out", str(tmp_path), "--set", "novalue"]) == 2
+
+
+def test_set_values_parse_as_json_when_possible() -> None:
+    assert parse_value("3") == 3 and parse_value("0.5") == 0.5 and parse_value("true") is True
+    assert parse_value("[1, 2]") == [1, 2] and parse_value("null") is None
+    assert parse_value("gru") == "gru" and parse_value("cosine") == "cosine"
+
+
+def test_console_command_routes_to_train(tmp_path) -> None:
+    out = tmp_path / "via_cli"
+    assert (
+        studio_main(
+            [
+                "train",
+                "--preset",
+                "tiny_point_mass",
+                "--out",
+                str(out),
+                "--iterations",
+                "1",
+                "--quiet",
+                "--set",
+                "task.duration=0.05",
+            ]
+        )
+        == 0
+    )
+    assert (out / "checkpoint.pt").exists()
