@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -10,8 +11,31 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
 
+def _plain(value: Any) -> Any:
+    """Plain JSON types (lists, not plotly's base64 "bdata" arrays) so any client can read them."""
+    if isinstance(value, dict):
+        if "bdata" in value and "dtype" in value:  # plotly >= 6 stores numpy arrays as base64
+            arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+            if "shape" in value:
+                shape = value["shape"]
+                arr = arr.reshape([int(x) for x in (shape.split(",") if isinstance(shape, str) else shape)])
+            return _plain(arr)
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def _out(fig: go.Figure) -> dict[str, Any]:
-    return json.loads(fig.to_json())
+    out = _plain(fig.to_plotly_json())
+    json.dumps(out)
+    return out
 
 
 def trajectories_figure(snapshot: dict[str, Any], title: str = "Hand paths") -> dict[str, Any]:
