@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -19,6 +20,7 @@ from backend.app.streaming.messages import status_message
 from motornet_core import MotornetError, SpecError
 from motornet_core.specs import spec_error_from_validation
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 _sim_messages: TypeAdapter[Any] = TypeAdapter(SimMessage)
 
@@ -113,6 +115,9 @@ async def sim_socket(ws: WebSocket) -> None:
             reply = _error(str(exc), exc.errors)
         except (NotFound, MotornetError) as exc:
             reply = _error(str(exc))
+        except Exception as exc:  # keep the socket alive whatever one message did
+            log.exception("playground message failed")
+            reply = _error(f"internal error: {type(exc).__name__}: {exc}")
         try:
             await ws.send_json(reply)
         except (WebSocketDisconnect, RuntimeError):

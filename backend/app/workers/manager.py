@@ -143,12 +143,14 @@ class WorkerManager:
 
     def running_count(self) -> int:
         """Runs whose worker is training now (not counting workers that already reported their end)."""
-        return sum(not act.terminal for act in list(self.active.values()))
+        with self._lock:
+            return sum(not act.terminal for act in self.active.values())
 
     def worker_pid(self, run_id: int) -> int | None:
         """The pid of the process training ``run_id``, if any."""
-        act = self.active.get(run_id)
-        return None if act is None or act.terminal else act.process.pid
+        with self._lock:
+            act = self.active.get(run_id)
+            return None if act is None or act.terminal else act.process.pid
 
     # -- actions requested by the API ---------------------------------------------------------------------
     def cancel(self, run_id: int) -> None:
