@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from backend.cli import main as studio_main
 from motornet_core.run_presets import run_preset
 from motornet_core.specs import RunSpec
 from motornet_core.training.cli import main, parse_value
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small recurrent nets train fastest on one thread, and the CI machine is shared."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _lines(path) -> list[dict]:

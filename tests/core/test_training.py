@@ -13,6 +13,15 @@ from motornet_core.specs import RunSpec
 from motornet_core.training import ListSink, NullSink, Trainer, TrainingDiverged, TrainingSink, evaluate_policy, learning_rate
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small recurrent nets train fastest on one thread, and the CI machine is shared."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _spec(**train) -> RunSpec:
     base = run_preset("tiny_point_mass")
     updates = {"task.duration": 0.1, "train.batch_size": 4, "train.n_iterations": 6}
