@@ -132,3 +132,19 @@ test("parseNumberList", () => {
   assert.ok(parseNumberList("1, x").error);
   assert.deepEqual(parseNumberList(""), { values: [] });
 });
+
+test("normalizeLoc drops pydantic union tags", async () => {
+  const { normalizeLoc } = await import("../../frontend/scripts/logic/schema.js");
+  const eff = formModel(effSchema);
+  assert.equal(normalizeLoc(eff, "skeleton.two_link_arm.L1"), "skeleton.L1");
+  assert.equal(normalizeLoc(eff, "muscles.0.rigid_hill.optimal_length"), "muscles.0.optimal_length");
+  assert.equal(normalizeLoc(eff, "muscles.2.thelen.geometry.path.points.1.x"), "muscles.2.geometry.points.1.x");
+  assert.equal(normalizeLoc(eff, "muscles.2.optimal_length"), "muscles.2.optimal_length");
+  assert.equal(normalizeLoc(eff, "skeleton.pos_upper_bound.1"), "skeleton.pos_upper_bound.1");
+  assert.equal(normalizeLoc(eff, ""), "");
+  const run = formModel(runSchema);
+  assert.equal(normalizeLoc(run, "task.centre_out.action_noise.list[float].1"), "task.action_noise.1");
+  assert.equal(normalizeLoc(run, "task.centre_out.action_noise.float"), "task.action_noise");
+  assert.equal(normalizeLoc(run, "task.vision_delay"), "task.vision_delay");
+  assert.equal(normalizeLoc(run, "effector.skeleton.point_mass.mass"), "effector.skeleton.mass");
+});

@@ -54,7 +54,8 @@ export class MuscleEditor {
     const form = new SchemaForm(paramsBox, this.node, m, {
       prefix,
       omit: ["geometry"],
-      onChange: (value, path) => this.emitMuscle(value, path.endsWith(".name")),
+      // The form edits everything but the geometry, which the point table and the drawing own.
+      onChange: (value, path) => this.emitMuscle({ ...value, geometry: this.spec.muscles[this.selected].geometry }, path.endsWith(".name")),
     });
     // The model is chosen above for all muscles at once: hide the per-muscle kind selector.
     paramsBox.querySelector(`[data-path="${prefix}.kind"]`)?.remove();

@@ -291,3 +291,42 @@ export function assignErrors(errors, paths) {
   }
   return out;
 }
+
+/**
+ * Drop the union tags pydantic puts into error locations ("skeleton.two_link_arm.L1" ->
+ * "skeleton.L1", "task.action_noise.list[float].1" -> "task.action_noise.1") by walking the model.
+ */
+export function normalizeLoc(model, loc) {
+  const segs = (Array.isArray(loc) ? loc.map(String) : String(loc ?? "").split(".")).filter((s) => s !== "");
+  const out = [];
+  let node = model;
+  for (const seg of segs) {
+    if (node && node.type === "union") {
+      if (node.variants[seg]) {
+        node = node.variants[seg];
+        continue;
+      }
+      node = Object.values(node.variants).find((v) => v.fields.some((f) => f.key === seg)) ?? null;
+    }
+    if (!node) {
+      out.push(seg);
+      continue;
+    }
+    if (node.type === "object") {
+      const f = node.fields.find((x) => x.key === seg);
+      out.push(seg);
+      node = f ? f.node : null;
+    } else if (node.type === "array") {
+      out.push(seg);
+      node = /^\d+$/.test(seg) ? node.items : null;
+    } else if (/^\d+$/.test(seg)) {
+      out.push(seg);
+      node = null;
+    } else if (node.type === "json") {
+      out.push(seg);
+      node = null;
+    }
+    // any other leaf: a tag such as "list[float]" or "float": dropped
+  }
+  return out.join(".");
+}

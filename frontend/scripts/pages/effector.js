@@ -9,7 +9,7 @@ import { SkeletonDrawing } from "../components/skeleton-svg.js";
 import { debounce, downloadJson, h, toast } from "../dom.js";
 import { duplicate, SKELETON_CHOICES, setSkeleton, skeletonChoice } from "../logic/effector.js";
 import { jointLimits, referencePosture } from "../logic/geometry.js";
-import { assignErrors, formModel } from "../logic/schema.js";
+import { assignErrors, formModel, normalizeLoc } from "../logic/schema.js";
 
 export async function mount(root, params, ctx) {
   const page = new EffectorPage(root, ctx);
@@ -139,6 +139,7 @@ class EffectorPage {
   setSpec(spec, structural) {
     const skeletonChanged = !this.spec || JSON.stringify(spec.skeleton) !== JSON.stringify(this.spec.skeleton);
     this.spec = spec;
+    this.muscles.spec = spec;
     this.dirty = true;
     this.selected = Math.min(this.selected, spec.muscles.length - 1);
     if (structural) this.renderForms();
@@ -230,7 +231,7 @@ class EffectorPage {
       return;
     }
     if (spec !== this.spec) return;
-    this.errors = (result.errors ?? []).map((e) => ({ ...e, loc: String(e.loc ?? "") }));
+    this.errors = (result.errors ?? []).map((e) => ({ ...e, loc: normalizeLoc(this.model, e.loc) }));
     this.showErrors();
     this.updateStatus();
     if (result.valid) await this.geometry(spec);
@@ -283,7 +284,7 @@ class EffectorPage {
       if (![...this.savedSel.options].some((o) => o.value === String(row.id))) this.savedSel.append(h("option", { value: row.id }, `${row.name} (#${row.id})`));
       toast(`Saved “${row.name}” as effector #${row.id}`);
     } catch (err) {
-      const errs = validationErrors(err);
+      const errs = validationErrors(err).map((e) => ({ ...e, loc: normalizeLoc(this.model, e.loc) }));
       if (errs.length) {
         this.errors = errs;
         this.showErrors();

@@ -6,7 +6,7 @@ import { api, errorMessage, getPresets, getSchema, items, validationErrors } fro
 import { SchemaForm } from "../components/schema-form.js";
 import { TaskPreview } from "../components/task-preview.js";
 import { debounce, downloadJson, h, toast } from "../dom.js";
-import { assignErrors, formModel } from "../logic/schema.js";
+import { assignErrors, formModel, normalizeLoc } from "../logic/schema.js";
 
 const SECTIONS = [
   { key: "task", title: "Task", help: "What the network must do: task type, targets, timing, sensory delays and noise, perturbations." },
@@ -207,7 +207,7 @@ class TaskPage {
     try {
       const res = await api("/api/validate/run", { method: "POST", body: spec });
       if (spec !== this.spec) return;
-      this.errors = (res.errors ?? []).map((e) => ({ ...e, loc: String(e.loc ?? "") }));
+      this.errors = (res.errors ?? []).map((e) => ({ ...e, loc: normalizeLoc(this.model, e.loc) }));
     } catch (err) {
       this.status.textContent = errorMessage(err);
       return;
@@ -241,7 +241,10 @@ class TaskPage {
   }
 
   applyServerErrors(err, prefix) {
-    const errs = validationErrors(err).map((e) => ({ ...e, loc: prefix && !e.loc.startsWith(prefix) ? `${prefix}.${e.loc}` : e.loc }));
+    const errs = validationErrors(err).map((e) => {
+      const loc = prefix && !e.loc.startsWith(prefix) ? `${prefix}.${e.loc}` : e.loc;
+      return { ...e, loc: normalizeLoc(this.model, loc) };
+    });
     if (errs.length) {
       this.errors = errs;
       this.showErrors();

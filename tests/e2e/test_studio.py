@@ -1,0 +1,241 @@
+"""End-to-end: the browser studio against a live server (headless Chromium).
+
+Each test fails on any browser console error (see conftest.py) and saves a screenshot of the page
+it exercised to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm(live_server) -> None:  # type: ignore[no-untyped-def]
+    """First calls build the presets and schemas: make them before the browser's clock runs."""
+    for path in ("/api/presets", "/api/schema/effector", "/api/schema/run"):
+        httpx.get(f"{live_server.url}{path}", timeout=120).raise_for_status()
+
+
+def _plot_trace(page, testid: str, trace: int, key: str = "y") -> list[float]:  # type: ignore[no-untyped-def]
+    return page.evaluate(
+        "([id, i, k]) => { const el = document.querySelector(`[data-testid=${id}]`);"
+        " return el && el.data && el.data[i] ? Array.from(el.data[i][k]) : null; }",
+        [testid, trace, key],
+    )
+
+
+def _wait_plot(page, testid: str, min_traces: int = 1, timeout: float = 30_000) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        "([id, n]) => { const el = document.querySelector(`[data-testid=${id}]`);"
+        " return !!el && !!el.data && el.data.length >= n && el.data.every((t) => t.y && t.y.length > 0 || t.z); }",
+        arg=[testid, min_traces],
+        timeout=timeout,
+    )
+
+
+def _wait_run(url: str, run_id: int, timeout: float = 120.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = httpx.get(f"{url}/api/runs/{run_id}").json()
+        if run["status"] not in ("queued", "running"):
+            return run
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
+
+
+def test_start_page_and_navigation(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("heading", name="Welcome to MotorNet Studio").wait_for()
+    assert page.locator("#server-status").get_attribute("class") == "server-status"
+    pages = [
+        ("Build an effector", "Effector builder"),
+        ("Design a task", "Task designer"),
+        ("Runs", "Runs"),
+        ("Playground", "Playground"),
+    ]
+    for label, heading in pages:
+        page.locator("#nav a", has_text=label).click()
+        page.get_by_role("heading", name=heading, exact=True).wait_for()
+    shot("start")
+
+
+def test_effector_builder_add_muscle_drag_point_save(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/#/effector?preset=arm210")
+    page.get_by_test_id("muscle-list").locator("li").nth(9).wait_for()
+    _wait_plot(page, "moment-arm-plot", 10)
+    page.get_by_test_id("add-muscle").click()
+    assert page.get_by_test_id("muscle-list").locator("li").count() == 11
+    assert "muscle=10" in page.url
+    _wait_plot(page, "moment-arm-plot", 11)
+    before = _plot_trace(page, "moment-arm-plot", 10)
+
+    # Drag the new muscle's insertion (on the forearm) across the drawing.
+    page.evaluate("window.scrollTo(0, 0)")
+    point = page.get_by_test_id("path-point-1")
+    box = point.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for k in range(1, 11):
+        page.mouse.move(x + 6 * k, y - 5 * k)
+    page.mouse.up()
+    moved = page.locator('input[name="muscles.10.geometry.points.1.x"]').input_value()
+    assert float(moved) != 0.05
+    page.wait_for_function(
+        "(before) => { const el = document.querySelector('[data-testid=moment-arm-plot]');"
+        " const y = el && el.data && el.data[10] && Array.from(el.data[10].y);"
+        " return !!y && y.some((v, i) => Math.abs(v - before[i]) > 1e-4); }",
+        arg=before,
+    )
+
+    page.locator('input[name="muscles.10.name"]').fill("my flexor")
+    page.locator('input[name="name"]').fill("arm210 plus one")
+    page.get_by_test_id("save").click()
+    page.wait_for_function("() => /saved #\\d+/.test(document.querySelector('[data-testid=save-status]').textContent)")
+    saved = httpx.get(f"{live_server.url}/api/effectors").json()
+    row = next(r for r in saved if r["name"] == "arm210 plus one")
+    assert len(row["spec"]["muscles"]) == 11
+    assert row["spec"]["muscles"][10]["name"] == "my flexor"
+    assert row["spec"]["muscles"][10]["geometry"]["points"][1]["x"] == pytest.approx(float(moved))
+    assert f"id={row['id']}" in page.url
+    shot("effector_builder")
+
+
+def test_validation_errors_show_next_to_fields(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/#/effector?preset=arm26")
+    _wait_plot(page, "length-plot", 6)
+    page.locator('input[name="skeleton.L1"]').fill("-0.3")
+    err = page.locator('[data-error-for="skeleton.L1"]')
+    err.filter(has_text="greater than 0").wait_for()
+    assert page.locator('input[name="skeleton.L1"]').get_attribute("aria-invalid") == "true"
+    page.locator('input[name="muscles.0.optimal_length"]').fill("0")
+    page.locator('[data-error-for="muscles.0.optimal_length"]').filter(has_text="greater than 0").wait_for()
+    page.get_by_test_id("save-status").filter(has_text="2 errors").wait_for()
+    shot("effector_validation")
+    page.locator('input[name="skeleton.L1"]').fill("0.3")
+    page.locator('input[name="muscles.0.optimal_length"]').fill("0.13")
+    page.get_by_test_id("save-status").filter(has_text="valid").wait_for()
+    assert err.text_content() == ""
+
+
+def test_design_task_and_watch_run_live(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/#/task?preset=tiny_point_mass")
+    page.locator('select[name="task.kind"]').select_option("centre_out")
+    page.locator('input[name="task.n_targets"]').fill("4")
+    page.locator('input[name="task.radius"]').fill("0.3")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=task-preview] circle[r=\"6\"]').length === 4")
+    # A delay that is not a whole number of time steps is refused next to its field.
+    page.locator('input[name="task.vision_delay"]').fill("0.015")
+    page.locator('[data-error-for="task.vision_delay"]').filter(has_text="multiple of dt").wait_for()
+    page.locator('input[name="task.vision_delay"]').fill("0.02")
+    page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
+    page.locator('input[name="name"]').fill("e2e centre out")
+    page.locator('input[name="train.n_iterations"]').fill("40")
+    page.locator('input[name="train.eval_every"]').fill("5")
+    page.locator('input[name="train.batch_size"]').fill("4")
+    page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
+    shot("task_designer")
+    page.get_by_test_id("save-task").click()
+    page.wait_for_function("() => location.hash.includes('task=saved')")
+    assert any(t["spec"]["kind"] == "centre_out" for t in httpx.get(f"{live_server.url}/api/tasks").json())
+
+    page.get_by_test_id("launch").click()
+    page.wait_for_url("**/#/run?id=*")
+    run_id = int(page.url.split("id=")[1].split("&")[0])
+    # Live: the loss curve grows and snapshots arrive while the run trains.
+    _wait_plot(page, "loss-plot", 1, timeout=90_000)
+    first = len(_plot_trace(page, "loss-plot", 0) or [])
+    page.wait_for_function(
+        "(n) => { const el = document.querySelector('[data-testid=loss-plot]'); return el.data[0].y.length > n; }",
+        arg=first,
+        timeout=90_000,
+    )
+    page.get_by_test_id("snapshot-label").filter(has_text="iteration").wait_for(timeout=90_000)
+    frames = int(page.get_by_test_id("run-arm").get_attribute("data-frames") or 0)
+    page.wait_for_function("(n) => Number(document.querySelector('[data-testid=run-arm]').dataset.frames) > n + 3", arg=frames)
+    page.get_by_test_id("run-status").filter(has_text="finished").wait_for(timeout=120_000)
+    run = httpx.get(f"{live_server.url}/api/runs/{run_id}").json()
+    assert run["status"] == "finished", run
+    assert len(_plot_trace(page, "loss-plot", 0)) == 40
+    _wait_plot(page, "hand-paths", 2)
+    _wait_plot(page, "pca", 4)
+    _wait_plot(page, "activations", 4)
+    # Earlier snapshots can be scrubbed; the choice goes into the URL.
+    page.get_by_test_id("snapshot-slider").fill("0")
+    page.get_by_test_id("snapshot-label").filter(has_text="1 of").wait_for()
+    assert "snap=0" in page.url
+    shot("run_view")
+
+
+def test_compare_two_runs(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+    ids = []
+    for seed in (1, 2):
+        overrides = {"train.n_iterations": 10, "train.seed": seed}
+        body = {"preset": "tiny_point_mass", "overrides": overrides, "name": f"cmp seed {seed}"}
+        r = httpx.post(f"{live_server.url}/api/runs", json=body)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    for i in ids:
+        assert _wait_run(live_server.url, i)["status"] == "finished"
+    page.goto(f"{live_server.url}/#/runs")
+    for i in ids:
+        page.locator(f'tr[data-run-id="{i}"] input[type=checkbox]').check()
+    _wait_plot(page, "compare-loss", 2)
+    _wait_plot(page, "compare-error", 2)
+    assert f"compare={ids[0]}%2C{ids[1]}" in page.url or f"compare={ids[0]},{ids[1]}" in page.url
+    assert page.locator(f'tr[data-run-id="{ids[0]}"] .badge').text_content() == "finished"
+    shot("runs_compare")
+
+
+def test_launch_from_runs_page(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/#/runs")
+    page.get_by_test_id("launch-preset").select_option("tiny_point_mass")
+    page.get_by_test_id("launch-iterations").fill("5")
+    page.get_by_test_id("launch-name").fill("quick five")
+    page.get_by_test_id("launch-run").click()
+    row = page.locator("tr", has_text="quick five")
+    row.wait_for()
+    row.locator(".badge", has_text="finished").wait_for(timeout=90_000)
+
+
+def test_playground_slider_moves_the_arm(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/#/playground?effector=preset:arm26")
+    slider = page.get_by_test_id("slider-2")
+    slider.wait_for()
+    page.get_by_test_id("readout").filter(has_text="fingertip").wait_for()
+    start = page.get_by_test_id("readout").text_content().split("fingertip")[1]
+    frames0 = int(page.get_by_test_id("playground-canvas").get_attribute("data-frames") or 0)
+    t0 = time.monotonic()
+    slider.focus()
+    page.keyboard.press("End")
+    assert slider.input_value() == "1"
+    page.wait_for_function(
+        "(s) => document.querySelector('[data-testid=readout]').textContent.split('fingertip')[1] !== s", arg=start
+    )
+    time.sleep(1.0)
+    frames1 = int(page.get_by_test_id("playground-canvas").get_attribute("data-frames") or 0)
+    fps = (frames1 - frames0) / (time.monotonic() - t0)
+    assert fps >= 30, f"playground animates at {fps:.0f} frames/s"
+    shot("playground")
+
+
+def test_server_down_banner_and_recovery(live_server, page, console) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    page.goto(f"{live_server.url}/#/runs")
+    page.get_by_test_id("runs-table").wait_for()
+    console.allow.append(re.compile(r"ERR_CONNECTION_REFUSED|Failed to load resource|WebSocket"))
+    live_server.stop()
+    page.get_by_role("button", name="Refresh").click()
+    banner = page.locator("#banner")
+    banner.filter(has_text="Cannot reach").wait_for()
+    live_server.start()
+    page.get_by_role("button", name="Retry now").click()
+    banner.wait_for(state="hidden", timeout=30_000)
+    page.get_by_test_id("runs-table").wait_for()
