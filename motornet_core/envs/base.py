@@ -59,7 +59,6 @@ class MotorEnv(gymnasium.Env):
         effector: an :class:`Effector` or its spec.
         task: a task spec (or its dict).
         deterministic: turn off every noise source (action, sensory, observation).
-        max_episode_steps: unused; the episode length comes from ``task.duration``.
     """
 
     metadata = {"render_modes": []}  # noqa: RUF012
@@ -116,7 +115,8 @@ class MotorEnv(gymnasium.Env):
 
     def _observe(self, vision: Tensor, proprio: Tensor) -> Tensor:
         ep, k = self.episode, self.k
-        assert ep is not None
+        if ep is None:
+            raise RuntimeError("no episode: call reset_batch first")
         parts = [ep.goal[:, k]]
         if ep.cue is not None:
             parts.append(ep.cue[:, k, None])
@@ -201,7 +201,8 @@ class MotorEnv(gymnasium.Env):
         return np.array(obs[0].detach().cpu().numpy(), dtype=np.float32, copy=True)
 
     def _info(self, state: EffectorState) -> dict:
-        assert self.episode is not None
+        if self.episode is None:
+            raise RuntimeError("no episode: call reset first")
         return {
             "fingertip": np.array(state.fingertip[0].detach().cpu().numpy(), copy=True),
             "target": np.array(self.episode.target[0, self.k].cpu().numpy(), copy=True),

@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--preset", help="a run preset name (see `motornet-studio presets`)")
     src.add_argument("--spec", help="a RunSpec JSON file")
-    src.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    src.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt (--iterations extends the run)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE", help="override a spec field")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--iterations", type=int, help="shortcut for --set train.n_iterations=N")
@@ -113,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.resume:
             trainer = Trainer.from_checkpoint(out / "checkpoint.pt", device=args.device)
+            updates = parse_sets(args.sets)
+            if args.iterations is not None:
+                updates["train.n_iterations"] = args.iterations
+            if updates:  # e.g. train further: --resume --iterations 2000
+                trainer.spec = trainer.spec.with_updates(updates)
         else:
             trainer = Trainer(_load_spec(args), device=args.device)
     except (MotornetError, OSError) as exc:

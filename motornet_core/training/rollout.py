@@ -42,7 +42,8 @@ def rollout(
         joints.append(info.state.position)
         actions.append(info.action)
         hidden.append(policy.activity(h))
-    assert env.episode is not None
+    if env.episode is None:
+        raise RuntimeError("the environment lost its episode during the rollout")
     traj = Trajectory(
         fingertip=torch.stack(tips, 1),
         target=env.episode.target,

@@ -54,6 +54,9 @@ def test_spec_file_and_resume(tmp_path) -> None:
     # resuming a finished run adds no iterations and keeps the metrics file
     assert main(["--resume", "--out", str(out), "--quiet"]) == 0
     assert [r["step"] for r in _lines(out / "metrics.jsonl")] == [1, 2]
+    assert main(["--resume", "--out", str(out), "--quiet", "--iterations", "4"]) == 0
+    assert [r["step"] for r in _lines(out / "metrics.jsonl")] == [1, 2, 3, 4]
+    assert RunSpec.parse((out / "spec.json").read_text()).train.n_iterations == 4
 
 
 def test_bad_arguments_return_2(tmp_path, capsys) -> None:
