@@ -20,9 +20,11 @@ from motornet_core.analysis.kinematics import (
     reaction_time,
 )
 from motornet_core.analysis.neural import fit_cosine_tuning, pca, preferred_directions
+from motornet_core.analysis.summary import analyse_snapshot
 
 __all__ = [
     "activation_figure",
+    "analyse_snapshot",
     "endpoint_error",
     "fit_cosine_tuning",
     "geometry_over_grid",

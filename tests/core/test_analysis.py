@@ -11,6 +11,7 @@ import pytest
 from motornet_core import build_effector, presets
 from motornet_core.analysis import (
     activation_figure,
+    analyse_snapshot,
     endpoint_error,
     fit_cosine_tuning,
     geometry_over_grid,
@@ -173,3 +174,18 @@ def test_figures_are_json_ready() -> None:
     assert len(figures[0]["data"]) == 3
     assert len(figures[3]["data"][0]["r"]) == 1  # the R^2 filter dropped one unit
     assert len(figures[5]["data"]) == 6 and len(figures[5]["data"][0]["x"]) == 9
+
+
+def test_analyse_snapshot_of_a_real_rollout() -> None:
+    from motornet_core.run_presets import run_preset
+    from motornet_core.training import Trainer
+
+    spec = run_preset("tiny_arm26").with_updates({"task.duration": 0.3})
+    snap = Trainer(spec).evaluate()
+    out = analyse_snapshot(snap)
+    json.dumps(out)
+    assert len(out["directions"]) == 8 and len(out["kinematics"]["endpoint_error"]) == 8
+    np.testing.assert_allclose(np.diff(np.unwrap(out["directions"])), np.pi / 4, atol=1e-3)
+    assert len(out["tuning"]["pmd"]) == 8  # hidden_size 8
+    assert np.asarray(out["pca"]["projection"]).shape == (8, len(snap["time"]), 3)
+    np.testing.assert_allclose(out["kinematics"]["endpoint_error"], snap["endpoint_error"], atol=2e-5)
