@@ -6,7 +6,7 @@ import io
 
 import pytest
 import torch
-from conftest import make_settings, wait_for
+from backend_helpers import make_settings, wait_for
 from fastapi.testclient import TestClient
 
 from backend.app.main import create_app

@@ -9,7 +9,7 @@ import time
 
 import fake_jobs
 import pytest
-from conftest import wait_for
+from backend_helpers import wait_for
 from sqlalchemy import select
 
 from backend.app.models import Run
