@@ -103,6 +103,7 @@ def test_list_filters(app_client, finished):
     assert app_client.get("/api/runs", params={"name": "irs"}).json()[0]["id"] == finished["id"]
     assert app_client.get("/api/runs", params={"sort": "-name"}).status_code == 200
     assert app_client.get("/api/runs", params={"sort": "weird"}).status_code == 422
+    assert app_client.get("/api/runs", params={"status": "running,done"}).json()["detail"][0]["loc"] == "status"
 
 
 def test_conflicts_and_not_found(app_client, finished):

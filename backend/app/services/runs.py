@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.app.core.config import Settings
 from backend.app.core.errors import Conflict, NotFound, spec_error
-from backend.app.models import LogEntry, Metric, Run, Snapshot
+from backend.app.models import RUN_STATUSES, LogEntry, Metric, Run, Snapshot
 from backend.app.schemas import LogOut, MetricSeries, MetricsOut, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
 from backend.app.streaming.messages import progress_of
 from backend.app.workers.manager import RunConflict, WorkerManager
@@ -92,7 +92,11 @@ def list_runs(session: Session, status: str | None, tag: str | None, name: str |
         raise spec_error("sort", f"choose one of {sorted(SORTS)}", sort)
     query = select(Run)
     if status:
-        query = query.where(Run.status.in_(status.split(",")))
+        wanted = [x for x in status.split(",") if x]
+        unknown = sorted(set(wanted) - set(RUN_STATUSES))
+        if unknown:
+            raise spec_error("status", f"unknown status; choose from {list(RUN_STATUSES)}", unknown)
+        query = query.where(Run.status.in_(wanted))
     if name:
         query = query.where(Run.name.contains(name))
     runs = list(session.scalars(query.order_by(SORTS[sort])))
