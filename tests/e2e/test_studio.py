@@ -239,3 +239,21 @@ def test_server_down_banner_and_recovery(live_server, page, console) -> None:  #
     page.get_by_role("button", name="Retry now").click()
     banner.wait_for(state="hidden", timeout=30_000)
     page.get_by_test_id("runs-table").wait_for()
+
+
+def test_playground_policy_reaches_clicked_target(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+    body = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 5}, "name": "playground policy"}
+    r = httpx.post(f"{live_server.url}/api/runs", json=body)
+    assert r.status_code == 201, r.text
+    run_id = r.json()["id"]
+    assert _wait_run(live_server.url, run_id)["status"] == "finished"
+    page.goto(f"{live_server.url}/#/playground?run={run_id}")
+    page.get_by_test_id("readout").filter(has_text="fingertip").wait_for()
+    assert page.get_by_test_id("slider-0").count() == 0
+    start = page.get_by_test_id("readout").text_content()
+    canvas = page.get_by_test_id("playground-canvas")
+    box = canvas.bounding_box()
+    assert box is not None
+    canvas.click(position={"x": box["width"] * 0.7, "y": box["height"] * 0.3})
+    page.wait_for_function("(s) => document.querySelector('[data-testid=readout]').textContent !== s", arg=start)
+    shot("playground_policy")

@@ -94,10 +94,12 @@ export class ArmCanvas {
       pts.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
       ctx.stroke();
       ctx.fillStyle = "#fff";
+      ctx.lineWidth = 2;
       for (const [x, y] of pts.slice(0, -1)) {
         ctx.beginPath();
-        ctx.arc(x, y, (a.width ?? 6) * 0.55, 0, 2 * Math.PI);
+        ctx.arc(x, y, (a.width ?? 6) * 0.6, 0, 2 * Math.PI);
         ctx.fill();
+        ctx.stroke();
       }
     }
     ctx.globalAlpha = 1;

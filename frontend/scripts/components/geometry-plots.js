@@ -68,7 +68,8 @@ export class GeometryPlots {
         opacity: m === this.selected ? 1 : 0.55,
       }));
     const xt = deg ? "joint angle [deg]" : "position [m]";
-    react(this.lengthEl, trace("length"), layout({ xaxis: { title: { text: xt } }, yaxis: { title: { text: "musculotendon length [m]" } }, showlegend: n <= 12 }));
-    react(this.armEl, trace("moment_arm"), layout({ xaxis: { title: { text: xt } }, yaxis: { title: { text: "moment arm [m]" } }, showlegend: false }));
+    const legend = { orientation: "v", x: 1.02, y: 1, font: { size: 11 } };
+    react(this.lengthEl, trace("length"), layout({ xaxis: { title: { text: xt } }, yaxis: { title: { text: "musculotendon length [m]" } }, showlegend: n <= 16, legend }));
+    react(this.armEl, trace("moment_arm"), layout({ xaxis: { title: { text: xt } }, yaxis: { title: { text: "moment arm [m]" } }, showlegend: n <= 16, legend }));
   }
 }

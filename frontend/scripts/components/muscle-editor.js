@@ -95,6 +95,8 @@ export class MuscleEditor {
         return li;
       })
     );
+    const sel = this.list.children[this.selected];
+    if (sel) requestAnimationFrame(() => (this.list.scrollTop = Math.max(0, sel.offsetTop - this.list.clientHeight / 2)));
   }
 
   /** Mark muscles that have errors in the list. */

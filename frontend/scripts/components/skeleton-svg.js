@@ -54,6 +54,11 @@ export class SkeletonDrawing {
       g.push(...this.muscleShapes(paths[i], m, i, n, false));
     });
     if (paths[selected]) g.push(...this.muscleShapes(paths[selected], spec.muscles[selected], selected, n, true));
+    if (spec.muscles.every((m) => m.geometry.kind !== "path")) {
+      const note = s("text", { x: W - 8, y: H - 8, fill: "#8a93a6", "font-size": 11, "text-anchor": "end" });
+      note.textContent = `${spec.muscles[0].geometry.kind} geometry: muscles have no drawn path (see the plots)`;
+      g.push(note);
+    }
     this.svg.replaceChildren(...g);
   }
 

@@ -243,7 +243,7 @@ class Playground {
       paths,
       arms: [{ joints, colour: "#1d2330", width: 8, radius: 10 }],
       targets: target ? [{ xy: target, colour: "#c5221f" }] : [],
-      labels: [this.mode === "policy" ? "click to place a target" : "muscles drawn brighter when active"],
+      labels: [this.mode === "policy" ? "click to place a target" : paths.length ? "muscles drawn brighter when active" : "muscle paths are not drawn for this geometry: watch the force bars"],
     });
   }
 

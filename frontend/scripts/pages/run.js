@@ -151,7 +151,12 @@ class RunPage {
       react(
         this.otherEl,
         other.map((k, i) => ({ x: this.series[k].step.slice(), y: this.series[k].value.slice(), name: k, mode: "lines", yaxis: i ? "y2" : "y" })),
-        layout({ margin: { l: 55, r: 60, t: 30, b: 45 }, xaxis: { title: { text: "iteration" } }, yaxis: { title: { text: other[0] }, exponentformat: "e" }, yaxis2: { title: { text: other[1] ?? "" }, overlaying: "y", side: "right" } })
+        layout({
+          margin: { l: 60, r: 60, t: 30, b: 45 },
+          xaxis: { title: { text: "iteration" } },
+          yaxis: { title: { text: other[0] }, exponentformat: "e", rangemode: "tozero", range: [0, 1.15 * Math.max(...this.series[other[0]].value, 1e-12)] },
+          yaxis2: { title: { text: other[1] ?? "" }, overlaying: "y", side: "right", rangemode: "tozero" },
+        })
       );
     }
   }
