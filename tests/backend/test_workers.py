@@ -163,7 +163,7 @@ def test_job_reports_divergence_with_its_step(monkeypatch, tmp_path):
     job_module.run_job(job, queue, threading.Event())
     final = queue[-1]
     assert isinstance(final, StatusMsg) and final.status == "failed" and final.step == 3
-    assert "step 3" in final.error
+    assert final.error == "training diverged at step 3: loss is nan"
     assert queue[1].values == {"loss": 1.0}  # non-finite values are not stored
 
 

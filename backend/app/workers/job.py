@@ -74,7 +74,8 @@ def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
             result = trainer.train(sink=sink, should_stop=stop_event.is_set, checkpoint_path=job.checkpoint_path)
         except TrainingDiverged as exc:
             step = getattr(exc, "step", None)
-            queue.put(StatusMsg(job.run_id, "failed", error=f"training diverged at step {step}: {exc}", step=step))
+            message = str(exc) if str(exc).startswith("training diverged") else f"training diverged at step {step}: {exc}"
+            queue.put(StatusMsg(job.run_id, "failed", error=message, step=step))
             return
         status = "cancelled" if stop_event.is_set() else "finished"
         queue.put(StatusMsg(job.run_id, status, result=_jsonable(result)))
