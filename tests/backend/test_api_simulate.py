@@ -95,3 +95,28 @@ def test_geometry_path_points_in_world(client):
 
 def test_geometry_grid_cap(client):
     assert client.post("/api/geometry", json={"effector": POINT_MASS, "grid": 10_000}).status_code == 422
+
+
+def test_playground_open_loop(client):
+    with client.websocket_connect("/ws/sim") as ws:
+        ws.send_json({"type": "excitation", "values": [0.1] * 6})
+        assert ws.receive_json()["message"] == "send an init message first"
+        ws.send_json({"type": "init", "effector": {**ARM26, "dt": -1}})
+        bad = ws.receive_json()
+        assert bad["type"] == "error" and bad["errors"][0]["loc"].endswith("dt")
+        ws.send_json({"type": "init", "effector": ARM26, "position": [0.5, 1.0]})
+        ready = ws.receive_json()
+        assert ready["type"] == "ready" and ready["mode"] == "excitation" and len(ready["muscle_names"]) == 6
+        assert ready["state"]["position"] == pytest.approx([0.5, 1.0])
+        ws.send_json({"type": "excitation", "values": [1.0, 0, 0, 0, 0, 0], "steps": 5})
+        state = ws.receive_json()
+        assert state["type"] == "state" and state["t"] == pytest.approx(5 * ARM26["dt"])
+        assert len(state["joints"]) == 3 and state["activation"][0] > state["activation"][1]
+        ws.send_json({"type": "target", "xy": [0.1, 0.2]})
+        assert ws.receive_json()["type"] == "error"
+        ws.send_json({"type": "excitation", "values": [0.1] * 6, "steps": 1000})
+        assert ws.receive_json()["errors"][0]["loc"] == "steps"
+        ws.send_json({"type": "reset"})
+        assert ws.receive_json()["t"] == 0.0
+        ws.send_json({"type": "warp"})
+        assert ws.receive_json()["type"] == "error"

@@ -54,3 +54,10 @@ def test_sqlite_runs_in_wal_mode(client, tmp_path):
     with sqlite3.connect(tmp_path / "data" / "studio.db") as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert con.execute("SELECT count(*) FROM saved_specs").fetchone()[0] == 1
+
+
+def test_any_sqlalchemy_url(make_client, tmp_path):
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    c = make_client(database_url=url)
+    assert c.post("/api/tasks", json={"name": "t", "spec": {"kind": "random_reach"}}).status_code == 201
+    assert (tmp_path / "elsewhere.db").exists()
