@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse
@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from backend.app.api.deps import ManagerDep, RunDep, SessionDep, SettingsDep
 from backend.app.schemas import LogOut, MetricsOut, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
 from backend.app.services import runs as service
+from motornet_core.specs import RunSpec
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -42,9 +43,9 @@ def get_run(run: RunDep, manager: ManagerDep) -> RunOut:
 
 
 @router.get("/{run_id}/spec")
-def get_spec(run: RunDep) -> dict[str, Any]:
-    """The run's RunSpec as JSON."""
-    return run.spec
+def get_spec(run: RunDep) -> RunSpec:
+    """The run's RunSpec."""
+    return RunSpec.parse(run.spec)
 
 
 @router.post("/{run_id}/cancel")
