@@ -1,7 +1,7 @@
 """``motornet-studio train``: train a run preset or a RunSpec file and write its results to a folder.
 
 Writes ``DIR/spec.json``, ``DIR/metrics.jsonl`` (one JSON object per iteration: ``step``, ``loss``,
-each ``loss/<term>``, ``lr``, ``grad_norm``), ``DIR/snapshots/step_<N>.json`` and
+each ``loss/<term>``, ``lr``, ``grad_norm``, ``seconds`` since this invocation started), ``DIR/snapshots/step_<N>.json`` and
 ``DIR/checkpoint.pt``. With an existing checkpoint in DIR and ``--resume`` it continues that run.
 """
 
@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +53,12 @@ class FileSink(NullSink):
         self.bar = bar
         (out / "snapshots").mkdir(parents=True, exist_ok=True)
         self._metrics = open(out / "metrics.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        self._t0 = time.perf_counter()
 
     def on_metric(self, step: int, values: dict[str, float]) -> None:
         """Append one JSON line and advance the bar."""
-        self._metrics.write(json.dumps({"step": step, **values}) + "\n")
+        row = {"step": step, **values, "seconds": round(time.perf_counter() - self._t0, 3)}
+        self._metrics.write(json.dumps(row) + "\n")
         self._metrics.flush()
         self.bar.update(1)
         self.bar.set_postfix(loss=f"{values['loss']:.4f}")
