@@ -6,7 +6,10 @@ it exercised to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import json
+import re
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -226,8 +229,6 @@ def test_playground_slider_moves_the_arm(live_server, page, shot) -> None:  # ty
 
 
 def test_server_down_banner_and_recovery(live_server, page, console) -> None:  # type: ignore[no-untyped-def]
-    import re
-
     page.goto(f"{live_server.url}/#/runs")
     page.get_by_test_id("runs-table").wait_for()
     console.allow.append(re.compile(r"ERR_CONNECTION_REFUSED|Failed to load resource|WebSocket"))
@@ -257,3 +258,51 @@ def test_playground_policy_reaches_clicked_target(live_server, page, shot) -> No
     canvas.click(position={"x": box["width"] * 0.7, "y": box["height"] * 0.3})
     page.wait_for_function("(s) => document.querySelector('[data-testid=readout]').textContent !== s", arg=start)
     shot("playground_policy")
+
+
+def test_import_duplicate_export_effector(live_server, page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    presets = httpx.get(f"{live_server.url}/api/presets").json()["effectors"]
+    spec = dict(presets["point_mass_24"], name="imported mass")
+    path = tmp_path / "mass.json"
+    path.write_text(json.dumps(spec))
+    page.goto(f"{live_server.url}/#/effector?preset=arm26")
+    _wait_plot(page, "length-plot", 6)
+    page.get_by_test_id("import-file").set_input_files(str(path))
+    page.locator('button[data-skeleton="point_mass"].on').wait_for()
+    assert page.locator('input[name="name"]').input_value() == "imported mass"
+    _wait_plot(page, "length-plot", 4)
+    page.get_by_role("button", name="Duplicate").click()
+    assert page.locator('input[name="name"]').input_value() == "imported mass copy"
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Export JSON").click()
+    exported = json.loads(Path(dl.value.path()).read_text())
+    assert exported["name"] == "imported mass copy"
+    assert [m["name"] for m in exported["muscles"]] == [m["name"] for m in spec["muscles"]]
+    # Switching the skeleton keeps the muscles and fits their paths to the new bodies.
+    page.locator('button[data-skeleton="three_link_arm"]').click()
+    page.locator('input[name="skeleton.links.2.length"]').wait_for()
+    page.get_by_test_id("save-status").filter(has_text="valid").wait_for()
+
+
+def test_cancel_resume_delete_run(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    body = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 100000}, "name": "long one"}
+    run_id = httpx.post(f"{live_server.url}/api/runs", json=body).json()["id"]
+    page.goto(f"{live_server.url}/#/run?id={run_id}")
+    page.get_by_test_id("run-status").filter(has_text="running").wait_for(timeout=60_000)
+    deadline = time.monotonic() + 90
+    while httpx.get(f"{live_server.url}/api/runs/{run_id}").json()["checkpoint_step"] is None:
+        assert time.monotonic() < deadline, "no checkpoint within 90 s"
+        time.sleep(0.5)
+    page.get_by_test_id("cancel").click()
+    page.get_by_test_id("run-status").filter(has_text="cancelled").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Resume").click()
+    page.get_by_test_id("run-status").filter(has_text=re.compile("queued|running")).wait_for()
+    page.get_by_test_id("cancel").click()
+    page.get_by_test_id("run-status").filter(has_text="cancelled").wait_for(timeout=60_000)
+    page.goto(f"{live_server.url}/#/runs")
+    row = page.locator(f'tr[data-run-id="{run_id}"]')
+    row.wait_for()
+    page.once("dialog", lambda d: d.accept())
+    row.get_by_role("button", name="Delete").click()
+    row.wait_for(state="detached")
+    assert httpx.get(f"{live_server.url}/api/runs/{run_id}").status_code == 404

@@ -181,11 +181,14 @@ class RunPage {
     const before = this.run.status;
     Object.assign(this.run, { status: msg.status, step: msg.step ?? this.run.step, progress: msg.progress ?? this.run.progress, error: msg.error ?? this.run.error, device: msg.device ?? this.run.device });
     this.renderHeader();
-    if (ACTIVE.has(before) && !ACTIVE.has(msg.status)) {
-      // Refresh the final numbers (duration, result) once the run ends.
-      api(`/api/runs/${this.id}`).then((r) => ((this.run = r), this.renderHeader())).catch(() => {});
-      if (msg.status === "failed") toast(`Run #${this.id} failed: ${msg.error ?? ""}`, { error: true, ms: 8000 });
-    }
+    // Status changes are rare: refresh the row for the numbers they change (duration, checkpoint, result).
+    api(`/api/runs/${this.id}`)
+      .then((r) => {
+        this.run = { ...r, last_metrics: { ...this.run.last_metrics, ...r.last_metrics } };
+        this.renderHeader();
+      })
+      .catch(() => {});
+    if (msg.status === "failed" && before !== "failed") toast(`Run #${this.id} failed: ${msg.error ?? ""}`, { error: true, ms: 8000 });
   }
 
   /** Append buffered metric rows with one extendTraces call per plot (at most 4 redraws/s). */
