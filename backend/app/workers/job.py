@@ -1,4 +1,4 @@
-"""Child-process entry of a training run: runs the core Trainer and reports over a queue.
+"""Child-process entry of a training run: runs the core Trainer and reports over its pipe to the manager.
 
 This module is imported in a freshly spawned interpreter; it never opens the database.
 """
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 class QueueSink:
-    """A ``TrainingSink`` that forwards every event to the manager's queue."""
+    """A ``TrainingSink`` that forwards every event to the manager (anything with ``put(message)``)."""
 
     def __init__(self, run_id: int, queue: Any) -> None:
         self.run_id = run_id
@@ -50,7 +50,7 @@ def pick_device(requested: str) -> tuple[str, str | None]:
 
 
 def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
-    """Train ``job`` to completion, cancellation or failure, reporting everything on ``queue``."""
+    """Train ``job`` to completion, cancellation or failure, reporting everything through ``queue.put``."""
     import torch
 
     torch.set_num_threads(1)

@@ -1,4 +1,4 @@
-"""Typed messages a training worker sends to the manager over a multiprocessing queue.
+"""Typed messages a training worker sends to the manager over its own pipe.
 
 Every message is a small frozen dataclass (picklable across the spawn boundary) tagged with the
 run id; the manager is the only consumer and the only database writer.
@@ -78,3 +78,18 @@ class LogMsg:
 
 
 WorkerMessage = StatusMsg | MetricMsg | SnapshotMsg | CheckpointMsg | LogMsg
+
+
+class Channel:
+    """The worker's end of its own pipe to the manager: ``put(message)`` sends one message.
+
+    One pipe per worker (not one shared queue): a worker killed halfway through a write can only
+    break its own pipe, which the manager discards, never the other workers' reporting.
+    """
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def put(self, message: WorkerMessage) -> None:
+        """Send a message (blocks while the pipe is full: back-pressure from a busy manager)."""
+        self.conn.send(message)

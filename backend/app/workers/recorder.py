@@ -1,0 +1,122 @@
+"""Persists what workers report and publishes it to the websocket hub (used by the manager thread only).
+
+Snapshots, logs and checkpoint paths are written as they come; metric rows are buffered and
+inserted in one batch per flush (``settings.metric_flush_interval``, and before every status change).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.app.core.db import session_scope
+from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
+from backend.app.streaming.hub import Hub
+from backend.app.streaming.messages import status_message
+from backend.app.workers.protocol import CheckpointMsg, LogMsg, MetricMsg, SnapshotMsg, StatusMsg, WorkerMessage
+
+TERMINAL_FROM_WORKER = {"finished", "failed", "cancelled"}
+INTERRUPTED = "the server stopped while this run was running; resume it from its last checkpoint"
+INTERRUPTED_EARLY = "the server stopped while this run was running (before its first checkpoint)"
+
+
+@dataclass
+class Progress:
+    """What the manager knows of one active run between flushes."""
+
+    pid: int | None
+    step: int = 0
+    last_metrics: dict[str, float] = field(default_factory=dict)
+    dirty: bool = False
+    terminal: bool = False
+    cancel_requested: bool = False
+
+
+class Recorder:
+    """The single writer of worker data."""
+
+    def __init__(self, sessions: sessionmaker[Session], hub: Hub) -> None:
+        self.sessions = sessions
+        self.hub = hub
+        self.rows: list[dict[str, Any]] = []
+
+    def record(self, msg: WorkerMessage, prog: Progress, progresses: dict[int, Progress], shutting_down: bool) -> None:
+        """Store and publish one message of the run ``msg.run_id``."""
+        rid = msg.run_id
+        if isinstance(msg, MetricMsg):
+            t = msg.time
+            self.rows += [{"run_id": rid, "key": k, "step": msg.step, "value": v, "time": t} for k, v in msg.values.items()]
+            if msg.step >= prog.step:
+                prog.last_metrics = {**prog.last_metrics, **msg.values} if msg.step == prog.step else dict(msg.values)
+                prog.step = msg.step
+            prog.dirty = True
+            self.hub.publish(rid, {"type": "metric", "run_id": rid, "step": msg.step, "values": msg.values})
+        elif isinstance(msg, SnapshotMsg):
+            with session_scope(self.sessions) as s:
+                s.add(Snapshot(run_id=rid, step=msg.step, data=msg.data))
+            self.hub.publish(rid, {"type": "snapshot", "run_id": rid, "step": msg.step, "data": msg.data})
+        elif isinstance(msg, CheckpointMsg):
+            with session_scope(self.sessions) as s:
+                run = s.get(Run, rid)
+                if run is not None:
+                    run.checkpoint_path, run.checkpoint_step = msg.path, msg.step
+        elif isinstance(msg, LogMsg):
+            with session_scope(self.sessions) as s:
+                s.add(LogEntry(run_id=rid, level=msg.level, message=msg.message, time=msg.time))
+            self.hub.publish(rid, {"type": "log", "run_id": rid, "level": msg.level, "message": msg.message, "time": msg.time})
+        elif isinstance(msg, StatusMsg):
+            self._status(msg, prog, progresses, shutting_down)
+
+    def _status(self, msg: StatusMsg, prog: Progress, progresses: dict[int, Progress], shutting_down: bool) -> None:
+        terminal = msg.status in TERMINAL_FROM_WORKER
+        if terminal:
+            self.flush(progresses)
+            prog.terminal = True
+        status, error = msg.status, msg.error
+        if status == "cancelled" and shutting_down and not prog.cancel_requested:
+            status, error = "interrupted", INTERRUPTED  # stopped by the shutdown, not by a user
+        with session_scope(self.sessions) as s:
+            run = s.get(Run, msg.run_id)
+            if run is None:
+                return
+            run.status = status
+            if msg.device:
+                run.device = msg.device
+            if terminal:
+                run.finished_at, run.error, run.result = utcnow(), error, msg.result
+                if msg.step is not None:
+                    run.step = max(run.step, msg.step)
+            message = status_message(run, None if prog.terminal else prog.pid)
+        self.hub.publish(msg.run_id, message)
+
+    def finish(self, run_id: int, status: str, error: str | None) -> None:
+        """End a run whose worker could not say so itself."""
+        with session_scope(self.sessions) as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                return
+            run.status, run.error, run.finished_at = status, error, utcnow()
+            message = status_message(run)
+        self.hub.publish(run_id, message)
+
+    def drop(self, run_id: int) -> None:
+        """Forget buffered rows of a deleted run."""
+        self.rows = [r for r in self.rows if r["run_id"] != run_id]
+
+    def flush(self, progresses: dict[int, Progress]) -> None:
+        """Insert buffered metric rows in one batch and store each run's step and last metrics."""
+        rows, self.rows = self.rows, []
+        dirty = {rid: p for rid, p in progresses.items() if p.dirty}
+        if not rows and not dirty:
+            return
+        with session_scope(self.sessions) as s:
+            if rows:
+                s.execute(insert(Metric), rows)
+            for run_id, prog in dirty.items():
+                run = s.get(Run, run_id)
+                if run is not None:
+                    run.step, run.last_metrics = prog.step, dict(prog.last_metrics)
+                prog.dirty = False
