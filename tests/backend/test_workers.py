@@ -64,14 +64,23 @@ def test_worker_ignoring_stop_is_terminated(make_client):
     assert wait_for(c, rid, "cancelled", timeout=2.0)["error"] is None
 
 
-def test_sigkilled_worker_fails_the_run(make_client):
+def test_sigkilled_worker_fails_the_run_and_spares_the_others(make_client):
     c = make_client(job_target=fake_jobs.sleepy_job)
     rid = c.post("/api/runs", json=LONG).json()["id"]
+    other = c.post("/api/runs", json=LONG).json()["id"]
     pid = _running(c, rid)["worker_pid"]
+    _running(c, other)
     os.kill(pid, signal.SIGKILL)
     run = wait_for(c, rid, "failed", timeout=5)
     assert "SIGKILL" in run["error"]
-    assert run["step"] > 0 and c.get("/api/health").json()["active_runs"] == 0
+    assert run["step"] > 0 and c.get("/api/health").json()["active_runs"] == 1
+    step = c.get(f"/api/runs/{other}").json()["step"]
+    deadline = time.monotonic() + 10
+    while c.get(f"/api/runs/{other}").json()["step"] <= step + 5:
+        assert time.monotonic() < deadline, "the other worker stopped reporting"
+        time.sleep(0.05)
+    c.post(f"/api/runs/{other}/cancel")
+    wait_for(c, other, "cancelled", timeout=3)
 
 
 def test_silent_exit_fails_the_run(make_client):
