@@ -27,6 +27,8 @@ def test_presets_are_valid_specs(client):
     for spec in body["runs"].values():
         RunSpec.parse(spec)
     assert body["tasks"]
+    for name, study in body["studies"].items():
+        assert study["name"] == name and "schema" in study and "defaults" in study
 
 
 @pytest.mark.parametrize("kind", ["effector", "task", "run", "policy", "loss", "train"])

@@ -74,16 +74,19 @@ def all_presets() -> dict[str, dict[str, Any]]:
         "effectors": {name: _materialise(make) for name, make in presets.EFFECTOR_PRESETS.items()},
         "tasks": {name: _materialise(make) for name, make in run_presets.TASK_PRESETS.items()},
         "runs": {name: _materialise(make) for name, make in run_presets.RUN_PRESETS.items()},
-        "studies": {},
+        "studies": _studies(),
     }
-    studies = getattr(run_presets, "STUDY_PRESETS", None)
-    if isinstance(studies, dict):
-        out["studies"] = {name: _as_json(_materialise(value)) for name, value in studies.items()}
     return out
 
 
-def _as_json(value: Any) -> Any:
-    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+@cache
+def _studies() -> dict[str, Any]:
+    """The core's study catalogue by name (title, description, expected_seconds, trains, defaults, schema)."""
+    try:
+        from motornet_core.studies import catalogue
+    except ImportError:  # a core without studies
+        return {}
+    return {entry["name"]: entry for entry in catalogue()}
 
 
 # -- saved specs ------------------------------------------------------------------------------------------------
