@@ -18,10 +18,24 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _warm(live_server) -> None:  # type: ignore[no-untyped-def]
+def _warm(live_server, request) -> None:  # type: ignore[no-untyped-def]
     """First calls build the presets and schemas: make them before the browser's clock runs."""
     for path in ("/api/presets", "/api/schema/effector", "/api/schema/run"):
         httpx.get(f"{live_server.url}{path}", timeout=120).raise_for_status()
+    request.getfixturevalue("background_runs")
+
+
+@pytest.fixture(scope="module")
+def background_runs(live_server) -> list[int]:  # type: ignore[no-untyped-def]
+    """Two short runs (seeds 1 and 2) launched when the module starts, training while other tests run."""
+    ids = []
+    for seed in (1, 2):
+        overrides = {"train.n_iterations": 10, "train.seed": seed}
+        body = {"preset": "tiny_point_mass", "overrides": overrides, "name": f"cmp seed {seed}"}
+        r = httpx.post(f"{live_server.url}/api/runs", json=body)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    return ids
 
 
 def _plot_trace(page, testid: str, trace: int, key: str = "y") -> list[float]:  # type: ignore[no-untyped-def]
@@ -139,7 +153,7 @@ def test_design_task_and_watch_run_live(live_server, page, shot) -> None:  # typ
     page.locator('input[name="task.vision_delay"]').fill("0.02")
     page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
     page.locator('input[name="name"]').fill("e2e centre out")
-    page.locator('input[name="train.n_iterations"]').fill("40")
+    page.locator('input[name="train.n_iterations"]').fill("20")
     page.locator('input[name="train.eval_every"]').fill("5")
     page.locator('input[name="train.batch_size"]').fill("4")
     page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
@@ -165,7 +179,7 @@ def test_design_task_and_watch_run_live(live_server, page, shot) -> None:  # typ
     page.get_by_test_id("run-status").filter(has_text="finished").wait_for(timeout=120_000)
     run = httpx.get(f"{live_server.url}/api/runs/{run_id}").json()
     assert run["status"] == "finished", run
-    assert len(_plot_trace(page, "loss-plot", 0)) == 40
+    assert len(_plot_trace(page, "loss-plot", 0)) == 20
     _wait_plot(page, "hand-paths", 2)
     _wait_plot(page, "pca", 4)
     _wait_plot(page, "activations", 4)
@@ -176,14 +190,8 @@ def test_design_task_and_watch_run_live(live_server, page, shot) -> None:  # typ
     shot("run_view")
 
 
-def test_compare_two_runs(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
-    ids = []
-    for seed in (1, 2):
-        overrides = {"train.n_iterations": 10, "train.seed": seed}
-        body = {"preset": "tiny_point_mass", "overrides": overrides, "name": f"cmp seed {seed}"}
-        r = httpx.post(f"{live_server.url}/api/runs", json=body)
-        assert r.status_code == 201, r.text
-        ids.append(r.json()["id"])
+def test_compare_two_runs(live_server, page, shot, background_runs) -> None:  # type: ignore[no-untyped-def]
+    ids = background_runs
     for i in ids:
         assert _wait_run(live_server.url, i)["status"] == "finished"
     page.goto(f"{live_server.url}/#/runs")
@@ -228,25 +236,8 @@ def test_playground_slider_moves_the_arm(live_server, page, shot) -> None:  # ty
     shot("playground")
 
 
-def test_server_down_banner_and_recovery(live_server, page, console) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{live_server.url}/#/runs")
-    page.get_by_test_id("runs-table").wait_for()
-    console.allow.append(re.compile(r"ERR_CONNECTION_REFUSED|Failed to load resource|WebSocket"))
-    live_server.stop()
-    page.get_by_role("button", name="Refresh").click()
-    banner = page.locator("#banner")
-    banner.filter(has_text="Cannot reach").wait_for()
-    live_server.start()
-    page.get_by_role("button", name="Retry now").click()
-    banner.wait_for(state="hidden", timeout=30_000)
-    page.get_by_test_id("runs-table").wait_for()
-
-
-def test_playground_policy_reaches_clicked_target(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
-    body = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 5}, "name": "playground policy"}
-    r = httpx.post(f"{live_server.url}/api/runs", json=body)
-    assert r.status_code == 201, r.text
-    run_id = r.json()["id"]
+def test_playground_policy_reaches_clicked_target(live_server, page, shot, background_runs) -> None:  # type: ignore[no-untyped-def]
+    run_id = background_runs[0]
     assert _wait_run(live_server.url, run_id)["status"] == "finished"
     page.goto(f"{live_server.url}/#/playground?run={run_id}")
     page.get_by_test_id("readout").filter(has_text="fingertip").wait_for()
@@ -306,3 +297,17 @@ def test_cancel_resume_delete_run(live_server, page) -> None:  # type: ignore[no
     row.get_by_role("button", name="Delete").click()
     row.wait_for(state="detached")
     assert httpx.get(f"{live_server.url}/api/runs/{run_id}").status_code == 404
+
+
+def test_server_down_banner_and_recovery(live_server, page, console) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/#/runs")
+    page.get_by_test_id("runs-table").wait_for()
+    console.allow.append(re.compile(r"ERR_CONNECTION_REFUSED|Failed to load resource|WebSocket"))
+    live_server.stop()
+    page.get_by_role("button", name="Refresh").click()
+    banner = page.locator("#banner")
+    banner.filter(has_text="Cannot reach").wait_for()
+    live_server.start()
+    page.get_by_role("button", name="Retry now").click()
+    banner.wait_for(state="hidden", timeout=30_000)
+    page.get_by_test_id("runs-table").wait_for()
