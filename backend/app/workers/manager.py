@@ -83,6 +83,7 @@ class WorkerManager:
         self._shutting_down = False
         self._thread: threading.Thread | None = None
         self._last_flush = time.monotonic()
+        self._last_dispatch = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -227,8 +228,9 @@ class WorkerManager:
                 self._receive(w)
             self._reap()
             self._enforce_cancels()
-            self._wake.clear()
-            self._dispatch()
+            if self._wake.is_set() or time.monotonic() - self._last_dispatch >= 1.0:
+                self._wake.clear()
+                self._dispatch()
             if time.monotonic() - self._last_flush >= self.settings.metric_flush_interval:
                 self._flush()
 
@@ -260,6 +262,7 @@ class WorkerManager:
                 self.recorder.finish(run_id, "cancelled" if cancelled else "failed", reason)
             del self.active[run_id]
             self._close(w)
+            self._wake.set()  # a slot is free
 
     def _enforce_cancels(self) -> None:
         now = time.monotonic()
@@ -273,6 +276,7 @@ class WorkerManager:
                 w.process.terminate()
 
     def _dispatch(self) -> None:
+        self._last_dispatch = time.monotonic()
         free = self.settings.max_workers - len(self.active)
         if free <= 0 or self._stopping.is_set():
             return
