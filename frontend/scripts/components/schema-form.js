@@ -91,7 +91,10 @@ export class SchemaForm {
   }
 
   renderObject(parent, node, value, rel, top) {
-    for (const f of node.fields) {
+    // Plain fields first, nested groups and lists after them.
+    const nested = (f) => ["object", "union", "array"].includes(f.node.type);
+    const ordered = [...node.fields.filter((f) => !nested(f)), ...node.fields.filter(nested)];
+    for (const f of ordered) {
       if (top && this.omit.has(f.key)) continue;
       const sub = [...rel, f.key];
       const v = value?.[f.key];
@@ -122,7 +125,11 @@ export class SchemaForm {
       this.render();
     });
     this.field(parent, [...rel, node.discriminator], node.discriminator, { description: node.description }, sel);
-    this.renderObject(parent, node.variants[key], value ?? {}, rel, rel.length === 0);
+    // Fields particular to this variant first, then those every variant shares.
+    const variant = node.variants[key];
+    const shared = (f) => node.options.every((o) => node.variants[o].fields.some((g) => g.key === f.key));
+    const fields = [...variant.fields.filter((f) => !shared(f)), ...variant.fields.filter(shared)];
+    this.renderObject(parent, { ...variant, fields }, value ?? {}, rel, rel.length === 0);
   }
 
   renderArray(parent, key, node, list, rel) {
