@@ -91,9 +91,10 @@ export class SchemaForm {
   }
 
   renderObject(parent, node, value, rel, top) {
-    // Plain fields first, nested groups and lists after them.
+    // The name first, plain fields in schema order, nested groups and lists after them.
     const nested = (f) => ["object", "union", "array"].includes(f.node.type);
-    const ordered = [...node.fields.filter((f) => !nested(f)), ...node.fields.filter(nested)];
+    const rank = (f) => (f.key === "name" ? 0 : nested(f) ? 2 : 1);
+    const ordered = [...node.fields].sort((a, b) => rank(a) - rank(b));
     for (const f of ordered) {
       if (top && this.omit.has(f.key)) continue;
       const sub = [...rel, f.key];
@@ -125,11 +126,7 @@ export class SchemaForm {
       this.render();
     });
     this.field(parent, [...rel, node.discriminator], node.discriminator, { description: node.description }, sel);
-    // Fields particular to this variant first, then those every variant shares.
-    const variant = node.variants[key];
-    const shared = (f) => node.options.every((o) => node.variants[o].fields.some((g) => g.key === f.key));
-    const fields = [...variant.fields.filter((f) => !shared(f)), ...variant.fields.filter(shared)];
-    this.renderObject(parent, { ...variant, fields }, value ?? {}, rel, rel.length === 0);
+    this.renderObject(parent, node.variants[key], value ?? {}, rel, rel.length === 0);
   }
 
   renderArray(parent, key, node, list, rel) {
