@@ -63,7 +63,7 @@ def run_muscle_curves(p: MuscleCurvesParams, ctx: StudyContext) -> tuple[dict, l
             "model": kind,
             "preset": MODEL_PRESETS[kind],
             "muscle": c["muscle_names"][m],
-            "active_peak_length": float(ln[np.argmax(act)]),
+            "active_peak_length": float(ln[np.argmax(act)]) if np.ptp(act) > 1e-6 else None,  # relu: flat
             "active_peak_force": float(act.max()),
             "active_at_0.6": float(np.interp(0.6, ln, act)),
             "passive_at_1.0": float(np.interp(1.0, ln, pas)),
@@ -81,6 +81,7 @@ def run_muscle_curves(p: MuscleCurvesParams, ctx: StudyContext) -> tuple[dict, l
         ["fibre length / optimal length", "velocity / vmax (negative: shortening)"],
         ["force / F_max", "force / F_max"],
     )
+    layout["xaxis2"]["range"] = [-1.2, 1.2]  # the compliant model's lengthening branch runs far beyond
     return {"curves": figure(data_fl + data_fv, layout)}, table, summary
 
 
