@@ -142,3 +142,18 @@ def test_full_spec_run_then_delete(app_client, finished):
     wait_for(app_client, rid, timeout=60)
     assert app_client.delete(f"/api/runs/{rid}").status_code == 204
     assert app_client.get(f"/api/runs/{rid}").status_code == 404
+
+
+def test_unusable_checkpoint_is_409(app_client, finished, tmp_path):
+    spec = {**finished["spec"], "name": "broken"}
+    spec["train"] = {**spec["train"], "n_iterations": 1}
+    rid = app_client.post("/api/runs", json={"spec": spec}).json()["id"]
+    run = wait_for(app_client, rid, timeout=60)
+    assert run["status"] == "finished"
+    path = app_client.app.state.manager.run_dir(rid) / "checkpoint.pt"
+    path.write_bytes(b"not a checkpoint")
+    r = app_client.post("/api/simulate", json={"run_id": rid, "targets": [[0.1, 0.0]]})
+    assert r.status_code == 409, r.text
+    with app_client.websocket_connect("/ws/sim") as ws:
+        ws.send_json({"type": "init", "run_id": rid})
+        assert "cannot be used" in ws.receive_json()["message"]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from backend.app.core.errors import NotFound
+from backend.app.core.errors import Conflict, NotFound
 from backend.app.models import Run
 from backend.app.schemas import SimExcitation, SimInit, SimMessage, SimReset, SimTarget
 from backend.app.services.playground import Playground
@@ -113,7 +113,7 @@ async def sim_socket(ws: WebSocket) -> None:
             reply = _error("; ".join(f"{e['loc']}: {e['msg']}" for e in errors), errors)
         except SpecError as exc:
             reply = _error(str(exc), exc.errors)
-        except (NotFound, MotornetError) as exc:
+        except (NotFound, Conflict, MotornetError) as exc:
             reply = _error(str(exc))
         except Exception as exc:  # keep the socket alive whatever one message did
             log.exception("playground message failed")

@@ -13,10 +13,10 @@ from typing import Any
 import torch
 from sqlalchemy.orm import Session
 
-from backend.app.core.errors import NotFound, spec_error
+from backend.app.core.errors import Conflict, NotFound, spec_error
 from backend.app.models import Run
 from backend.app.services.kinematics import as_tensor, joint_points, mid_position
-from motornet_core import Effector, EffectorState, build_effector
+from motornet_core import Effector, EffectorState, MotornetError, build_effector
 
 MAX_STEPS_PER_MESSAGE = 100
 
@@ -35,12 +35,17 @@ def evaluate_run(session: Session, run_id: int, targets: list[list[float]] | Non
     from motornet_core.training import evaluate_policy
 
     path = _checkpoint(session, run_id)
-    payload = torch.load(path, map_location="cpu", weights_only=True)
     if targets is not None:
         as_tensor(targets, "targets", (2,))
         if any(len(t) != 2 for t in targets):
             raise spec_error("targets", "each target is [x, y]", targets)
-    return evaluate_policy(payload["spec"], payload, targets=targets, device="cpu")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        return evaluate_policy(payload["spec"], payload, targets=targets, device="cpu")
+    except MotornetError:
+        raise
+    except Exception as exc:  # unreadable or mismatched file: the checkpoint's fault, not the request's
+        raise Conflict(f"the checkpoint of run {run_id} cannot be used: {exc}") from None
 
 
 class Playground:
@@ -72,7 +77,13 @@ class Playground:
         from motornet_core.envs import MotorEnv
         from motornet_core.training import Trainer
 
-        trainer = Trainer.from_checkpoint(_checkpoint(session, run_id), device="cpu")
+        path = _checkpoint(session, run_id)
+        try:
+            trainer = Trainer.from_checkpoint(path, device="cpu")
+        except MotornetError:
+            raise
+        except Exception as exc:  # unreadable or mismatched file
+            raise Conflict(f"the checkpoint of run {run_id} cannot be used: {exc}") from None
         pg = cls(trainer.effector, max_steps)
         pg.policy = trainer.policy.eval()
         pg.env = MotorEnv(trainer.effector, trainer.spec.task, deterministic=True)
