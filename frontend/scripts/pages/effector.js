@@ -94,7 +94,8 @@ class EffectorPage {
       h("button", { onclick: () => this.duplicate() }, "Duplicate"),
       h("button", { onclick: () => downloadJson(this.spec, `${this.spec.name}.json`) }, "Export JSON"),
       h("button", { onclick: () => file.click() }, "Import JSON"),
-      file
+      file,
+      (this.useLink = h("a", { class: "button", href: "#/task", title: "open the task designer with this effector (save it first)" }, "Use in a task →"))
     );
     this.skeletonButtons = h("div", { class: "segmented", role: "group", "aria-label": "skeleton" });
     this.skeletonForm = h("div");
@@ -266,6 +267,8 @@ class EffectorPage {
   }
 
   updateStatus() {
+    const key = this.savedId ? `saved:${this.savedId}` : this.presets[this.spec?.name] && !this.dirty ? `preset:${this.spec.name}` : null;
+    this.useLink.href = key ? `#/task?effector=${encodeURIComponent(key)}` : "#/task";
     const n = this.errors.length;
     const state = n ? `${n} error${n > 1 ? "s" : ""}` : "valid";
     const saved = this.savedId ? `saved #${this.savedId}${this.dirty ? " (unsaved changes)" : ""}` : "not saved";

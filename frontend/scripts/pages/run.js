@@ -94,7 +94,10 @@ class RunPage {
     const buttons = [];
     if (active) buttons.push(h("button", { onclick: () => this.act("cancel"), "data-testid": "cancel" }, "Cancel"));
     if (["cancelled", "interrupted", "failed"].includes(r.status) && r.checkpoint_step !== null) buttons.push(h("button", { onclick: () => this.act("resume") }, "Resume"));
-    buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/checkpoint`, download: `run${r.id}.pt` }, "Download checkpoint"));
+    if (r.checkpoint_step !== null && r.checkpoint_step !== undefined) {
+      buttons.push(h("a", { class: "button", href: `#/playground?run=${r.id}` }, "Try it in the playground"));
+      buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/checkpoint`, download: `run${r.id}.pt` }, "Download checkpoint"));
+    }
     buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/spec`, download: `run${r.id}_spec.json` }, "Download spec"));
     const m = r.last_metrics ?? {};
     const stat = (k, v, id) => h("div", { class: "stat" }, h("div", { class: "v", "data-testid": id }, v), h("div", { class: "k" }, k));

@@ -39,8 +39,13 @@ class RunsPage {
     this.runName = h("input", { type: "text", placeholder: "name (optional)", "data-testid": "launch-name" });
     this.statusSel = h("select", { "aria-label": "status filter" }, h("option", { value: "" }, "any status"), ...STATUSES.map((s) => h("option", { value: s, selected: s === params.status }, s)));
     this.nameFilter = h("input", { type: "search", placeholder: "filter by name", value: params.name ?? "" });
+    this.tagFilter = h("input", { type: "search", placeholder: "tag", value: params.tag ?? "", style: "width:8rem" });
+    const sorts = [["-created", "newest first"], ["created", "oldest first"], ["name", "name"], ["status", "status"]];
+    this.sortSel = h("select", { "aria-label": "sort" }, ...sorts.map(([v, t]) => h("option", { value: v, selected: v === (params.sort ?? "-created") }, t)));
     this.statusSel.addEventListener("change", () => this.filter());
     this.nameFilter.addEventListener("input", () => this.filter());
+    this.tagFilter.addEventListener("input", () => this.filter());
+    this.sortSel.addEventListener("change", () => this.filter());
     this.table = h("tbody");
     this.empty = h("p", { class: "hint" });
     const compareBox = h("div");
@@ -62,7 +67,7 @@ class RunsPage {
       h(
         "section",
         { class: "panel" },
-        h("div", { class: "toolbar" }, this.statusSel, this.nameFilter, h("span", { class: "grow" }), h("button", { onclick: () => this.refresh() }, "Refresh")),
+        h("div", { class: "toolbar" }, this.statusSel, this.nameFilter, this.tagFilter, this.sortSel, h("span", { class: "grow" }), h("button", { onclick: () => this.refresh() }, "Refresh")),
         h(
           "table",
           { class: "runs", "data-testid": "runs-table" },
@@ -78,7 +83,8 @@ class RunsPage {
   }
 
   filter() {
-    this.ctx.setParams({ status: this.statusSel.value || null, name: this.nameFilter.value || null });
+    const sort = this.sortSel.value === "-created" ? null : this.sortSel.value;
+    this.ctx.setParams({ status: this.statusSel.value || null, name: this.nameFilter.value || null, tag: this.tagFilter.value || null, sort });
     this.refresh();
   }
 
@@ -87,6 +93,8 @@ class RunsPage {
     const q = new URLSearchParams();
     if (this.statusSel.value) q.set("status", this.statusSel.value);
     if (this.nameFilter.value) q.set("name", this.nameFilter.value);
+    if (this.tagFilter.value) q.set("tag", this.tagFilter.value);
+    q.set("sort", this.sortSel.value);
     try {
       this.runs = items(await api(`/api/runs?${q}`));
       this.render();
