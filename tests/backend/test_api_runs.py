@@ -10,6 +10,7 @@ from backend_helpers import make_settings, wait_for
 from fastapi.testclient import TestClient
 
 from backend.app.main import create_app
+from backend.app.models import Run
 
 TINY = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 6, "train.eval_every": 3, "train.checkpoint_every": 3}}
 
@@ -145,13 +146,13 @@ def test_full_spec_run_then_delete(app_client, finished):
 
 
 def test_unusable_checkpoint_is_409(app_client, finished, tmp_path):
-    spec = {**finished["spec"], "name": "broken"}
-    spec["train"] = {**spec["train"], "n_iterations": 1}
-    rid = app_client.post("/api/runs", json={"spec": spec}).json()["id"]
-    run = wait_for(app_client, rid, timeout=60)
-    assert run["status"] == "finished"
-    path = app_client.app.state.manager.run_dir(rid) / "checkpoint.pt"
-    path.write_bytes(b"not a checkpoint")
+    bad = tmp_path / "broken.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with app_client.app.state.sessions() as s:  # a finished run whose checkpoint file got damaged
+        run = Run(name="broken", spec=finished["spec"], status="finished", checkpoint_path=str(bad), checkpoint_step=1)
+        s.add(run)
+        s.commit()
+        rid = run.id
     r = app_client.post("/api/simulate", json={"run_id": rid, "targets": [[0.1, 0.0]]})
     assert r.status_code == 409, r.text
     with app_client.websocket_connect("/ws/sim") as ws:
