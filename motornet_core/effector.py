@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from motornet_core.errors import SimulationError
 from motornet_core.geometry import build_geometry
+from motornet_core.integrate import STEPPERS
 from motornet_core.muscles import build_muscles
 from motornet_core.skeletons import build_skeleton
 from motornet_core.specs.effector import EffectorSpec
@@ -204,8 +205,6 @@ class Effector(nn.Module):
             endpoint_load: (B, 2) [N] at the fingertip.
             joint_load: (B, n) [N m] joint torques.
         """
-        from motornet_core.integrate import STEPPERS
-
         u = self.muscles.clip_excitation(excitation)
         loads = Loads(endpoint_load, joint_load)
         stepper = STEPPERS[self.integration]

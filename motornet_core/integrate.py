@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import torch
 from torch import Tensor
 
 from motornet_core.state import EffectorState
@@ -81,4 +80,4 @@ def rk4(eff: Effector, state: EffectorState, u: Tensor, loads: Loads, h: float) 
 
 STEPPERS: dict[str, Stepper] = {"euler": euler, "rk4_motornet": rk4_motornet, "rk4": rk4}
 
-__all__ = ["STEPPERS", "euler", "rk4", "rk4_motornet", "torch"]
+__all__ = ["STEPPERS", "euler", "rk4", "rk4_motornet"]

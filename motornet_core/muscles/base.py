@@ -42,18 +42,18 @@ class MuscleModel(nn.Module):
     # -- activation dynamics -------------------------------------------------------------------
     def clip_excitation(self, u: Tensor) -> Tensor:
         """u <- clip(u, a_min, 1), (B, M)."""
-        return torch.minimum(torch.maximum(u, self.min_activation), torch.ones_like(u))
+        return torch.clamp(u, min=self.min_activation).clamp_(max=1.0)
 
     def activation_derivative(self, a: Tensor, u: Tensor) -> Tensor:
         """da/dt (B, M) [1/s] of Thelen (2003) eqs. 1-2 for a clipped excitation ``u``."""
-        a_c = torch.minimum(torch.maximum(a, self.min_activation), torch.ones_like(a))
+        a_c = torch.clamp(a, min=self.min_activation).clamp_(max=1.0)
         scale = 0.5 + 1.5 * a_c
         tau = torch.where(u > a_c, self.tau_act * scale, self.tau_deact / scale)
         return (u - a_c) / tau
 
     def clip_activation(self, a: Tensor) -> Tensor:
         """Clip an activation into [a_min, 1]."""
-        return torch.minimum(torch.maximum(a, self.min_activation), torch.ones_like(a))
+        return torch.clamp(a, min=self.min_activation).clamp_(max=1.0)
 
     # -- model-specific parts --------------------------------------------------------------------
     def evaluate(self, activation: Tensor, fibre_length: Tensor | None, geometry: GeometryState) -> MuscleState:

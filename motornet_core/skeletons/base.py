@@ -54,8 +54,8 @@ class Skeleton(nn.Module):
 
     def apply_limits(self, q: Tensor, qd: Tensor) -> tuple[Tensor, Tensor]:
         """The hard joint-limit rule (physics.md §4.3) on a freshly advanced (q, qd)."""
-        qd = torch.maximum(torch.minimum(qd, self.vel_ub), self.vel_lb)
+        qd = torch.clamp(qd, min=self.vel_lb, max=self.vel_ub)
         pinned = ((qd < 0) & (q <= self.pos_lb)) | ((qd > 0) & (q >= self.pos_ub))
-        qd = torch.where(pinned, torch.zeros_like(qd), qd)
-        q = torch.maximum(torch.minimum(q, self.pos_ub), self.pos_lb)
+        qd = qd.masked_fill(pinned, 0.0)
+        q = torch.clamp(q, min=self.pos_lb, max=self.pos_ub)
         return q, qd

@@ -93,6 +93,15 @@ class TwoLinkArm(_Chain):
         self.register_buffer("coriolis", torch.tensor(k, dtype=torch.float32))
         self.register_buffer("c_viscosity", torch.tensor(spec.c_viscosity, dtype=torch.float32))
 
+    def fingertip(self, q: Tensor, qd: Tensor) -> Tensor:
+        # closed form (fewer operations than the generic chain version)
+        L1, L2 = self.lengths[0], self.lengths[1]
+        q1, q12 = q[:, 0], q[:, 0] + q[:, 1]
+        s1, c1, s12, c12 = torch.sin(q1), torch.cos(q1), torch.sin(q12), torch.cos(q12)
+        dq1, dq2 = qd[:, 0], qd[:, 1]
+        x, y = L1 * c1 + L2 * c12, L1 * s1 + L2 * s12
+        return torch.stack([x, y, -y * dq1 - L2 * s12 * dq2, x * dq1 + L2 * c12 * dq2], dim=-1)
+
     def acceleration(self, q: Tensor, qd: Tensor, force: Tensor, endpoint_load: Tensor | None) -> Tensor:
         q1, q2 = q[:, 0], q[:, 1]
         dq1, dq2 = qd[:, 0], qd[:, 1]
