@@ -46,6 +46,10 @@ def spec_error_from_validation(exc: ValidationError, data: Any = None) -> SpecEr
             msg = msg[len("Value error, ") :]
         loc = _loc_to_path(err["loc"], data)
         value = err.get("input")
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):  # name the tag field, not the whole member
+            tag = str(err.get("ctx", {}).get("discriminator", "kind")).strip("'\"")
+            loc = f"{loc}.{tag}" if loc else tag
+            value = value.get(tag) if isinstance(value, dict) else value
         match = _NESTED.match(msg)
         if match:  # a cross-field check that names a deeper path (see fail())
             sub, msg = match.group(1), match.group(2)

@@ -108,6 +108,10 @@ class RunSpec(SpecModel):
             value = getattr(task, name, None)
             if value is not None and len(value) != n:
                 raise fail(f"task.{name}", f"needs one value per joint ({n})", value)
+            lo, hi = _position_bounds(self.effector)
+            for i, q in enumerate(value or []):
+                if not lo[i] <= q <= hi[i]:
+                    raise fail(f"task.{name}.{i}", f"must lie within the joint bounds [{lo[i]}, {hi[i]}]", q)
         if isinstance(task.action_noise, list) and len(task.action_noise) != m:
             raise fail("task.action_noise", f"needs one value per muscle ({m}) or a scalar", task.action_noise)
         n_obs = observation_size(self)
@@ -119,6 +123,14 @@ class RunSpec(SpecModel):
         if self.loss.position_end is not None and self.loss.position_end > task.duration + 1e-9:
             raise fail("loss.position_end", f"must be within the episode ({task.duration} s)", self.loss.position_end)
         return self
+
+
+def _position_bounds(effector: EffectorSpec) -> tuple[list[float], list[float]]:
+    """Lower and upper position bound of each joint of the effector's skeleton."""
+    sk = effector.skeleton
+    if hasattr(sk, "links"):
+        return [link.pos_lower_bound for link in sk.links], [link.pos_upper_bound for link in sk.links]
+    return list(sk.pos_lower_bound), list(sk.pos_upper_bound)
 
 
 def task_input_size(task: object) -> int:
