@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from backend.app.core.db import Base
 
 RUN_STATUSES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
+RUN_KINDS = ("training", "study")
 TERMINAL_STATUSES = frozenset({"finished", "failed", "cancelled", "interrupted"})
 
 
@@ -34,13 +35,19 @@ class SavedSpec(Base):
 
 
 class Run(Base):
-    """A training run: its spec, status and progress (MLflow's run model)."""
+    """A training run or a study run: its spec, status and progress (MLflow's run model).
+
+    ``kind`` is ``training`` (``spec`` is a RunSpec) or ``study`` (``spec`` is
+    ``{"study": name, "params": {...}}`` and the study's figures, table and summary are files
+    under ``artifact_path``).
+    """
 
     __tablename__ = "runs"
     __table_args__ = (Index("ix_runs_status", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16), default="training", server_default="training")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     preset: Mapped[str | None] = mapped_column(String(128), nullable=True)
@@ -54,6 +61,7 @@ class Run(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     checkpoint_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     checkpoint_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    artifact_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     resume_pending: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
