@@ -51,6 +51,11 @@ def pick_device(requested: str) -> tuple[str, str | None]:
 
 def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
     """Train ``job`` to completion, cancellation or failure, reporting everything through ``queue.put``."""
+    if job.kind == "study":
+        from backend.app.workers.study_job import run_study_job
+
+        run_study_job(job, queue, stop_event)
+        return
     import torch
 
     torch.set_num_threads(1)

@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import wait as wait_connections
 from pathlib import Path
 from typing import Any
@@ -290,7 +290,10 @@ class WorkerManager:
         run_dir = self.run_dir(run.id)
         run_dir.mkdir(parents=True, exist_ok=True)
         resume_from = run.checkpoint_path if run.resume_pending and run.checkpoint_path else None
-        job = JobSpec(run.id, run.spec, str(run_dir / "checkpoint.pt"), resume_from)
+        job = JobSpec(run.id, run.spec, str(run_dir / "checkpoint.pt"), resume_from, kind=run.kind)
+        if run.kind == "study":
+            run.artifact_path = str(run_dir / "study")
+            job = replace(job, out_dir=run.artifact_path)
         reader, writer = self.ctx.Pipe(duplex=False)
         stop_event = self.ctx.Event()
         process = self.ctx.Process(

@@ -12,19 +12,23 @@ from typing import Any
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What a worker needs to train one run.
+    """What a worker needs to train one run (or to run one study).
 
     Attributes:
         run_id: database id of the run.
-        spec: the RunSpec as JSON-ready dict.
+        spec: the RunSpec as JSON-ready dict (a study: ``{"study": name, "params": {...}}``).
         checkpoint_path: where the worker writes its checkpoint.
         resume_from: a checkpoint to continue from, or None for a fresh start.
+        kind: ``training`` or ``study``.
+        out_dir: a study's artifact directory (figures.json, table.csv, table.json, summary.json).
     """
 
     run_id: int
     spec: dict[str, Any]
     checkpoint_path: str
     resume_from: str | None = None
+    kind: str = "training"
+    out_dir: str | None = None
 
 
 @dataclass(frozen=True)
