@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 import motornet_core
 from backend.app.api import ws
-from backend.app.api.routes import meta, runs, saved, simulate
+from backend.app.api.routes import meta, runs, saved, simulate, studies
 from backend.app.core.config import Settings
 from backend.app.core.db import init_db, make_engine
 from backend.app.core.errors import install_error_handlers
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
     app.state.settings, app.state.engine, app.state.sessions = settings, engine, sessions
     app.state.hub, app.state.manager = hub, manager
     install_error_handlers(app)
-    for router in (meta.router, saved.effectors, saved.tasks, simulate.router, runs.router, ws.router):
+    for router in (meta.router, saved.effectors, saved.tasks, simulate.router, runs.router, studies.router, ws.router):
         app.include_router(router)
     _mount_frontend(app, settings.frontend_dir or REPO_FRONTEND)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

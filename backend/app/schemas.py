@@ -12,6 +12,7 @@ from motornet_core.specs import RunSpec, TaskSpec
 
 SpecKind = Literal["effector", "task", "run", "policy", "loss", "train"]
 RunStatus = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
+RunKind = Literal["training", "study"]
 
 
 class ApiModel(BaseModel):
@@ -171,6 +172,8 @@ class RunCreate(ApiModel):
 class RunSummary(ApiModel):
     id: int
     name: str
+    kind: RunKind = "training"
+    study: str | None = Field(None, description="the study's name (kind study)")
     tags: list[str]
     status: RunStatus
     progress: float = Field(ge=0, le=1)
@@ -190,8 +193,44 @@ class RunSummary(ApiModel):
 
 
 class RunOut(RunSummary):
-    spec: RunSpec
+    spec: RunSpec | None = Field(description="the RunSpec (null for a study run)")
+    params: dict[str, Any] | None = Field(None, description="a study run's validated parameters")
     result: dict[str, Any] | None
+
+
+# -- studies -----------------------------------------------------------------------------------------------------------
+class StudyOut(ApiModel):
+    """A study of the core's catalogue."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str
+    title: str
+    description: str
+    expected_seconds: float = Field(description="rough duration with the defaults on a 2-core CPU")
+    trains: bool = Field(description="True when the study trains networks (minutes)")
+    defaults: dict[str, Any]
+    schema_: dict[str, Any] = Field(alias="schema", description="JSON schema of the parameters")
+
+
+class StudyRunCreate(ApiModel):
+    """Overrides of the study's parameters (the rest keep their defaults), optional run name and tags."""
+
+    params: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = Field(None, min_length=1, max_length=128)
+    tags: list[str] | None = Field(None, max_length=32)
+
+
+class StudyResultOut(ApiModel):
+    """What a finished study run produced (read from its artifact files)."""
+
+    run_id: int
+    study: str
+    params: dict[str, Any]
+    seconds: float
+    figures: dict[str, Any] = Field(description="plotly figures {key: {data, layout}}")
+    table: list[dict[str, Any]] = Field(description="rows of numbers, the same keys in every row")
+    summary: dict[str, Any] = Field(description="headline numbers")
 
 
 class MetricSeries(ApiModel):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.app.core.config import Settings
 from backend.app.core.errors import Conflict, NotFound, spec_error
-from backend.app.models import RUN_STATUSES, LogEntry, Metric, Run, Snapshot
+from backend.app.models import RUN_KINDS, RUN_STATUSES, LogEntry, Metric, Run, Snapshot
 from backend.app.schemas import LogOut, MetricSeries, MetricsOut, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
 from backend.app.streaming.messages import progress_of
 from backend.app.workers.manager import RunConflict, WorkerManager
@@ -86,11 +86,15 @@ def get_run(session: Session, run_id: int) -> Run:
     return run
 
 
-def list_runs(session: Session, status: str | None, tag: str | None, name: str | None, sort: str) -> list[Run]:
-    """Runs filtered by status, tag and name substring."""
+def list_runs(
+    session: Session, status: str | None, tag: str | None, name: str | None, sort: str, kind: str = "training"
+) -> list[Run]:
+    """Runs filtered by kind (``training``, ``study`` or ``all``), status, tag and name substring."""
     if sort not in SORTS:
         raise spec_error("sort", f"choose one of {sorted(SORTS)}", sort)
-    query = select(Run)
+    if kind not in (*RUN_KINDS, "all"):
+        raise spec_error("kind", f"choose one of {[*RUN_KINDS, 'all']}", kind)
+    query = select(Run) if kind == "all" else select(Run).where(Run.kind == kind)
     if status:
         wanted = [x for x in status.split(",") if x]
         unknown = sorted(set(wanted) - set(RUN_STATUSES))
@@ -121,6 +125,8 @@ def summary(run: Run, manager: WorkerManager) -> dict[str, Any]:
     return {
         "id": run.id,
         "name": run.name,
+        "kind": run.kind,
+        "study": (run.spec or {}).get("study") if run.kind == "study" else None,
         "tags": run.tags or [],
         "status": run.status,
         "progress": progress_of(run),
@@ -146,8 +152,21 @@ def to_summary(run: Run, manager: WorkerManager) -> RunSummary:
 
 
 def to_out(run: Run, manager: WorkerManager) -> RunOut:
-    """Detail view of a run (with its spec)."""
+    """Detail view of a run (with its spec; a study run: its parameters)."""
+    if run.kind == "study":
+        return RunOut(**summary(run, manager), spec=None, params=run.spec.get("params"), result=run.result)
     return RunOut(**summary(run, manager), spec=RunSpec.parse(run.spec), result=run.result)
+
+
+def run_spec(run: Run) -> RunSpec:
+    """A training run's RunSpec.
+
+    Raises:
+        Conflict: a study run (it has parameters, not a RunSpec).
+    """
+    if run.kind == "study":
+        raise Conflict(f"run {run.id} is a study run ({run.spec.get('study')}); its parameters are in GET /api/runs/{run.id}")
+    return RunSpec.parse(run.spec)
 
 
 def _guard(action, run_id: int) -> None:

@@ -31,9 +31,10 @@ def list_runs(
     tag: str | None = None,
     name: Annotated[str | None, Query(description="substring of the name")] = None,
     sort: Annotated[str, Query(description="created, -created, name, -name, status, -status")] = "-created",
+    kind: Annotated[str, Query(description="training (default), study or all")] = "training",
 ) -> list[RunSummary]:
-    """Runs, newest first by default."""
-    return [service.to_summary(r, manager) for r in service.list_runs(session, status, tag, name, sort)]
+    """Runs, newest first by default (training runs unless ``kind`` says otherwise)."""
+    return [service.to_summary(r, manager) for r in service.list_runs(session, status, tag, name, sort, kind)]
 
 
 @router.get("/{run_id}")
@@ -44,8 +45,8 @@ def get_run(run: RunDep, manager: ManagerDep) -> RunOut:
 
 @router.get("/{run_id}/spec")
 def get_spec(run: RunDep) -> RunSpec:
-    """The run's RunSpec."""
-    return RunSpec.parse(run.spec)
+    """The run's RunSpec (409 for a study run)."""
+    return service.run_spec(run)
 
 
 @router.post("/{run_id}/cancel")
