@@ -1,0 +1,109 @@
+// Studies page logic: parameter overrides, error locations, progress, summary and table formatting.
+// Pure functions, no DOM.
+
+const TERMINAL = new Set(["finished", "failed", "cancelled", "interrupted"]);
+
+/** True once a run's status can no longer change by itself. */
+export function isTerminal(status) {
+  return TERMINAL.has(status);
+}
+
+function same(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The parameters that differ from the defaults (the body of POST /api/studies/{name}/runs). */
+export function changedParams(values, defaults) {
+  const out = {};
+  for (const [k, v] of Object.entries(values ?? {})) {
+    if (!same(v, defaults?.[k])) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Errors of a 422 answer to POST /api/studies/{name}/runs as [{loc, msg}] with locs relative to the
+ * parameters ("params.n_points" -> "n_points"); errors outside the parameters keep loc "".
+ */
+export function paramErrors(detail) {
+  if (!Array.isArray(detail)) return [];
+  return detail
+    .filter((e) => e && e.msg !== undefined)
+    .map((e) => {
+      const loc = Array.isArray(e.loc) ? e.loc.join(".") : String(e.loc ?? "");
+      if (loc === "params") return { ...e, loc: "" };
+      return { ...e, loc: loc.startsWith("params.") ? loc.slice("params.".length) : "" };
+    });
+}
+
+/** "~2 s", "~5 min" for a catalogue's expected_seconds. */
+export function expectedText(seconds) {
+  if (!Number.isFinite(seconds)) return "";
+  if (seconds < 90) return `~${Math.round(seconds)} s`;
+  return `~${Math.round(seconds / 60)} min`;
+}
+
+/** Seconds a run has been running (from started_at to finished_at or `now`, both ms since epoch). */
+export function elapsedSeconds(run, now = Date.now()) {
+  if (!run?.started_at) return 0;
+  const start = Date.parse(run.started_at);
+  const end = run.finished_at ? Date.parse(run.finished_at) : now;
+  return Number.isFinite(start) && Number.isFinite(end) ? Math.max(0, (end - start) / 1000) : 0;
+}
+
+/**
+ * Progress of a study run: {fraction 0..1, text}. Studies do not announce their number of steps, so
+ * a running study's bar follows its elapsed time against the expected duration (held below 95 %).
+ */
+export function studyProgress(run, expectedSeconds, elapsed) {
+  const status = run?.status;
+  const step = run?.step ?? 0;
+  const steps = step > 0 ? `${step} training steps · ` : "";
+  if (status === "finished") return { fraction: 1, text: `finished in ${elapsed.toFixed(1)} s` };
+  if (status === "queued") return { fraction: 0, text: "waiting for a free worker…" };
+  if (status === "running") {
+    const expected = Number.isFinite(expectedSeconds) && expectedSeconds > 0 ? expectedSeconds : null;
+    const fraction = expected ? Math.min(0.95, elapsed / expected) : 0;
+    const of = expected ? ` of ${expectedText(expected)}` : "";
+    return { fraction, text: `${steps}${elapsed.toFixed(0)} s${of}` };
+  }
+  return { fraction: 0, text: `${steps}${status ?? "unknown"}` };
+}
+
+/** Union of the rows' keys in first-seen order. */
+export function tableColumns(rows) {
+  const keys = [];
+  for (const row of rows ?? []) for (const k of Object.keys(row)) if (!keys.includes(k)) keys.push(k);
+  return keys;
+}
+
+/** A cell or summary value as text: 4 significant digits, yes/no, "—" for null, short lists joined. */
+export function formatValue(v) {
+  if (v === null || v === undefined) return "—";
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (typeof v === "number") {
+    if (!Number.isFinite(v)) return "—";
+    if (Number.isInteger(v)) return String(v);
+    if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(2);
+    return String(Number(v.toPrecision(4)));
+  }
+  if (Array.isArray(v)) return v.length > 12 ? `[${v.length} values]` : v.map(formatValue).join(", ");
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
+/** A nested summary flattened to [{key: "arm26 · roles · biceps", value}] rows (lists stay values). */
+export function summaryRows(summary, prefix = []) {
+  const out = [];
+  for (const [k, v] of Object.entries(summary ?? {})) {
+    const path = [...prefix, k];
+    if (v && typeof v === "object" && !Array.isArray(v)) out.push(...summaryRows(v, path));
+    else out.push({ key: path.join(" · "), value: v });
+  }
+  return out;
+}
+
+/** Study runs of one study, newest first. */
+export function runsOf(runs, name) {
+  return (runs ?? []).filter((r) => r.study === name).sort((a, b) => b.id - a.id);
+}

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  changedParams,
+  elapsedSeconds,
+  expectedText,
+  formatValue,
+  isTerminal,
+  paramErrors,
+  runsOf,
+  studyProgress,
+  summaryRows,
+  tableColumns,
+} from "../../frontend/scripts/logic/studies.js";
+
+test("changedParams keeps only values that differ from the defaults", () => {
+  const defaults = { n_points: 41, effectors: ["arm26", "arm210"], seed: 0 };
+  assert.deepEqual(changedParams({ n_points: 41, effectors: ["arm26", "arm210"], seed: 0 }, defaults), {});
+  assert.deepEqual(changedParams({ n_points: 21, effectors: ["arm26"], seed: 0 }, defaults), { n_points: 21, effectors: ["arm26"] });
+});
+
+test("paramErrors makes locations relative to the parameters", () => {
+  const detail = [
+    { loc: "params.n_points", msg: "too small", input: 2 },
+    { loc: "params.effectors.0", msg: "bad" },
+    { loc: "params", msg: "whole" },
+    { loc: "name", msg: "too long" },
+  ];
+  assert.deepEqual(
+    paramErrors(detail).map((e) => e.loc),
+    ["n_points", "effectors.0", "", ""]
+  );
+  assert.deepEqual(paramErrors("study 'x' not found"), []);
+});
+
+test("expectedText and elapsedSeconds", () => {
+  assert.equal(expectedText(2), "~2 s");
+  assert.equal(expectedText(300), "~5 min");
+  const run = { started_at: "2026-01-01T00:00:00Z", finished_at: "2026-01-01T00:00:04.5Z" };
+  assert.equal(elapsedSeconds(run), 4.5);
+  assert.equal(elapsedSeconds({ started_at: "2026-01-01T00:00:00Z" }, Date.parse("2026-01-01T00:00:10Z")), 10);
+  assert.equal(elapsedSeconds({}), 0);
+});
+
+test("studyProgress follows time for running studies, capped below 1", () => {
+  assert.deepEqual(studyProgress({ status: "queued" }, 2, 0).fraction, 0);
+  const running = studyProgress({ status: "running", step: 12 }, 100, 50);
+  assert.equal(running.fraction, 0.5);
+  assert.match(running.text, /12 training steps/);
+  assert.equal(studyProgress({ status: "running" }, 10, 60).fraction, 0.95);
+  assert.equal(studyProgress({ status: "finished" }, 10, 3).fraction, 1);
+  assert.match(studyProgress({ status: "failed" }, 10, 3).text, /failed/);
+  assert.ok(isTerminal("cancelled") && !isTerminal("running"));
+});
+
+test("tableColumns, formatValue and summaryRows", () => {
+  assert.deepEqual(tableColumns([{ a: 1, b: 2 }, { b: 3, c: 4 }]), ["a", "b", "c"]);
+  assert.equal(formatValue(0.123456), "0.1235");
+  assert.equal(formatValue(3), "3");
+  assert.equal(formatValue(1e-6), "1.00e-6");
+  assert.equal(formatValue(null), "—");
+  assert.equal(formatValue(true), "yes");
+  assert.equal(formatValue([1.23456, 2]), "1.235, 2");
+  assert.equal(formatValue(new Array(20).fill(0)), "[20 values]");
+  assert.deepEqual(summaryRows({ arm26: { roles: { biceps: "flexor" }, p: 0.01 }, n: 3 }), [
+    { key: "arm26 · roles · biceps", value: "flexor" },
+    { key: "arm26 · p", value: 0.01 },
+    { key: "n", value: 3 },
+  ]);
+});
+
+test("runsOf filters one study's runs, newest first", () => {
+  const runs = [
+    { id: 1, study: "a" },
+    { id: 3, study: "a" },
+    { id: 2, study: "b" },
+  ];
+  assert.deepEqual(runsOf(runs, "a").map((r) => r.id), [3, 1]);
+});
