@@ -1,0 +1,183 @@
+"""Schemathesis against the studio's own ``/openapi.json``, in process (ASGI, no network at all).
+
+Every operation of the API gets generated requests, valid (positive) and invalid (negative), and
+the answers are checked: no 5xx, and every 4xx carries a useful message (a JSON body with a
+non-empty ``detail`` or ``message``). Prints the request count, the status histogram and each
+problem found. Bounded by ``--examples`` per operation and mode, and by ``--seconds``::
+
+    nice -n 10 .venv/bin/python benchmarks/api_fuzz.py --examples 40 --seconds 300
+
+The pytest version (``tests/backend/test_api_fuzz.py``) runs a smaller count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class FuzzReport:
+    """What the fuzzing saw."""
+
+    requests: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    per_operation: Counter = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        """A printable summary."""
+        hist = ", ".join(f"{code}: {n}" for code, n in sorted(self.statuses.items()))
+        out = [f"requests: {self.requests} in {self.seconds:.1f} s over {len(self.per_operation)} operations"]
+        out.append(f"status histogram: {hist}")
+        out += [f"  {op}: {n}" for op, n in sorted(self.per_operation.items())]
+        out.append(f"problems: {len(self.problems)}")
+        out += [f"  {p}" for p in self.problems[:50]]
+        out += [f"note: {n}" for n in self.notes]
+        return out
+
+
+def problem_of(status: int, body: Any) -> str | None:
+    """Why an answer is unacceptable, or None: 5xx, or a 4xx without a message."""
+    if status >= 500:
+        return f"server error {status}: {str(body)[:300]}"
+    if 400 <= status < 500 and (not isinstance(body, dict) or not (body.get("detail") or body.get("message"))):
+        return f"{status} without a detail/message: {str(body)[:300]}"
+    return None
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except Exception:
+        return response.text if hasattr(response, "text") else None
+
+
+def fuzz_app(
+    app: FastAPI,
+    examples: int,
+    seconds: float,
+    skip: Callable[[str], bool] = lambda label: False,
+    existing: dict[str, Any] | None = None,
+) -> FuzzReport:
+    """Generate and send requests to every operation of ``app`` (positive and negative modes).
+
+    Args:
+        app: the FastAPI app (its lifespan should already be running, e.g. inside a TestClient).
+        examples: generated requests per operation and mode (at most).
+        seconds: overall time budget; operations left when it runs out get no more requests.
+        skip: labels (``"POST /api/runs"``) to leave out.
+        existing: path parameters naming stored objects (``{"run_id": 1, "item_id": 1}``); operations
+            with such a parameter get a third, positive pass with it fixed, so that they reach past 404.
+    """
+    report = FuzzReport()
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    t0 = time.monotonic()
+    deadline = t0 + seconds
+    for result in schema.get_all_operations():
+        op = result.ok()
+        label = f"{op.method.upper()} {op.path}"
+        if skip(label):
+            continue
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            if time.monotonic() > deadline:
+                break
+            _fuzz_operation(op, mode, label, examples, deadline, report)
+        names = {p.name for p in op.path_parameters}  # the operation's own path parameters
+        fixed = {k: v for k, v in (existing or {}).items() if k in names}
+        if fixed and time.monotonic() < deadline:
+            _fuzz_operation(op, GenerationMode.POSITIVE, label, examples, deadline, report, fixed)
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+def _fuzz_operation(
+    op: Any,
+    mode: GenerationMode,
+    label: str,
+    examples: int,
+    deadline: float,
+    report: FuzzReport,
+    path_parameters: dict[str, Any] | None = None,
+) -> None:
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=op.as_strategy(generation_mode=mode, path_parameters=path_parameters))
+    def send(case: Any) -> None:
+        if time.monotonic() > deadline:
+            return
+        response = case.call()
+        report.requests += 1
+        report.statuses[response.status_code] += 1
+        report.per_operation[label] += 1
+        problem = problem_of(response.status_code, _json(response))
+        if problem:
+            report.problems.append(f"{label} [{mode.value}] {case.path_parameters or ''} {case.query or ''}: {problem}")
+
+    try:
+        send()
+    except Unsatisfiable:  # nothing invalid to generate (no parameters, no body): not a server problem
+        report.notes.append(f"{label} [{mode.value}]: nothing to generate")
+
+
+def seed(client: Any) -> dict[str, Any]:
+    """Store a run, an effector and a task; returns their ids as path parameters."""
+    run = client.post("/api/runs", json={"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 5}}).json()
+    presets = client.get("/api/presets").json()
+    name, spec = next(iter(presets["effectors"].items()))
+    eff = client.post("/api/effectors", json={"name": name, "spec": spec}).json()
+    name, spec = next(iter(presets["tasks"].items()))
+    client.post("/api/tasks", json={"name": name, "spec": spec})
+    return {"run_id": run["id"], "item_id": eff["id"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fuzz a fresh app on a temporary data directory; exit status 1 when problems were found."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--examples", type=int, default=40, help="requests per operation and mode")
+    parser.add_argument("--seconds", type=float, default=300.0, help="overall time budget")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.CRITICAL)
+    sys.path.insert(0, str(REPO / "tests" / "backend"))
+    import fake_jobs  # light worker jobs: the fuzzing creates many runs
+    from fastapi.testclient import TestClient
+
+    from backend.app.core.config import Settings
+    from backend.app.main import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(Settings(data_dir=Path(tmp), max_workers=1), job_target=fake_jobs.sleepy_job)
+        with TestClient(app) as client:
+            existing = seed(client)
+            report = fuzz_app(app, args.examples, args.seconds, existing=existing)
+    for line in report.lines():
+        sys.stdout.write(line + "\n")
+    return 1 if report.problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
