@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     max_geometry_grid: int = Field(201, ge=3)
     max_iterations: int = Field(100_000, ge=1)
     max_batch_size: int = Field(4096, ge=1)
+    max_queued_runs: int = Field(100, ge=0, description="queued runs at most; more get 429")
+    max_json_depth: int = Field(32, ge=4, description="nesting depth of JSON bodies at most; deeper get 422")
+    max_checkpoint_bytes: int = Field(50_000_000, ge=1024, description="size of an imported checkpoint at most")
+    max_ws_message_bytes: int = Field(65_536, ge=1024, description="larger websocket messages close the socket (1009)")
+    ws_messages_per_second: float = Field(200.0, gt=0, description="messages a websocket client may send per second")
+    # access
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; none by default")
     # worker machinery
     metric_flush_interval: float = Field(0.5, gt=0, description="seconds between batched metric inserts")
     cancel_grace: float = Field(1.5, gt=0, description="seconds a cancelled worker gets before it is terminated")

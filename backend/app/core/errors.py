@@ -4,6 +4,8 @@
   ``{"detail": [{"loc": "muscles.2.optimal_length", "msg": ..., "input": ...}], "message": ...}``
   (dotted paths into the submitted body, the core's own convention);
 * :class:`motornet_core.SimulationError` -> 422; :class:`NotFound` -> 404; :class:`Conflict` -> 409;
+* :class:`Overloaded` (the run queue is full) -> 429; a database that stays locked or unreachable
+  (``sqlalchemy.exc.OperationalError``) -> 503; both with ``Retry-After``;
 * anything unexpected -> 500 with a generic message (and a logged traceback).
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from motornet_core import MotornetError, SimulationError, SpecError
@@ -29,6 +32,10 @@ class NotFound(Exception):
 
 class Conflict(Exception):
     """The resource is in a state that forbids the action."""
+
+
+class Overloaded(Exception):
+    """The server is at a configured limit (e.g. the run queue is full); try again later."""
 
 
 def spec_error(loc: str, msg: str, value: Any = None) -> SpecError:
@@ -98,6 +105,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(_: Request, exc: Overloaded) -> JSONResponse:
+        return JSONResponse(status_code=429, content={"detail": str(exc)}, headers={"Retry-After": "5"})
+
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        detail = f"database busy or unavailable ({exc.orig}); try again shortly"
+        return JSONResponse(status_code=503, content={"detail": detail}, headers={"Retry-After": "2"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

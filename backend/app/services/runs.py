@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.app.core.config import Settings
-from backend.app.core.errors import Conflict, NotFound, spec_error
+from backend.app.core.errors import Conflict, NotFound, Overloaded, spec_error
 from backend.app.models import RUN_KINDS, RUN_STATUSES, LogEntry, Metric, Run, Snapshot
 from backend.app.schemas import LogOut, MetricSeries, MetricsOut, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
 from backend.app.streaming.messages import progress_of
@@ -56,9 +56,28 @@ def _with_updates(spec: RunSpec, overrides: dict[str, Any]) -> RunSpec:
     return spec.with_updates(overrides) if overrides else spec
 
 
+def ensure_queue_room(session: Session, settings: Settings) -> None:
+    """Refuse a new run while ``settings.max_queued_runs`` runs already wait.
+
+    Raises:
+        Overloaded: the queue is full (answered 429).
+    """
+    queued = session.scalar(select(func.count()).select_from(Run).where(Run.status == "queued")) or 0
+    if queued >= settings.max_queued_runs:
+        raise Overloaded(
+            f"the run queue is full ({queued} queued, at most {settings.max_queued_runs}); "
+            "wait for runs to start or cancel some, then try again"
+        )
+
+
 def create_run(session: Session, req: RunCreate, settings: Settings) -> Run:
-    """Insert a queued run."""
+    """Insert a queued run.
+
+    Raises:
+        SpecError: a bad spec or a server limit exceeded; Overloaded: the queue is full.
+    """
     spec = resolve_spec(req, settings)
+    ensure_queue_room(session, settings)
     run = Run(
         name=spec.name,
         tags=list(spec.tags),

@@ -13,7 +13,7 @@ from backend.app.core.config import Settings
 from backend.app.core.errors import Conflict, NotFound, spec_error
 from backend.app.models import Run
 from backend.app.schemas import StudyOut, StudyResultOut, StudyRunCreate
-from backend.app.services.runs import get_run
+from backend.app.services.runs import ensure_queue_room, get_run
 from motornet_core import SpecError
 
 RESULT_FILES = {"figures.json", "table.json", "table.csv", "summary.json"}
@@ -72,6 +72,7 @@ def _prefixed(loc: Any) -> str:
 def create_study_run(session: Session, name: str, req: StudyRunCreate, settings: Settings) -> Run:
     """Insert a queued study run (the worker manager starts it like a training run)."""
     params = validate_params(name, req.params, settings)
+    ensure_queue_room(session, settings)
     run = Run(
         name=req.name or name,
         kind="study",

@@ -2,14 +2,20 @@
 
 Snapshots, logs and checkpoint paths are written as they come; metric rows are buffered and
 inserted in one batch per flush (``settings.metric_flush_interval``, and before every status change).
+While the database is locked or unreachable, nothing is dropped: metric rows stay buffered and
+other messages wait in order (``pending``) until a later flush succeeds. Non-finite metric values
+are not stored (nor sent to viewers: ``NaN`` is not JSON).
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.app.core.db import session_scope
@@ -17,6 +23,9 @@ from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
 from backend.app.streaming.hub import Hub
 from backend.app.streaming.messages import status_message
 from backend.app.workers.protocol import CheckpointMsg, LogMsg, MetricMsg, SnapshotMsg, StatusMsg, WorkerMessage
+
+log = logging.getLogger(__name__)
+MAX_PENDING = 100_000  # messages kept while the database is unavailable (then the oldest go)
 
 TERMINAL_FROM_WORKER = {"finished", "failed", "cancelled"}
 INTERRUPTED = "the server stopped while this run was running; resume it from its last checkpoint"
@@ -42,19 +51,39 @@ class Recorder:
         self.sessions = sessions
         self.hub = hub
         self.rows: list[dict[str, Any]] = []
+        self.pending: list[tuple[WorkerMessage, Progress, bool]] = []
 
     def record(self, msg: WorkerMessage, prog: Progress, progresses: dict[int, Progress], shutting_down: bool) -> None:
-        """Store and publish one message of the run ``msg.run_id``."""
+        """Store and publish one message of the run ``msg.run_id`` (kept for later if the database is busy)."""
         rid = msg.run_id
         if isinstance(msg, MetricMsg):
             t = msg.time
-            self.rows += [{"run_id": rid, "key": k, "step": msg.step, "value": v, "time": t} for k, v in msg.values.items()]
+            values = {k: v for k, v in msg.values.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+            self.rows += [{"run_id": rid, "key": k, "step": msg.step, "value": v, "time": t} for k, v in values.items()]
             if msg.step >= prog.step:
-                prog.last_metrics = {**prog.last_metrics, **msg.values} if msg.step == prog.step else dict(msg.values)
+                prog.last_metrics = {**prog.last_metrics, **values} if msg.step == prog.step else dict(values)
                 prog.step = msg.step
             prog.dirty = True
-            self.hub.publish(rid, {"type": "metric", "run_id": rid, "step": msg.step, "values": msg.values})
-        elif isinstance(msg, SnapshotMsg):
+            self.hub.publish(rid, {"type": "metric", "run_id": rid, "step": msg.step, "values": values})
+            return
+        if isinstance(msg, StatusMsg) and msg.status in TERMINAL_FROM_WORKER:
+            prog.terminal = True  # the worker is done, whenever the database takes the news
+        if self.pending:  # keep the order behind messages that still wait for the database
+            self._keep(msg, prog, shutting_down)
+            return
+        try:
+            self._store(msg, prog, progresses, shutting_down)
+        except OperationalError as exc:
+            log.warning("database unavailable, keeping a %s message of run %s for later: %s", type(msg).__name__, rid, exc.orig)
+            self._keep(msg, prog, shutting_down)
+
+    def _keep(self, msg: WorkerMessage, prog: Progress, shutting_down: bool) -> None:
+        self.pending.append((msg, prog, shutting_down))
+        del self.pending[:-MAX_PENDING]
+
+    def _store(self, msg: WorkerMessage, prog: Progress, progresses: dict[int, Progress], shutting_down: bool) -> None:
+        rid = msg.run_id
+        if isinstance(msg, SnapshotMsg):
             with session_scope(self.sessions) as s:
                 s.add(Snapshot(run_id=rid, step=msg.step, data=msg.data))
             self.hub.publish(rid, {"type": "snapshot", "run_id": rid, "step": msg.step, "data": msg.data})
@@ -73,7 +102,7 @@ class Recorder:
     def _status(self, msg: StatusMsg, prog: Progress, progresses: dict[int, Progress], shutting_down: bool) -> None:
         terminal = msg.status in TERMINAL_FROM_WORKER
         if terminal:
-            self.flush(progresses)
+            self._flush_metrics(progresses)  # the run's metrics first (raises while the database is busy)
             prog.terminal = True
         status, error = msg.status, msg.error
         if status == "cancelled" and shutting_down and not prog.cancel_requested:
@@ -105,18 +134,41 @@ class Recorder:
     def drop(self, run_id: int) -> None:
         """Forget buffered rows of a deleted run."""
         self.rows = [r for r in self.rows if r["run_id"] != run_id]
+        self.pending = [p for p in self.pending if p[0].run_id != run_id]
 
-    def flush(self, progresses: dict[int, Progress]) -> None:
-        """Insert buffered metric rows in one batch and store each run's step and last metrics."""
+    def flush(self, progresses: dict[int, Progress]) -> bool:
+        """Insert buffered metric rows, store each run's step and last metrics, then the messages that
+        waited for the database; returns False (keeping what is left) while the database is busy."""
+        try:
+            self._flush_metrics(progresses)
+        except OperationalError as exc:
+            log.warning("database unavailable, keeping %d metric rows for the next flush: %s", len(self.rows), exc.orig)
+            return False
+        while self.pending:
+            msg, prog, shutting_down = self.pending[0]
+            try:
+                self._store(msg, prog, progresses, shutting_down)
+            except OperationalError:
+                return False
+            self.pending.pop(0)
+        return True
+
+    def _flush_metrics(self, progresses: dict[int, Progress]) -> None:
+        """Insert the buffered metric rows in one batch (kept in the buffer if that fails)."""
         rows, self.rows = self.rows, []
         dirty = {rid: p for rid, p in progresses.items() if p.dirty}
         if not rows and not dirty:
             return
-        with session_scope(self.sessions) as s:
-            if rows:
-                s.execute(insert(Metric), rows)
-            for run_id, prog in dirty.items():
-                run = s.get(Run, run_id)
-                if run is not None:
-                    run.step, run.last_metrics = prog.step, dict(prog.last_metrics)
-                prog.dirty = False
+        try:
+            with session_scope(self.sessions) as s:
+                if rows:
+                    s.execute(insert(Metric), rows)
+                for run_id, prog in dirty.items():
+                    run = s.get(Run, run_id)
+                    if run is not None:
+                        run.step, run.last_metrics = prog.step, dict(prog.last_metrics)
+        except OperationalError:
+            self.rows = rows + self.rows
+            raise
+        for prog in dirty.values():
+            prog.dirty = False
