@@ -11,10 +11,12 @@ const PAGE_MODULES = {
   runs: () => import("./pages/runs.js"),
   run: () => import("./pages/run.js"),
   playground: () => import("./pages/playground.js"),
+  studies: () => import("./pages/studies.js"),
 };
 
 let current = null; // {page, instance, hash}
 let routing = Promise.resolve();
+let navigations = 0; // hashchange events so far
 
 /** Context handed to every page. */
 const ctx = {
@@ -36,14 +38,16 @@ const ctx = {
 };
 
 async function route() {
-  const { page, params } = parseHash(location.hash);
+  const hash = location.hash;
+  const seen = navigations;
+  const { page, params } = parseHash(hash);
   for (const a of document.querySelectorAll("#nav a")) {
     const on = a.dataset.page === page || (page === "run" && a.dataset.page === "runs");
     a.classList.toggle("active", on);
   }
-  if (current && current.hash === location.hash) return;
+  if (current && current.hash === hash) return;
   if (current && current.page === page && current.instance.update) {
-    current.hash = location.hash;
+    current.hash = hash;
     current.instance.update(params);
     return;
   }
@@ -52,11 +56,14 @@ async function route() {
   setChildren(root);
   const mod = await PAGE_MODULES[page]();
   const instance = (await mod.mount(root, params, ctx)) ?? {};
-  current = { page, instance, hash: location.hash };
+  // The page may have rewritten its own URL state while mounting (keep that); but when the user
+  // navigated meanwhile, keep the hash it was mounted for so that the queued route runs.
+  current = { page, instance, hash: navigations === seen ? location.hash : hash };
   document.title = `${instance.title ?? "MotorNet Studio"} · MotorNet Studio`;
 }
 
 function scheduleRoute() {
+  navigations += 1;
   routing = routing.then(route).catch((err) => {
     console.warn("page failed to load", err);
     setChildren(document.getElementById("page"), h("div", { class: "errorbox" }, `This page failed to load: ${err.message}`));
