@@ -1,6 +1,6 @@
 // Hash routes: "#/page?key=value&..." <-> {page, params}. Pure functions, no DOM.
 
-export const PAGES = ["home", "effector", "task", "runs", "run", "playground"];
+export const PAGES = ["home", "effector", "task", "runs", "run", "playground", "studies"];
 
 /** Parse a location hash ("#/run?id=3&snap=2") into {page, params}. Unknown pages fall back to home. */
 export function parseHash(hash) {

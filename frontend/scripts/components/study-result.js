@@ -1,0 +1,77 @@
+// A finished study's result: headline numbers, one plot per stored figure (Plotly.react on the
+// figure JSON as the server stored it), the table of numbers, and download links.
+
+import { h } from "../dom.js";
+import { formatValue, summaryRows, tableColumns } from "../logic/studies.js";
+
+const CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+
+export class StudyResultView {
+  /** @param {HTMLElement} container */
+  constructor(container) {
+    this.container = container;
+    this.plots = [];
+  }
+
+  /** Render `result` ({run_id, study, seconds, figures, table, summary}) from GET /api/runs/{id}/result. */
+  show(result) {
+    this.clear();
+    const figs = Object.entries(result.figures ?? {});
+    const plotEls = figs.map(([key]) => h("div", { class: "study-figure", "data-testid": "study-figure", "data-figure": key }));
+    const parts = [
+      h(
+        "div",
+        { class: "toolbar" },
+        h("h2", { style: "margin:0" }, "Result"),
+        h("span", { class: "small muted" }, `run #${result.run_id} · computed in ${result.seconds.toFixed(1)} s`),
+        h("span", { class: "grow" }),
+        h("a", { class: "button small", href: `/api/runs/${result.run_id}/result/table.csv`, download: `${result.study}-${result.run_id}.csv` }, "Table (CSV)"),
+        h("a", { class: "button small", href: `/api/runs/${result.run_id}/result/figures.json`, download: `${result.study}-${result.run_id}-figures.json` }, "Figures (JSON)"),
+        h("a", { class: "button small", href: `/api/runs/${result.run_id}/result/summary.json`, download: `${result.study}-${result.run_id}-summary.json` }, "Summary (JSON)")
+      ),
+      this.summary(result.summary),
+      ...plotEls,
+      this.table(result.table),
+    ];
+    this.container.replaceChildren(...parts.filter(Boolean));
+    figs.forEach(([, fig], i) => {
+      const el = plotEls[i];
+      const layout = { ...(fig.layout ?? {}), autosize: true, paper_bgcolor: "#fff", plot_bgcolor: "#fff" };
+      if (window.Plotly && el.isConnected) window.Plotly.react(el, fig.data ?? [], layout, CONFIG);
+      this.plots.push(el);
+    });
+  }
+
+  summary(summary) {
+    const rows = summaryRows(summary);
+    if (!rows.length) return null;
+    return h(
+      "details",
+      { class: "study-summary", open: true, "data-testid": "study-summary" },
+      h("summary", {}, h("strong", {}, "Key numbers")),
+      h("dl", { class: "kv" }, ...rows.flatMap((r) => [h("dt", {}, r.key), h("dd", {}, formatValue(r.value))]))
+    );
+  }
+
+  table(rows) {
+    if (!rows?.length) return h("p", { class: "hint" }, "This study has no table.");
+    const cols = tableColumns(rows);
+    return h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "runs study-table", "data-testid": "study-table" },
+        h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", {}, c.replace(/_/g, " "))))),
+        h("tbody", {}, ...rows.map((row) => h("tr", {}, ...cols.map((c) => h("td", {}, formatValue(row[c]))))))
+      )
+    );
+  }
+
+  /** Remove the plots and their Plotly resources. */
+  clear() {
+    for (const el of this.plots) if (window.Plotly) window.Plotly.purge(el);
+    this.plots = [];
+    this.container.replaceChildren();
+  }
+}
