@@ -78,3 +78,22 @@ test("runsOf filters one study's runs, newest first", () => {
   ];
   assert.deepEqual(runsOf(runs, "a").map((r) => r.id), [3, 1]);
 });
+
+test("a list of string choices becomes an enumArray (checkboxes) in generated forms", async () => {
+  const { defaultValue, formModel } = await import("../../frontend/scripts/logic/schema.js");
+  const schema = {
+    type: "object",
+    properties: {
+      models: { type: "array", items: { enum: ["relu", "thelen"], type: "string" }, default: ["relu", "thelen"], minItems: 1 },
+      picks: { type: "array", items: { enum: ["a", "b"] }, minItems: 1 },
+      sizes: { type: "array", items: { enum: [1, 2] } },
+    },
+  };
+  const model = formModel(schema);
+  const node = (k) => model.fields.find((f) => f.key === k).node;
+  assert.equal(node("models").type, "enumArray");
+  assert.deepEqual(node("models").options, ["relu", "thelen"]);
+  assert.deepEqual(defaultValue(node("models")), ["relu", "thelen"]);
+  assert.deepEqual(defaultValue(node("picks")), ["a"]);
+  assert.equal(node("sizes").type, "array");
+});

@@ -171,6 +171,7 @@ export class SchemaForm {
       return el;
     }
     if (t === "number" || t === "integer") return this.numberInput(node, value, rel);
+    if (t === "enumArray") return this.enumChecks(node, value, rel);
     if (t === "numberArray" || t === "numberOrArray" || t === "stringArray") return this.listInput(node, value, rel);
     if (t === "string") {
       const el = h("input", { type: "text", value: value ?? "" });
@@ -204,6 +205,18 @@ export class SchemaForm {
       if (Number.isFinite(v)) this.emit(rel, v);
     });
     return el;
+  }
+
+  /** A list of choices from a fixed set: one checkbox per option, the value in option order. */
+  enumChecks(node, value, rel) {
+    const picked = new Set(Array.isArray(value) ? value : []);
+    const group = h("span", { class: "checks", role: "group" });
+    const boxes = node.options.map((o) => h("input", { type: "checkbox", value: o, checked: picked.has(o) }));
+    boxes.forEach((box, i) => {
+      box.addEventListener("change", () => this.emit(rel, boxes.filter((b) => b.checked).map((b) => b.value)));
+      group.append(h("label", { class: "check" }, box, ` ${node.options[i]}`));
+    });
+    return group;
   }
 
   listInput(node, value, rel) {

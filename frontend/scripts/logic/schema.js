@@ -102,6 +102,7 @@ export function buildNode(schemaIn, root, depth = 0) {
     if (schema.maxItems !== undefined) extra.maxItems = schema.maxItems;
     if (items.type === "number" || items.type === "integer") return common(schema, { type: "numberArray", ...extra });
     if (items.type === "string") return common(schema, { type: "stringArray", ...extra });
+    if (items.type === "enum" && items.options.every((o) => typeof o === "string")) return common(schema, { type: "enumArray", options: items.options, ...extra });
     return common(schema, { type: "array", items, ...extra });
   }
   if (t === "object" || schema.properties) {
@@ -168,6 +169,8 @@ export function defaultValue(node) {
       return numberFallback(node);
     case "stringArray":
       return [];
+    case "enumArray":
+      return node.options.slice(0, node.minItems ?? 0);
     case "array":
       return Array.from({ length: node.minItems ?? 0 }, () => defaultValue(node.items));
     default:
