@@ -94,7 +94,7 @@ def run_posture(p: PostureParams, ctx: StudyContext) -> tuple[dict, list, dict]:
     for onset in p.test_onsets:
         for mag in p.test_magnitudes:
             ctx.check()
-            task = parse_task(_task(p, [mag], (onset, onset)))
+            task = parse_task({**trainer.spec.task.model_dump(mode="json"), **_task(p, [mag], (onset, onset))})
             ev = evaluate(eff, policy, task, batch_size=n_dir)
             evals[(onset, mag)] = ev
             r = load_responses(ev, onset, tuple(p.response_window))

@@ -239,6 +239,7 @@ def test_posture_displacement_grows_with_the_load_and_follows_its_direction():
     assert result.summary["displacement_along_load_deg"] < 60
     assert len(result.table) == 2 * 8 and "d_biceps" in result.table[0]
     assert set(result.figures) == {"paths", "displacement", "muscles", "time_courses", "units"}
+    assert result.figures["time_courses"]["data"][0]["x"][-1] == pytest.approx(0.4)  # tested on the trained task
 
 
 def test_pmd_study_pipeline_reports_axial_rayleigh_per_effector():
