@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 import motornet_core
 from backend.app.api import ws
-from backend.app.api.routes import meta, runs, saved, simulate, studies
+from backend.app.api.routes import imports, meta, runs, saved, simulate, studies
 from backend.app.core.config import Settings
 from backend.app.core.db import init_db, make_engine
 from backend.app.core.errors import install_error_handlers
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
             lighter picklable function with the same signature.
     """
     settings = settings or Settings()
+    settings.check_exposure()  # a non-loopback bind address needs an access token
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.checkpoint_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
@@ -69,12 +71,17 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
     app.state.settings, app.state.engine, app.state.sessions = settings, engine, sessions
     app.state.hub, app.state.manager = hub, manager
     install_error_handlers(app)
-    for router in (meta.router, saved.effectors, saved.tasks, simulate.router, runs.router, studies.router, ws.router):
+    routers = (meta.router, saved.effectors, saved.tasks, simulate.router, imports.router, runs.router, studies.router)
+    for router in (*routers, ws.router):
         app.include_router(router)
     _mount_frontend(app, settings.frontend_dir or REPO_FRONTEND)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    uploads = {"/api/runs/import": settings.max_checkpoint_bytes}
+    limits = {"max_bytes": settings.max_body_bytes, "per_path": uploads, "max_depth": settings.max_json_depth}
+    app.add_middleware(BodyLimitMiddleware, **limits)
     if settings.access_token:
         app.add_middleware(AccessTokenMiddleware, token=settings.access_token)
+    if settings.cors_origins:  # closed by default: no Access-Control-Allow-Origin for anyone
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"])
     return app
 
 
@@ -117,5 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        ws_max_size=settings.max_ws_message_bytes,
+    )
     return 0

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -23,6 +24,39 @@ from motornet_core.specs import spec_error_from_validation
 log = logging.getLogger(__name__)
 router = APIRouter()
 _sim_messages: TypeAdapter[Any] = TypeAdapter(SimMessage)
+TOO_BIG, POLICY = 1009, 1008  # websocket close codes: message too big, policy violation
+
+
+class Limiter:
+    """Size and rate limits of the messages one websocket client sends (a token bucket of one second)."""
+
+    def __init__(self, max_bytes: int, per_second: float) -> None:
+        self.max_bytes, self.rate = max_bytes, per_second
+        self.tokens, self.last = per_second, time.monotonic()
+
+    def problem(self, message: dict[str, Any]) -> tuple[int, str] | None:
+        """The close code and reason when ``message`` breaks a limit, else None."""
+        data = message.get("text") if message.get("text") is not None else message.get("bytes") or b""
+        if len(data) > self.max_bytes:
+            return TOO_BIG, f"message larger than {self.max_bytes} bytes"
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens < 1.0:
+            return POLICY, f"more than {self.rate:g} messages per second"
+        self.tokens -= 1.0
+        return None
+
+
+def _limiter(ws: WebSocket) -> Limiter:
+    settings = ws.app.state.settings
+    return Limiter(settings.max_ws_message_bytes, settings.ws_messages_per_second)
+
+
+async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        await ws.send_json({"type": "error", "message": reason})
+        await ws.close(code=code, reason=reason)
 
 
 @router.websocket("/ws/runs/{run_id}")
@@ -40,7 +74,7 @@ async def run_socket(ws: WebSocket, run_id: int) -> None:
             await ws.close(code=4404)
             return
         await ws.send_json(first)
-        reader = asyncio.create_task(_until_disconnect(ws))
+        reader = asyncio.create_task(_until_disconnect(ws, _limiter(ws)))
         try:
             while not reader.done():
                 getter = asyncio.ensure_future(sub.get())
@@ -57,11 +91,16 @@ async def run_socket(ws: WebSocket, run_id: int) -> None:
         state.hub.unsubscribe(sub)
 
 
-async def _until_disconnect(ws: WebSocket) -> None:
+async def _until_disconnect(ws: WebSocket, limiter: Limiter) -> None:
+    """Read (and ignore) what a viewer sends until it leaves or breaks a limit (then close the socket)."""
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
+                return
+            problem = limiter.problem(message)
+            if problem:
+                await _refuse(ws, *problem)
                 return
 
 
@@ -98,11 +137,19 @@ async def sim_socket(ws: WebSocket) -> None:
     """Playground: ``init`` then ``excitation`` (open loop) or ``target`` (a run's policy) messages."""
     await ws.accept()
     pg: Playground | None = None
+    limiter = _limiter(ws)
     while True:
         try:
-            text = await ws.receive_text()
+            message = await ws.receive()
         except (WebSocketDisconnect, RuntimeError):
             return
+        if message["type"] == "websocket.disconnect":
+            return
+        problem = limiter.problem(message)
+        if problem:
+            await _refuse(ws, *problem)
+            return
+        text = message.get("text") or (message.get("bytes") or b"").decode("utf-8", "replace")
         try:
             msg = _sim_messages.validate_python(json.loads(text))
             pg, reply = await run_in_threadpool(_handle, ws, pg, msg)

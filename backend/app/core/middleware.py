@@ -1,9 +1,10 @@
-"""Pure ASGI middleware: the access token (HTTP and websockets) and the request-body limit."""
+"""Pure ASGI middleware: the access token (HTTP and websockets), the request-body size and JSON depth limits."""
 
 from __future__ import annotations
 
 import hmac
 import json
+import re
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -75,16 +76,86 @@ class AccessTokenMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Answers 413 to request bodies larger than ``max_bytes`` (declared or streamed)."""
+    """Answers 413 to request bodies larger than ``max_bytes`` (declared or streamed).
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    ``per_path`` gives other limits to exact paths (e.g. a checkpoint upload). JSON bodies nested
+    deeper than ``max_depth`` get 422 before anything parses them.
+    """
+
+    def __init__(self, app: Any, max_bytes: int, per_path: dict[str, int] | None = None, max_depth: int = 32) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default = max_bytes
+        self.per_path = per_path or {}
+        self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", "").rstrip("/"), self.default)
+        headers = dict(scope.get("headers", []))
+        if b"json" in headers.get(b"content-type", b"") and scope.get("method") in ("POST", "PUT", "PATCH"):
+            await self._json(scope, receive, send, limit)
+            return
+        await _Limited(self.app, limit)(scope, receive, send)
+
+    async def _json(self, scope: Scope, receive, send, limit: int) -> None:
+        """Read the whole (bounded) JSON body, check its size and depth, then hand it on."""
+        chunks, seen = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > limit:
+                await _send_json(send, 413, {"detail": f"request body larger than {limit} bytes"})
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        depth = json_depth(body)
+        if depth > self.max_depth:
+            msg = f"JSON nested {depth} levels deep; this server accepts at most {self.max_depth}"
+            await _send_json(send, 422, {"detail": [{"loc": "", "msg": msg, "input": None}], "message": msg})
+            return
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_depth(body: bytes) -> int:
+    """Deepest nesting of arrays and objects in a JSON text (strings skipped; no parsing)."""
+    if body.count(b"[") + body.count(b"{") == 0:
+        return 0
+    depth = deepest = 0
+    for token in _JSON_TOKENS.finditer(body):
+        c = token.group()[:1]
+        if c in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
+class _Limited:
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
         for key, value in scope.get("headers", []):
             if key == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 await _send_json(send, 413, {"detail": f"request body larger than {self.max_bytes} bytes"})
