@@ -64,7 +64,7 @@ export function studyProgress(run, expectedSeconds, elapsed) {
   if (status === "running") {
     const expected = Number.isFinite(expectedSeconds) && expectedSeconds > 0 ? expectedSeconds : null;
     const fraction = expected ? Math.min(0.95, elapsed / expected) : 0;
-    const of = expected ? ` of ${expectedText(expected)}` : "";
+    const of = expected ? ` (the defaults take ${expectedText(expected)})` : "";
     return { fraction, text: `${steps}${elapsed.toFixed(0)} s${of}` };
   }
   return { fraction: 0, text: `${steps}${status ?? "unknown"}` };

@@ -88,12 +88,13 @@ class StudiesPage {
       h("h2", {}, s.title),
       h("p", {}, s.description),
       h("p", { class: "small muted" }, `Expected duration ${expectedText(s.expected_seconds)} with the defaults on 2 CPU cores${s.trains ? "; it trains networks, and its progress streams live" : ""}.`),
-      h("details", { class: "study-params", open: true }, h("summary", {}, h("strong", {}, "Parameters")), formBox),
+      (this.paramsBox = h("details", { class: "study-params", open: true }, (this.paramsTitle = h("summary")), formBox)),
       this.loose,
       h("div", { class: "toolbar" }, this.runButton, h("button", { onclick: () => this.resetForm() }, "Reset to defaults"), h("span", { class: "grow" }), this.history),
       this.runBox
     );
-    this.form = new SchemaForm(formBox, this.model, this.values, { onChange: (v) => (this.values = v) });
+    this.form = new SchemaForm(formBox, this.model, this.values, { onChange: (v) => this.setValues(v) });
+    this.setValues(this.values);
     this.runView?.close();
     this.runView = new StudyRunView(this.runBox, { expectedSeconds: s.expected_seconds, onChange: () => this.refreshHistory() });
     this.renderHistory();
@@ -112,8 +113,15 @@ class StudiesPage {
     if (this.study) this.renderHistory();
   }
 
+  /** Keep the values and show how many differ from the defaults. */
+  setValues(values) {
+    this.values = values;
+    const n = Object.keys(changedParams(values, this.study.defaults)).length;
+    this.paramsTitle.replaceChildren(h("strong", {}, "Parameters"), h("span", { class: "small muted" }, n ? ` (${n} changed from the defaults)` : " (the defaults)"));
+  }
+
   resetForm() {
-    this.values = structuredClone(this.study.defaults);
+    this.setValues(structuredClone(this.study.defaults));
     this.form.setValue(this.values);
     this.showErrors([]);
   }
@@ -122,6 +130,7 @@ class StudiesPage {
     const byPath = assignErrors(errors, this.form.paths());
     this.form.showErrors(byPath);
     const loose = byPath[""] ?? [];
+    if (errors.length) this.paramsBox.open = true;
     this.loose.replaceChildren(
       ...(loose.length ? [h("div", { class: "errorbox", "data-testid": "study-param-errors" }, ...loose.map((e) => h("div", {}, `${e.loc || "parameters"}: ${e.msg}`)))] : [])
     );
@@ -136,8 +145,9 @@ class StudiesPage {
       return;
     }
     if (run?.kind === "study" && run.params) {
-      this.values = { ...this.study.defaults, ...run.params };
+      this.setValues({ ...this.study.defaults, ...run.params });
       this.form.setValue(this.values);
+      this.paramsBox.open = false; // the result comes first; the parameters it ran with are one click away
     }
   }
 
@@ -151,6 +161,7 @@ class StudiesPage {
       this.runs = [run, ...this.runs];
       this.renderHistory();
       this.ctx.setParams({ run: run.id });
+      this.paramsBox.open = false;
       await this.runView.open(run.id);
     } catch (err) {
       const errors = paramErrors(err.detail).map((e) => ({ ...e, loc: e.loc ? normalizeLoc(this.model, e.loc) : "" }));
