@@ -104,6 +104,24 @@ def section(name: str, result: StudyResult | None) -> str:
     return "\n".join(text)
 
 
+def extra_section(name: str, result: StudyResult, folder: Path) -> str:
+    """A sub-section for another run of ``name`` with other parameters, its files in ``folder``."""
+    result.write(folder)
+    write_html(folder / "figures.html", name, result.figures, title=f"{STUDIES[name].title} ({folder.name})")
+    defaults = STUDIES[name].params().model_dump(mode="json")
+    changed = {k: v for k, v in result.params.items() if defaults.get(k) != v}
+    rel = f"studies/{folder.name}"
+    text = [
+        f"### The same study with {json.dumps(changed)}\n",
+        f"Command: `{COMMANDS[name]} " + " ".join(f"--set {k}={json.dumps(v)}" for k, v in changed.items()) + "`\n",
+        f"Duration on this machine: **{result.seconds:.1f} s**. Figures: [{rel}/figures.html]({rel}/figures.html).\n",
+        "Key numbers:\n",
+        "\n".join(summary_lines(result.summary)) + "\n",
+        markdown_table(result.table),
+    ]
+    return "\n".join(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -111,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--results", type=Path, default=None, help="folder of earlier `study --out` results to reuse")
     p.add_argument("--docs", type=Path, default=ROOT / "docs")
     p.add_argument("--no-run", action="store_true", help="only reuse results, run nothing")
+    p.add_argument("--extra", action="append", default=[], metavar="NAME=DIR", help="also show this run of NAME (other settings)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     sections = []
@@ -125,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             result.write(folder)
             write_html(folder / "figures.html", name, result.figures, title=STUDIES[name].title, notes=STUDIES[name].description)
         sections.append(section(name, result))
+        for i, item in enumerate(x for x in args.extra if x.split("=", 1)[0] == name):
+            extra = load_result(Path(item.split("=", 1)[1]), name)
+            if extra is not None:
+                sections.append(extra_section(name, extra, args.docs / "studies" / f"{name}_extra{i + 1}"))
     head = [
         "# Studies: the paper's experiments\n",
         "Ready-made reproductions of the experiments of Codol et al. (2024), *MotorNet* (eLife). Each study trains",

@@ -106,7 +106,7 @@ STUDIES: dict[str, StudyInfo] = {
                 "tested with the field removed (after-effects opposite in sign to the initial deviation)."
             ),
             params=CurlFieldParams,
-            expected_seconds=300,
+            expected_seconds=800,
             trains=True,
             run=run_curl_field,
         ),
@@ -119,7 +119,7 @@ STUDIES: dict[str, StudyInfo] = {
                 "the units' preferred load directions."
             ),
             params=PostureParams,
-            expected_seconds=180,
+            expected_seconds=150,
             trains=True,
             run=run_posture,
         ),
@@ -132,7 +132,7 @@ STUDIES: dict[str, StudyInfo] = {
                 "(doubled angles): bimodal for the arm, not for the point mass."
             ),
             params=PmdParams,
-            expected_seconds=360,
+            expected_seconds=420,
             trains=True,
             run=run_pmd,
         ),
