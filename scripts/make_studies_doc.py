@@ -29,6 +29,38 @@ from motornet_core.studies.html import write_html  # noqa: E402
 
 log = logging.getLogger("make_studies_doc")
 
+NOTES = {
+    "muscle_curves": (
+        "Every Hill-type model peaks at the optimal length (1.0) with F_max and its force rises monotonically with "
+        "velocity (shortening below 1, lengthening above); relu muscles are force = activation x F_max, flat in both. "
+        "The models differ most in the passive curve (thelen and mujoco stiffer than rigid/compliant Hill) and in how "
+        "fast force falls with shortening."
+    ),
+    "moment_arms": (
+        "Flexors have negative moment arms (dL/dq < 0), extensors positive; the biarticular biceps and long triceps "
+        "act on both joints. arm26's polynomial geometry keeps shoulder moment arms constant; arm210's path points "
+        "give angle-dependent moment arms."
+    ),
+    "centre_out_curl_field": (
+        "The clockwise field pushes every reach to the right (negative deviation, all 8 targets), 25 iterations in the "
+        "field bring the deviation back to the null-field level, and removing the field deflects every reach to the "
+        "left (positive after-effect), as in the paper. With the small default training the baseline reaches are "
+        "still imprecise (endpoint errors of a few cm) and the after-effects overshoot; `--set iterations=3000` gives "
+        "cleaner paths."
+    ),
+    "posture_perturbations": (
+        "Displacement grows linearly with the load and follows its direction (within ~25 deg; the arm is stiffer "
+        "along some axes: 90 and 270 deg loads move it least). With 300 iterations the network has barely learnt to "
+        "resist: muscle responses are small and the hand does not return while the load is on. Train longer "
+        "(`--set iterations=3000`) for the corrective responses of the paper."
+    ),
+    "pmd_point_mass_vs_arm": (
+        "With the small default training neither distribution departs from uniformity (arm26 still misses its "
+        "targets by several cm); the bimodal arm distribution of the paper needs a well-trained network. The study "
+        "reports the axial Rayleigh test either way, so a longer run (`--set iterations=...`) is the experiment."
+    ),
+}
+
 COMMANDS = {name: f"motornet-studio study {name} --out out/{name}" for name in STUDIES}
 
 
@@ -97,6 +129,8 @@ def section(name: str, result: StudyResult | None) -> str:
         + ".\n"
     )
     text.append(f"Figures: [studies/{name}/figures.html](studies/{name}/figures.html) (JSON: `studies/{name}/figures.json`).\n")
+    if name in NOTES:
+        text.append(f"Reading it: {NOTES[name]}\n")
     text.append("Key numbers:\n")
     text.append("\n".join(summary_lines(result.summary)) + "\n")
     text.append(f"Table (`studies/{name}/table.csv`):\n")
