@@ -73,26 +73,31 @@ class PathGeometry(Geometry):
                 starts.append(base + i)
                 ends.append(base + i + 1)
                 owner.append(m)
-        incidence = torch.zeros(len(starts), len(paths))
-        incidence[torch.arange(len(starts)), torch.tensor(owner)] = 1.0
+        n_seg = len(starts)
+        incidence = torch.zeros(n_seg, len(paths))
+        incidence[torch.arange(n_seg), torch.tensor(owner)] = 1.0
+        # difference matrix: (x @ difference)[..., g] = x[end of g] - x[start of g], exactly (+-1 and 0)
+        difference = torch.zeros(len(bodies), n_seg)
+        difference[torch.tensor(ends), torch.arange(n_seg)] = 1.0
+        difference[torch.tensor(starts), torch.arange(n_seg)] = -1.0
         self.register_buffer("body", torch.tensor(bodies, dtype=torch.long))
         self.register_buffer("coords", torch.tensor(coords, dtype=torch.float32))
-        self.register_buffer("starts", torch.tensor(starts, dtype=torch.long))
-        self.register_buffer("ends", torch.tensor(ends, dtype=torch.long))
+        self.register_buffer("difference", difference)
         self.register_buffer("incidence", incidence)
         self.motornet_velocity = motornet_velocity
 
     def forward(self, q: Tensor, qd: Tensor, skeleton: Skeleton) -> GeometryState:
+        # segment differences as products with a (P, G) +-1 matrix: no gathers, cheap backward
         x, dxdq, xdot = skeleton.point_kinematics(q, qd, self.body, self.coords, self.motornet_velocity)
-        delta = x[:, self.ends] - x[:, self.starts]  # (B, G, 2)
-        delta_dot = xdot[:, self.ends] - xdot[:, self.starts]  # (B, G, 2)
-        seg_len = torch.linalg.vector_norm(delta, dim=-1)  # (B, G)
-        seg_vel = (delta * delta_dot).sum(-1) / seg_len
-        d_delta = dxdq[:, self.ends] - dxdq[:, self.starts]  # (B, G, n, 2)
-        seg_arm = (d_delta * delta[:, :, None, :]).sum(-1) / seg_len[:, :, None]  # (B, G, n)
+        delta = x.transpose(1, 2) @ self.difference  # (B, 2, G) [m]
+        delta_dot = xdot.transpose(1, 2) @ self.difference  # (B, 2, G) [m/s]
+        d_delta = dxdq.permute(0, 2, 3, 1) @ self.difference  # (B, n, 2, G)
+        seg_len = torch.linalg.vector_norm(delta, dim=1)  # (B, G)
+        seg_vel = (delta * delta_dot).sum(1) / seg_len
+        seg_arm = (d_delta * delta[:, None]).sum(2) / seg_len[:, None]  # (B, n, G)
         length = seg_len @ self.incidence  # (B, M)
         velocity = seg_vel @ self.incidence
-        moment_arm = seg_arm.transpose(1, 2) @ self.incidence  # (B, n, M)
+        moment_arm = seg_arm @ self.incidence  # (B, n, M)
         return GeometryState(length=length, velocity=velocity, moment_arm=moment_arm)
 
 
