@@ -82,7 +82,7 @@ async def run_socket(ws: WebSocket, run_id: int) -> None:
                 if getter not in done:
                     getter.cancel()
                     break
-                await ws.send_json(getter.result())
+                await ws.send_text(getter.result())  # JSON encoded once by the hub for every viewer
         finally:
             reader.cancel()
     except (WebSocketDisconnect, RuntimeError):

@@ -2,13 +2,16 @@
 
 ``publish`` is thread-safe (the manager calls it from its own thread); each subscriber owns an
 asyncio queue on its event loop. A subscriber too slow to keep up loses its oldest messages
-rather than blocking the manager.
+rather than blocking the manager. Each message is encoded to JSON once, in the publishing thread,
+however many sockets follow the run (so a large snapshot costs the event loop nothing per viewer).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import math
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,16 +24,16 @@ class Subscription:
 
     run_id: int
     loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
 
-    def _deliver(self, message: dict[str, Any]) -> None:
+    def _deliver(self, message: str) -> None:
         if self.queue.full():
             with contextlib.suppress(asyncio.QueueEmpty):
                 self.queue.get_nowait()  # drop the oldest
         self.queue.put_nowait(message)
 
-    async def get(self) -> dict[str, Any]:
-        """Wait for the next message."""
+    async def get(self) -> str:
+        """Wait for the next message (its JSON text)."""
         return await self.queue.get()
 
 
@@ -67,8 +70,29 @@ class Hub:
         """Send ``message`` to every subscriber of ``run_id`` (from any thread)."""
         with self._lock:
             subs = list(self._subs.get(run_id, ()))
+        if not subs:
+            return
+        text = encode(message)
         for sub in subs:
             try:
-                sub.loop.call_soon_threadsafe(sub._deliver, message)
+                sub.loop.call_soon_threadsafe(sub._deliver, text)
             except RuntimeError:  # the subscriber's loop is closed
                 self.unsubscribe(sub)
+
+
+def encode(message: Any) -> str:
+    """Strict JSON text of ``message`` (non-finite numbers become null)."""
+    try:
+        return json.dumps(message, separators=(",", ":"), allow_nan=False, default=str)
+    except ValueError:
+        return json.dumps(_finite(message), separators=(",", ":"), allow_nan=False, default=str)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
