@@ -129,16 +129,16 @@ class WorkerManager:
         """Ask the manager to look for queued runs now."""
         self._wake.set()
 
+    # The two readers below take no lock (a dict copy and a get are atomic in CPython): API requests
+    # never wait behind the manager thread while it writes to the database.
     def running_count(self) -> int:
         """Runs whose worker is training now (not counting workers that already reported their end)."""
-        with self._lock:
-            return sum(not w.progress.terminal for w in self.active.values())
+        return sum(not w.progress.terminal for w in list(self.active.values()))
 
     def worker_pid(self, run_id: int) -> int | None:
         """The pid of the process training ``run_id``, if any."""
-        with self._lock:
-            w = self.active.get(run_id)
-            return None if w is None or w.progress.terminal else w.process.pid
+        w = self.active.get(run_id)
+        return None if w is None or w.progress.terminal else w.progress.pid
 
     def run_dir(self, run_id: int) -> Path:
         """The run's artifact directory under the data dir."""
