@@ -72,6 +72,19 @@ def fail(path: str, msg: str, value: Any) -> ValueError:
     return ValueError(f"[[{path}]] {full}")
 
 
+def validate_spec(validate: Any, data: Any) -> Any:
+    """Run a pydantic ``validate`` callable on a dict or JSON text; errors become :class:`SpecError`."""
+    if isinstance(data, (str, bytes)):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise SpecError([{"loc": "", "msg": f"invalid JSON: {exc}", "input": None}]) from None
+    try:
+        return validate(data)
+    except ValidationError as exc:
+        raise spec_error_from_validation(exc, data) from None
+
+
 def _short(value: Any) -> Any:
     text = repr(value)
     if len(text) > 200:
@@ -89,15 +102,7 @@ class SpecModel(BaseModel):
         """Validate a dict, a JSON string or an instance; raise :class:`SpecError` if invalid."""
         if isinstance(data, cls):
             return data
-        if isinstance(data, (str, bytes)):
-            try:
-                data = json.loads(data)
-            except json.JSONDecodeError as exc:
-                raise SpecError([{"loc": "", "msg": f"invalid JSON: {exc}", "input": None}]) from None
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise spec_error_from_validation(exc, data) from None
+        return validate_spec(cls.model_validate, data)
 
     def to_json(self) -> str:
         """Serialise to JSON (round-trips through :meth:`parse`)."""

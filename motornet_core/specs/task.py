@@ -7,13 +7,11 @@ seconds, distances in metres, forces in newtons. Conventions follow physics.md Â
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, TypeAdapter, model_validator
 
-from motornet_core.errors import SpecError
-from motornet_core.specs.base import SpecModel, fail
+from motornet_core.specs.base import SpecModel, fail, validate_spec
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -170,21 +168,11 @@ class TrackingSpec(_TaskBase):
 TaskSpec = Annotated[Union[RandomReachSpec, CentreOutSpec, PostureSpec, TrackingSpec], Field(discriminator="kind")]
 
 
+_TASK_ADAPTER: TypeAdapter = TypeAdapter(TaskSpec)
+
+
 def parse_task(data: object) -> object:
     """Validate a task spec given as an instance, a dict or a JSON string; raise SpecError if invalid."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from motornet_core.specs.base import spec_error_from_validation
-
     if isinstance(data, _TaskBase):
         return data
-    adapter: TypeAdapter = TypeAdapter(TaskSpec)
-    if isinstance(data, str | bytes):
-        try:
-            data = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise SpecError([{"loc": "", "msg": f"invalid JSON: {exc}", "input": None}]) from None
-    try:
-        return adapter.validate_python(data)
-    except ValidationError as exc:
-        raise spec_error_from_validation(exc, data) from None
+    return validate_spec(_TASK_ADAPTER.validate_python, data)
