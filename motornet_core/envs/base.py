@@ -76,12 +76,15 @@ class MotorEnv(gymnasium.Env):
             self.n_steps = round(self.task.duration / dt)
             self.n_task_inputs = task_input_size(self.task)
             self.obs_size = self.n_task_inputs + 2 + 2 * m + self.task.action_frame_stacking * m
-            self._action_std = noise_vector(self.task.action_noise, m, "action_noise")
+            self._action_std: Tensor | None = noise_vector(self.task.action_noise, m, "action_noise")
             obs_std = noise_vector(self.task.obs_noise, self.obs_size, "obs_noise")
         except ValueError as exc:
             raise SpecError([{"loc": "task", "msg": str(exc), "input": None}]) from None
         obs_std[: self.n_task_inputs] = 0.0  # the goal and cue inputs are exact
-        self._obs_std = obs_std
+        # a source whose std is 0 everywhere is None: it draws nothing and costs nothing per step
+        self._obs_std: Tensor | None = obs_std if bool(obs_std.any()) else None
+        if not bool(self._action_std.any()):
+            self._action_std = None
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self.obs_size,), dtype=np.float32)
         self.action_space = spaces.Box(0.0, 1.0, shape=(m,), dtype=np.float32)
         self.generator: torch.Generator | None = None
@@ -89,6 +92,7 @@ class MotorEnv(gymnasium.Env):
         self._proprio = DelayLine(self.proprio_steps)
         self._actions: list[Tensor] = []
         self.episode: Episode | None = None
+        self._loaded = True
         self.state: EffectorState | None = None
         self.k = 0
 
@@ -98,19 +102,20 @@ class MotorEnv(gymnasium.Env):
         """Time step [s]."""
         return self.effector.dt
 
-    def _noise(self, shape: tuple[int, ...], std: Tensor | float, like: Tensor) -> Tensor:
-        if self.deterministic:
-            return torch.zeros(shape, dtype=like.dtype, device=like.device)
+    def _add_noise(self, signal: Tensor, std: Tensor | float | None) -> Tensor:
+        """``signal`` plus i.i.d. noise; a source whose std is 0 (None) draws nothing."""
+        if self.deterministic or std is None or (not isinstance(std, Tensor) and std == 0):
+            return signal
         if isinstance(std, Tensor):
-            std = std.to(like)
-        return gaussian(shape, std, self.generator, like)
+            std = std.to(signal)
+        return signal + gaussian(tuple(signal.shape), std, self.generator, signal)
 
     def _senses(self, state: EffectorState) -> tuple[Tensor, Tensor]:
         muscles = self.effector.muscles
         vision = state.fingertip[:, :2]  # (B, 2) [m]
         proprio = torch.cat([state.muscle.length / muscles.l0_ce, state.muscle.velocity / muscles.vmax], dim=-1)  # (B, 2M)
-        vision = vision + self._noise(tuple(vision.shape), self.task.vision_noise, vision)
-        proprio = proprio + self._noise(tuple(proprio.shape), self.task.proprioception_noise, proprio)
+        vision = self._add_noise(vision, self.task.vision_noise)
+        proprio = self._add_noise(proprio, self.task.proprioception_noise)
         return vision, proprio
 
     def _observe(self, vision: Tensor, proprio: Tensor) -> Tensor:
@@ -122,7 +127,7 @@ class MotorEnv(gymnasium.Env):
             parts.append(ep.cue[:, k, None])
         parts += [vision, proprio, *self._actions]
         obs = torch.cat(parts, dim=-1)  # (B, obs_size)
-        return obs + self._noise(tuple(obs.shape), self._obs_std, obs)
+        return self._add_noise(obs, self._obs_std)
 
     # -- torch (batched, differentiable) mode --------------------------------------------------------
     def reset_batch(
@@ -146,6 +151,9 @@ class MotorEnv(gymnasium.Env):
         if episode is None:
             episode = sample_episode(self.effector, self.task, batch_size, generator, evaluation, targets)
         self.episode = episode
+        # an episode without any load (the common case) skips the per-step load evaluation entirely
+        plan = episode.loads
+        self._loaded = any(bool(t.any()) for t in (plan.endpoint, plan.joint, plan.curl, plan.channel_k, plan.channel_b))
         self.k = 0
         state = self.effector.reset(episode.start.shape[0], position=episode.start)
         self.state = state
@@ -162,8 +170,10 @@ class MotorEnv(gymnasium.Env):
             raise RuntimeError("call reset_batch before step_batch")
         if self.k >= self.n_steps:
             raise RuntimeError(f"the episode is over ({self.n_steps} steps); call reset_batch")
-        action = action + self._noise(tuple(action.shape), self._action_std, action)
-        endpoint, joint = self.episode.loads.at(self.k, self.state.fingertip)
+        action = self._add_noise(action, self._action_std)
+        endpoint = joint = None
+        if self._loaded:
+            endpoint, joint = self.episode.loads.at(self.k, self.state.fingertip)
         state = self.effector.step(self.state, action, endpoint_load=endpoint, joint_load=joint)
         self.state = state
         self.k += 1
