@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from motornet_core.skeletons.base import Skeleton
+from motornet_core.skeletons.point_mass import PointMass
 from motornet_core.specs.effector import (
     ConstantGeometrySpec,
     EffectorSpec,
@@ -84,9 +85,27 @@ class PathGeometry(Geometry):
         self.register_buffer("coords", torch.tensor(coords, dtype=torch.float32))
         self.register_buffer("difference", difference)
         self.register_buffer("incidence", incidence)
+        # point mass: on_mass @ difference is +1 / -1 / 0 where a segment's end / start / neither
+        # rides on the mass, so every segment vector is affine in q with this (G,) weight
+        self.register_buffer("mass_weight", (torch.tensor(bodies) == 1).float() @ difference)
         self.motornet_velocity = motornet_velocity
 
+    def _point_mass(self, q: Tensor, qd: Tensor) -> GeometryState:
+        # delta = coords^T D + q w, d delta / dq_j = e_j w: the same quantities as the general path,
+        # in a dozen operations instead of the point kinematics and three batched products
+        w = self.mass_weight
+        delta = (self.coords.T @ self.difference) + q[:, :, None] * w  # (B, 2, G) [m]
+        seg_len = torch.linalg.vector_norm(delta, dim=1)  # (B, G)
+        unit = delta / seg_len[:, None]
+        seg_arm = unit * w  # (B, n=2, G)
+        seg_vel = (seg_arm * qd[:, :, None]).sum(1)
+        return GeometryState(
+            length=seg_len @ self.incidence, velocity=seg_vel @ self.incidence, moment_arm=seg_arm @ self.incidence
+        )
+
     def forward(self, q: Tensor, qd: Tensor, skeleton: Skeleton) -> GeometryState:
+        if isinstance(skeleton, PointMass):
+            return self._point_mass(q, qd)
         # segment differences as products with a (P, G) +-1 matrix: no gathers, cheap backward
         x, dxdq, xdot = skeleton.point_kinematics(q, qd, self.body, self.coords, self.motornet_velocity)
         delta = x.transpose(1, 2) @ self.difference  # (B, 2, G) [m]
