@@ -54,8 +54,10 @@ class Skeleton(nn.Module):
 
     def apply_limits(self, q: Tensor, qd: Tensor) -> tuple[Tensor, Tensor]:
         """The hard joint-limit rule (physics.md §4.3) on a freshly advanced (q, qd)."""
+        # a joint at (or past) a position bound cannot keep moving outwards: a second clamp whose
+        # bound is 0 on a pinned side (10 operations -> 7, the same values and gradients)
         qd = torch.clamp(qd, min=self.vel_lb, max=self.vel_ub)
-        pinned = ((qd < 0) & (q <= self.pos_lb)) | ((qd > 0) & (q >= self.pos_ub))
-        qd = qd.masked_fill(pinned, 0.0)
+        inf = float("inf")
+        qd = torch.clamp(qd, min=torch.where(q <= self.pos_lb, 0.0, -inf), max=torch.where(q >= self.pos_ub, 0.0, inf))
         q = torch.clamp(q, min=self.pos_lb, max=self.pos_ub)
         return q, qd
