@@ -130,5 +130,6 @@ def main(argv: list[str] | None = None) -> int:
         port=settings.port,
         log_level=args.log_level,
         ws_max_size=settings.max_ws_message_bytes,
+        ws_per_message_deflate=settings.ws_compression,
     )
     return 0

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     max_checkpoint_bytes: int = Field(50_000_000, ge=1024, description="size of an imported checkpoint at most")
     max_ws_message_bytes: int = Field(65_536, ge=1024, description="larger websocket messages close the socket (1009)")
     ws_messages_per_second: float = Field(200.0, gt=0, description="messages a websocket client may send per second")
+    ws_compression: bool = Field(False, description="permessage-deflate on websockets (costs server CPU per viewer)")
     # access
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; none by default")
     # worker machinery
