@@ -55,9 +55,10 @@ NOTES = {
         "(`--set iterations=3000`) for the corrective responses of the paper."
     ),
     "pmd_point_mass_vs_arm": (
-        "With the small default training neither distribution departs from uniformity (arm26 still misses its "
-        "targets by several cm); the bimodal arm distribution of the paper needs a well-trained network. The study "
-        "reports the axial Rayleigh test either way, so a longer run (`--set iterations=...`) is the experiment."
+        "After 1000 iterations per network (both reach within 2 mm) the arm's preferred directions are bimodal "
+        "(axial Rayleigh p = 0.002, axis near 8/188 deg) and the point mass's are not (axial p = 0.13), the paper's "
+        "contrast. After only 300 iterations (below) arm26 still misses by ~5 cm and neither distribution departs "
+        "from uniformity: the bimodality comes with learning the arm's anisotropic mechanics."
     ),
 }
 

@@ -132,7 +132,7 @@ STUDIES: dict[str, StudyInfo] = {
                 "(doubled angles): bimodal for the arm, not for the point mass."
             ),
             params=PmdParams,
-            expected_seconds=420,
+            expected_seconds=750,
             trains=True,
             run=run_pmd,
         ),

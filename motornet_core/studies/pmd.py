@@ -23,7 +23,7 @@ from motornet_core.studies.stats import axial_rayleigh_test, rayleigh_test
 class PmdParams(TrainingParams):
     """Parameters of ``pmd_point_mass_vs_arm``."""
 
-    iterations: int = Field(300, ge=1, le=100_000, description="gradient steps per network")
+    iterations: int = Field(1000, ge=1, le=100_000, description="gradient steps per network (300: no bimodality yet)")
     hidden_size: int = Field(64, ge=2, le=512, description="GRU units (more units: a better histogram)")
     effectors: list[Reacher] = Field(default_factory=lambda: ["point_mass_24", "arm26"], min_length=1, max_length=2)
     train_targets: int = Field(8, ge=3, le=64, description="centre-out targets during training")
