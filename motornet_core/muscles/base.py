@@ -35,6 +35,8 @@ class MuscleModel(nn.Module):
         self._buffer("tau_act", [s.tau_activation for s in specs])  # type: ignore[attr-defined]
         self._buffer("tau_deact", [s.tau_deactivation for s in specs])  # type: ignore[attr-defined]
         self._buffer("min_activation", [s.min_activation for s in specs])  # type: ignore[attr-defined]
+        # the upper bound of activations as a tensor, so that clipping is one clamp (not in state_dict)
+        self.register_buffer("max_activation", torch.ones(len(specs)), persistent=False)
 
     def _buffer(self, name: str, values: Sequence[float]) -> None:
         self.register_buffer(name, torch.tensor(list(values), dtype=torch.float32))
@@ -42,18 +44,18 @@ class MuscleModel(nn.Module):
     # -- activation dynamics -------------------------------------------------------------------
     def clip_excitation(self, u: Tensor) -> Tensor:
         """u <- clip(u, a_min, 1), (B, M)."""
-        return torch.clamp(u, min=self.min_activation).clamp_(max=1.0)
+        return torch.clamp(u, min=self.min_activation, max=self.max_activation)
 
     def activation_derivative(self, a: Tensor, u: Tensor) -> Tensor:
         """da/dt (B, M) [1/s] of Thelen (2003) eqs. 1-2 for a clipped excitation ``u``."""
-        a_c = torch.clamp(a, min=self.min_activation).clamp_(max=1.0)
+        a_c = torch.clamp(a, min=self.min_activation, max=self.max_activation)
         scale = 0.5 + 1.5 * a_c
         tau = torch.where(u > a_c, self.tau_act * scale, self.tau_deact / scale)
         return (u - a_c) / tau
 
     def clip_activation(self, a: Tensor) -> Tensor:
         """Clip an activation into [a_min, 1]."""
-        return torch.clamp(a, min=self.min_activation).clamp_(max=1.0)
+        return torch.clamp(a, min=self.min_activation, max=self.max_activation)
 
     # -- model-specific parts --------------------------------------------------------------------
     def evaluate(self, activation: Tensor, fibre_length: Tensor | None, geometry: GeometryState) -> MuscleState:
