@@ -47,7 +47,8 @@ class HillConstants(MuscleModel):
 
     def force_length(self, ln: Tensor) -> Tensor:
         """Active force-length factor F_CE (B, M) of a normalised fibre length."""
-        return torch.maximum(1 + (-ln * ln + 2 * ln - 1) / self.fl_width_sq, self.min_fl)
+        d = ln - 1  # 1 + (-ln^2 + 2 ln - 1) / w^2 = 1 - (ln - 1)^2 / w^2
+        return torch.maximum(1 - d * d / self.fl_width_sq, self.min_fl)
 
     def passive(self, fibre_length: Tensor) -> Tensor:
         """Normalised passive force F_PE (B, M) of a fibre length [m] (no upper cap)."""
@@ -84,16 +85,17 @@ class RigidHillMuscle(HillConstants):
         big_a = torch.where(ln > 1, self.a_rel * f_ce, self.a_rel.expand_as(f_ce))
         big_b = self.b_factor(a)
         f = a * f_ce
-        d0 = a * (f_ce + big_a) / big_b
-        den = self.s_as - 2 * d0
-        p1 = -(f / 2) / den
-        p2 = (f / 2) ** 2 / den
-        p3 = -1.5 * f
+        den = self.s_as - 2 * a * (f_ce + big_a) / big_b
+        # Kistemaker's p1 = -f / (2 den), p2 = f^2 / (4 den), p3 = -1.5 f; the lengthening branch
+        # (-p1 p3 + p1 s_as v + p2 - p3 v + s_as v^2) / (p1 + v) with -p1 p3 + p2 = f p1 is
+        # (f p1 + v (s_as (p1 + v) + 1.5 f)) / (p1 + v): the same function in half the operations
+        p1 = -0.5 * f / den
         # each branch sees only its own sign of vn so the unused one stays finite (clean gradients)
         v_s = torch.clamp(vn, max=0.0)
         v_l = torch.clamp(vn, min=0.0)
         shortening = (v_s * a * big_a + f * big_b) / (big_b - v_s)
-        lengthening = (-p1 * p3 + p1 * self.s_as * v_l + p2 - p3 * v_l + self.s_as * v_l * v_l) / (p1 + v_l)
+        p1_v = p1 + v_l
+        lengthening = (f * p1 + v_l * (self.s_as * p1_v + 1.5 * f)) / p1_v
         act = torch.relu(torch.where(vn < 0, shortening, lengthening))
         force = (act + f_pe) * self.max_iso_force
         return MuscleState(a, length, geometry.velocity, force, f_pe, f_ce, act)
