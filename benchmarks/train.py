@@ -2,21 +2,36 @@
 
 Prints iterations per second for motornet_core and, side by side, for motornet==0.3.0 when it is
 importable (the same GRU controller and L1 loss driving MotorNet's own environment, following the
-public API of its training tutorial). Run with ``nice``:
+public API of its training tutorial). With ``--to-loss 0.17`` it also trains both from scratch until
+the mean loss of the last ``--window`` iterations reaches that value (or ``--max-iterations``) and
+prints the wall time and the iterations it took. Run with ``nice``:
 
     nice -n 10 .venv/bin/python benchmarks/train.py --iterations 20 --threads 1
+    nice -n 10 .venv/bin/python benchmarks/train.py --iterations 20 --to-loss 0.17 --max-iterations 600
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 
 import torch
 
 from motornet_core.policies import build_policy
 from motornet_core.run_presets import run_preset
 from motornet_core.training import Trainer
+
+
+def to_loss(step: Callable[[], float], target: float, window: int, cap: int) -> tuple[float, int, bool]:
+    """Wall time [s] and iterations until the mean of the last ``window`` losses is <= ``target``."""
+    losses: list[float] = []
+    t0 = time.perf_counter()
+    while len(losses) < cap:
+        losses.append(step())
+        if len(losses) >= window and sum(losses[-window:]) / window <= target:
+            return time.perf_counter() - t0, len(losses), True
+    return time.perf_counter() - t0, len(losses), False
 
 
 def ours(iterations: int) -> float:
@@ -30,8 +45,14 @@ def ours(iterations: int) -> float:
     return iterations / (time.perf_counter() - t0)
 
 
-def theirs(iterations: int) -> float | str:
-    """Iterations/s with motornet 0.3.0's environment, or why it could not run."""
+def ours_to_loss(target: float, window: int, cap: int) -> tuple[float, int, bool]:
+    """:func:`to_loss` for a fresh :class:`Trainer` on the tutorial preset."""
+    trainer = Trainer(run_preset("tutorial_point_mass"))
+    return to_loss(lambda: trainer.train_step()["loss"], target, window, cap)
+
+
+def theirs(iterations: int, target: float | None = None, window: int = 10, cap: int = 0) -> float | str | tuple:
+    """Iterations/s with motornet 0.3.0's environment (with ``target``: :func:`to_loss` from scratch), or why it could not run."""
     try:
         import motornet as mn  # type: ignore[import-not-found]
     except ImportError:
@@ -44,7 +65,7 @@ def theirs(iterations: int) -> float | str:
         policy = build_policy(spec, int(obs.shape[-1]), int(env.n_muscles))
         opt = torch.optim.Adam(policy.parameters(), lr=1e-3)
 
-        def one() -> None:
+        def one() -> float:
             obs, info = env.reset(options={"batch_size": 32})
             h = policy.initial_state(32)
             xy, tg = [info["states"]["fingertip"]], [info["goal"]]
@@ -59,7 +80,10 @@ def theirs(iterations: int) -> float | str:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
             opt.step()
+            return float(loss.detach())
 
+        if target is not None:
+            return to_loss(one, target, window, cap)
         for _ in range(2):
             one()
         t0 = time.perf_counter()
@@ -74,6 +98,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--to-loss", type=float, default=None, help="also measure the wall time to this mean loss")
+    parser.add_argument("--window", type=int, default=10, help="iterations averaged for --to-loss")
+    parser.add_argument("--max-iterations", type=int, default=1000, help="cap of the --to-loss runs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     a = ours(args.iterations)
@@ -81,7 +108,19 @@ def main() -> None:
     b_text = f"{b:10.2f}" if isinstance(b, float) else b
     print(f"tutorial set-up, batch 32, 100 steps, {args.iterations} iterations, {args.threads} thread(s)")
     print(f"{'':24s}{'motornet_core':>14s}   motornet 0.3.0")
-    print(f"{'iterations/s':24s}{a:14.2f}   {b_text}")
+    ratio = f"   ({a / b:.2f}x)" if isinstance(b, float) else ""
+    print(f"{'iterations/s':24s}{a:14.2f}   {b_text}{ratio}")
+    if args.to_loss is not None:
+        rows = [("motornet_core", ours_to_loss(args.to_loss, args.window, args.max_iterations))]
+        rows.append(("motornet 0.3.0", theirs(0, args.to_loss, args.window, args.max_iterations)))
+        print(f"wall time to mean loss <= {args.to_loss} over {args.window} iterations (cap {args.max_iterations}):")
+        for name, r in rows:
+            if isinstance(r, tuple):
+                seconds, n, reached = r
+                state = "reached" if reached else "NOT reached (cap)"
+                print(f"  {name:16s}{seconds:10.1f} s  {n:6d} iterations  {state}")
+            else:
+                print(f"  {name:16s}{r}")
 
 
 if __name__ == "__main__":
