@@ -49,10 +49,11 @@ NOTES = {
         "cleaner paths."
     ),
     "posture_perturbations": (
-        "Displacement grows linearly with the load and follows its direction (within ~25 deg; the arm is stiffer "
-        "along some axes: 90 and 270 deg loads move it least). With 300 iterations the network has barely learnt to "
-        "resist: muscle responses are small and the hand does not return while the load is on. Train longer "
-        "(`--set iterations=3000`) for the corrective responses of the paper."
+        "After 1000 iterations the hand moves about 0.8 cm per newton of load (3.2 cm at 4 N), along the load "
+        "(mean angle 14 deg; loads at 90 and 270 deg, along the forearm's weaker axis, move it most), slightly less "
+        "for the later onset; every muscle co-contracts and the increase is tuned to the load direction (pectoralis "
+        "most for 0 deg, lateral triceps for 225 deg). After only 300 iterations (below) the network barely resists: "
+        "~15 cm at 4 N."
     ),
     "pmd_point_mass_vs_arm": (
         "After 1000 iterations per network (both reach within 2 mm) the arm's preferred directions are bimodal "

@@ -119,7 +119,7 @@ STUDIES: dict[str, StudyInfo] = {
                 "the units' preferred load directions."
             ),
             params=PostureParams,
-            expected_seconds=150,
+            expected_seconds=450,
             trains=True,
             run=run_posture,
         ),

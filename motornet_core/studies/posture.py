@@ -19,7 +19,7 @@ from motornet_core.studies.stats import rayleigh_test
 class PostureParams(TrainingParams):
     """Parameters of ``posture_perturbations``."""
 
-    iterations: int = Field(300, ge=1, le=100_000, description="gradient steps")
+    iterations: int = Field(1000, ge=1, le=100_000, description="gradient steps (300: the network barely resists)")
     effector: Reacher = Field("arm26", description="the effector holding its posture")
     load_directions: int = Field(8, ge=3, le=32, description="evenly spaced load directions")
     train_magnitudes: list[float] = Field(default_factory=lambda: [2.0, 4.0], min_length=1, max_length=8, description="[N]")
