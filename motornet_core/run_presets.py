@@ -158,14 +158,17 @@ def _first_line(text: str | None) -> str:
 
 
 def list_presets() -> dict[str, dict[str, str]]:
-    """{"effectors": {name: description}, "tasks": {...}, "runs": {...}}."""
+    """{"effectors": {name: description}, "tasks": {...}, "runs": {...}, "studies": {...}}."""
+    from motornet_core.studies import STUDIES  # the studies build on this module
+
     effectors = {name: factory().description for name, factory in presets.EFFECTOR_PRESETS.items()}
     runs = {name: _first_line(factory.__doc__) for name, factory in RUN_PRESETS.items()}
-    return {"effectors": effectors, "tasks": dict(TASK_DESCRIPTIONS), "runs": runs}
+    studies = {name: info.title for name, info in STUDIES.items()}
+    return {"effectors": effectors, "tasks": dict(TASK_DESCRIPTIONS), "runs": runs, "studies": studies}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``motornet-studio presets [--json]``: list the effector, task and run presets."""
+    """``motornet-studio presets [--json]``: list the effector, task, run and study presets."""
     parser = argparse.ArgumentParser(prog="motornet-studio presets", description="List the presets.")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)

@@ -115,6 +115,7 @@ def test_presets_command_lists_everything(capsys) -> None:
     table = json.loads(capsys.readouterr().out)
     assert table == list_presets()
     assert "arm26" in table["effectors"] and "centre_out" in table["tasks"] and "tutorial_point_mass" in table["runs"]
+    assert "moment_arms" in table["studies"]
     assert all(isinstance(v, str) and v for group in table.values() for v in group.values())
     assert main([]) == 0
     assert "tutorial_point_mass" in capsys.readouterr().out
