@@ -81,6 +81,8 @@ def compile_steps(effector: Effector, policy: Policy) -> None:
     The modules, their parameters and state dicts are unchanged (checkpoints stay interchangeable);
     each new batch size or grad mode compiles once more.
     """
+    # every batch size, grad mode and trainer in the process is one more variant: allow more than 8
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
     effector.step = torch.compile(effector.step, dynamic=False)  # type: ignore[method-assign]
     policy.forward = torch.compile(policy.forward, dynamic=False)  # type: ignore[method-assign]
 
