@@ -4,7 +4,10 @@ Forward (no autograd) and forward + backward (a 100-step rollout, gradient of th
 w.r.t. every excitation), at several batch sizes, for motornet_core and — when the optional
 ``bench`` extra (``motornet==0.3.0``) is installed — MotorNet in the same run.
 
-    .venv/bin/python benchmarks/physics.py [--batches 1 64 1024 8192] [--steps 100] [--threads 1]
+    .venv/bin/python benchmarks/physics.py [--batches 1 64 1024 8192] [--steps 100] [--threads 1] [--compile]
+
+``--compile`` adds a column for ``torch.compile(effector.step)`` (what ``TrainSpec.compile`` uses) and
+prints how long each compilation took.
 """
 
 from __future__ import annotations
@@ -31,16 +34,19 @@ def _best_of(fn: Callable[[], None], repeats: int) -> float:
     return best
 
 
-def ours(batch: int, steps: int, backward: bool) -> Callable[[], None]:
+def ours(batch: int, steps: int, backward: bool, compile: bool = False) -> Callable[[], None]:
     eff = build_effector(presets.arm26())
     q0 = torch.tensor(Q0)
+    if compile:
+        torch._dynamo.reset()  # each configuration compiles afresh (no recompile limit reached)
+    step = torch.compile(eff.step, dynamic=False) if compile else eff.step
 
     def run() -> None:
         u = torch.full((steps, batch, 6), 0.3, requires_grad=backward)
         with torch.set_grad_enabled(backward):
             s = eff.reset(batch, position=q0)
             for k in range(steps):
-                s = eff.step(s, u[k])
+                s = step(s, u[k])
             if backward:
                 s.fingertip[:, :2].sum().backward()
 
@@ -73,22 +79,31 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile(effector.step)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}")
     print(f"# arm26 rigid Hill, euler, dt 0.01, {args.steps} steps per rollout; figures in simulated steps x batch / s")
-    print(f"{'mode':18s} {'batch':>6s} {'ours':>12s} {'motornet':>12s} {'speed-up':>9s}")
+    print(f"{'mode':18s} {'batch':>6s} {'ours':>12s} {'motornet':>12s} {'speed-up':>9s}", end="")
+    print(f" {'compiled':>12s} {'speed-up':>9s}  compile" if args.compile else "")
     for backward in (False, True):
         mode = "forward+backward" if backward else "forward"
         for batch in args.batches:
             work = args.steps * batch
             ours_rate = work / _best_of(ours(batch, args.steps, backward), args.repeats)
             base = motornet_baseline(batch, args.steps, backward)
-            if base is None:
-                print(f"{mode:18s} {batch:6d} {ours_rate:12.0f} {'n/a':>12s} {'':>9s}")
-                continue
-            base_rate = work / _best_of(base, args.repeats)
-            print(f"{mode:18s} {batch:6d} {ours_rate:12.0f} {base_rate:12.0f} {ours_rate / base_rate:8.2f}x")
+            base_rate = work / _best_of(base, args.repeats) if base is not None else None
+            line = f"{mode:18s} {batch:6d} {ours_rate:12.0f} "
+            line += f"{base_rate:12.0f} {ours_rate / base_rate:8.2f}x" if base_rate else f"{'n/a':>12s} {'':>9s}"
+            if args.compile:
+                run = ours(batch, args.steps, backward, compile=True)
+                t0 = time.perf_counter()
+                run()  # compiles
+                first = time.perf_counter() - t0
+                rate = work / _best_of(run, args.repeats)
+                ratio = f"{rate / base_rate:8.2f}x" if base_rate else f"{'':>9s}"
+                line += f" {rate:12.0f} {ratio}  {first:5.1f} s"
+            print(line)
 
 
 if __name__ == "__main__":

@@ -34,9 +34,14 @@ def to_loss(step: Callable[[], float], target: float, window: int, cap: int) -> 
     return time.perf_counter() - t0, len(losses), False
 
 
-def ours(iterations: int) -> float:
+def tutorial(compile: bool = False) -> Trainer:
+    """A fresh :class:`Trainer` on the tutorial preset (``compile``: ``train.compile``)."""
+    return Trainer(run_preset("tutorial_point_mass").with_updates({"train.compile": compile}))
+
+
+def ours(iterations: int, compile: bool = False) -> float:
     """Iterations/s of :class:`Trainer` on the tutorial preset (after 2 warm-up iterations)."""
-    trainer = Trainer(run_preset("tutorial_point_mass"))
+    trainer = tutorial(compile)
     for _ in range(2):
         trainer.train_step()
     t0 = time.perf_counter()
@@ -45,9 +50,9 @@ def ours(iterations: int) -> float:
     return iterations / (time.perf_counter() - t0)
 
 
-def ours_to_loss(target: float, window: int, cap: int) -> tuple[float, int, bool]:
-    """:func:`to_loss` for a fresh :class:`Trainer` on the tutorial preset."""
-    trainer = Trainer(run_preset("tutorial_point_mass"))
+def ours_to_loss(target: float, window: int, cap: int, compile: bool = False) -> tuple[float, int, bool]:
+    """:func:`to_loss` for a fresh :class:`Trainer` on the tutorial preset (compilation time included)."""
+    trainer = tutorial(compile)
     return to_loss(lambda: trainer.train_step()["loss"], target, window, cap)
 
 
@@ -101,6 +106,7 @@ def main() -> None:
     parser.add_argument("--to-loss", type=float, default=None, help="also measure the wall time to this mean loss")
     parser.add_argument("--window", type=int, default=10, help="iterations averaged for --to-loss")
     parser.add_argument("--max-iterations", type=int, default=1000, help="cap of the --to-loss runs")
+    parser.add_argument("--compile", action="store_true", help="also time motornet_core with train.compile")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     a = ours(args.iterations)
@@ -110,8 +116,14 @@ def main() -> None:
     print(f"{'':24s}{'motornet_core':>14s}   motornet 0.3.0")
     ratio = f"   ({a / b:.2f}x)" if isinstance(b, float) else ""
     print(f"{'iterations/s':24s}{a:14.2f}   {b_text}{ratio}")
+    if args.compile:
+        c = ours(args.iterations, compile=True)
+        ratio = f"   ({c / b:.2f}x)" if isinstance(b, float) else ""
+        print(f"{'iterations/s, compiled':24s}{c:14.2f}{ratio}")
     if args.to_loss is not None:
         rows = [("motornet_core", ours_to_loss(args.to_loss, args.window, args.max_iterations))]
+        if args.compile:
+            rows.append(("  compiled", ours_to_loss(args.to_loss, args.window, args.max_iterations, compile=True)))
         rows.append(("motornet 0.3.0", theirs(0, args.to_loss, args.window, args.max_iterations)))
         print(f"wall time to mean loss <= {args.to_loss} over {args.window} iterations (cap {args.max_iterations}):")
         for name, r in rows:
