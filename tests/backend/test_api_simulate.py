@@ -120,3 +120,25 @@ def test_playground_open_loop(client):
         assert ws.receive_json()["t"] == 0.0
         ws.send_json({"type": "warp"})
         assert ws.receive_json()["type"] == "error"
+
+
+@pytest.mark.parametrize("preset", ["tiny_arm26", "tiny_point_mass"])
+def test_playground_follows_a_policy_from_the_task_centre(preset):
+    """Policy mode starts one trial at the task's centre, whatever the size of its evaluation set
+    (centre-out's holds every target; a batch of 8 against a hidden state of 1 used to fail)."""
+    from backend.app.services.playground import Playground
+    from motornet_core.run_presets import run_preset
+    from motornet_core.training import Trainer
+
+    trainer = Trainer(run_preset(preset))
+    pg = Playground.for_trainer(trainer, max_steps=100)
+    ready = pg.describe()
+    assert ready["mode"] == "policy" and ready["state"]["target"] == pytest.approx(ready["state"]["fingertip"])
+    centre = getattr(trainer.spec.task, "centre_joint", None)
+    if centre is not None:
+        assert ready["state"]["position"] == pytest.approx(centre, abs=1e-6)
+    goal = [ready["state"]["fingertip"][0] + 0.05, ready["state"]["fingertip"][1]]
+    for _ in range(3):
+        state = pg.reach(goal, steps=2)
+    assert state["type"] == "state" and state["t"] == pytest.approx(6 * trainer.effector.dt)
+    assert state["target"] == pytest.approx(goal) and len(state["activation"]) == trainer.effector.n_muscles

@@ -74,7 +74,6 @@ class Playground:
     @classmethod
     def for_run(cls, session: Session, run_id: int, max_steps: int) -> Playground:
         """Closed-loop playground under a run's latest checkpoint."""
-        from motornet_core.envs import MotorEnv
         from motornet_core.training import Trainer
 
         path = _checkpoint(session, run_id)
@@ -84,6 +83,13 @@ class Playground:
             raise
         except Exception as exc:  # unreadable or mismatched file
             raise Conflict(f"the checkpoint of run {run_id} cannot be used: {exc}") from None
+        return cls.for_trainer(trainer, max_steps)
+
+    @classmethod
+    def for_trainer(cls, trainer: Any, max_steps: int) -> Playground:
+        """Closed-loop playground under a :class:`~motornet_core.training.Trainer`'s policy."""
+        from motornet_core.envs import MotorEnv
+
         pg = cls(trainer.effector, max_steps)
         pg.policy = trainer.policy.eval()
         pg.env = MotorEnv(trainer.effector, trainer.spec.task, deterministic=True)
@@ -98,8 +104,11 @@ class Playground:
                 q = mid_position(self.effector) if position is None else as_tensor(position, "position", (1,))
                 self.state = self.effector.reset(1, position=q)
                 return
+            # one trial from the task's centre (an evaluation set may hold several, e.g. centre-out's
+            # targets); the goal is then moved onto the start: hold still until the user clicks
             gen = torch.Generator().manual_seed(0)
-            self.obs, self.state = self.env.reset_batch(1, generator=gen, evaluation=True)
+            hold = torch.zeros(1, 2, dtype=self.effector.dtype)
+            self.obs, self.state = self.env.reset_batch(1, generator=gen, targets=hold)
             self.hidden = self.policy.initial_state(1, like=self.obs)
             self._set_goal(self.state.fingertip[0, :2].tolist())
 
