@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from motornet_core.errors import MotornetError, SpecError
 from motornet_core.specs.run import RunSpec
-from motornet_core.training.loop import Trainer
+from motornet_core.training.loop import RESUME_FIELDS, Trainer
 from motornet_core.training.sinks import NullSink
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--preset", help="a run preset name (see `motornet-studio presets`)")
     src.add_argument("--spec", help="a RunSpec JSON file")
     src.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt (--iterations extends the run)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE", help="override a spec field")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a spec field; with --resume only train.{" + ", ".join(sorted(RESUME_FIELDS)) + "}",
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--iterations", type=int, help="shortcut for --set train.n_iterations=N")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], help="override train.device")
@@ -115,12 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     try:
         if args.resume:
-            trainer = Trainer.from_checkpoint(out / "checkpoint.pt", device=args.device)
             updates = parse_sets(args.sets)
-            if args.iterations is not None:
+            if args.iterations is not None:  # e.g. train further: --resume --iterations 2000
                 updates["train.n_iterations"] = args.iterations
-            if updates:  # e.g. train further: --resume --iterations 2000
-                trainer.spec = trainer.spec.with_updates(updates)
+            trainer = Trainer.from_checkpoint(out / "checkpoint.pt", device=args.device, updates=updates)
         else:
             trainer = Trainer(_load_spec(args), device=args.device)
     except (MotornetError, OSError) as exc:

@@ -19,7 +19,7 @@ import torch
 
 from motornet_core.effector import Effector
 from motornet_core.envs import MotorEnv
-from motornet_core.errors import MotornetError
+from motornet_core.errors import MotornetError, SpecError
 from motornet_core.losses import compute_loss
 from motornet_core.policies import Policy, build_policy
 from motornet_core.specs.run import RunSpec
@@ -30,6 +30,43 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = "motornet_studio.checkpoint/1"
 EVAL_SEED_OFFSET = 7919
+
+# TrainSpec fields a resumed run may change: none of them changes a model's shape or the run's
+# identity. ``seed`` is excluded (it defines the initial weights and the evaluation batch), and
+# every effector, task, policy and loss field too (the checkpoint's weights were trained for them).
+RESUME_FIELDS = frozenset(
+    {
+        "n_iterations",
+        "batch_size",
+        "lr",
+        "grad_clip",
+        "lr_schedule",
+        "lr_step_every",
+        "lr_step_gamma",
+        "lr_min",
+        "device",
+        "eval_every",
+        "checkpoint_every",
+        "eval_batch_size",
+        "compile",
+    }
+)
+
+
+def resume_spec(spec: RunSpec, updates: dict[str, Any]) -> RunSpec:
+    """The spec of a resumed run: ``spec`` with dotted-path ``updates`` of :data:`RESUME_FIELDS` applied.
+
+    Raises:
+        SpecError: an update of any other field (named in the error), or an invalid value.
+    """
+    refused = [
+        {"loc": path, "msg": "cannot be changed when resuming a run (only train settings that keep the models)", "input": value}
+        for path, value in updates.items()
+        if not (path.startswith("train.") and path[len("train.") :] in RESUME_FIELDS)
+    ]
+    if refused:
+        raise SpecError(refused)
+    return spec.with_updates(updates) if updates else spec
 
 
 class TrainingDiverged(MotornetError):
@@ -226,12 +263,23 @@ class Trainer:
         os.replace(tmp, path)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str | None = None) -> Trainer:
-        """Rebuild a run from :meth:`save_checkpoint`'s file, ready to continue training."""
+    def from_checkpoint(cls, path: str | Path, device: str | None = None, updates: dict[str, Any] | None = None) -> Trainer:
+        """Rebuild a run from :meth:`save_checkpoint`'s file, ready to continue training.
+
+        Args:
+            path: the checkpoint file.
+            device: overrides ``train.device``.
+            updates: dotted-path changes of :data:`RESUME_FIELDS` (e.g. ``{"train.n_iterations": 5000}``),
+                applied before the models are built.
+
+        Raises:
+            SpecError: ``updates`` touches another field.
+            MotornetError: not a checkpoint of this format.
+        """
         payload = torch.load(path, map_location="cpu", weights_only=True)
         if payload.get("format") != CHECKPOINT_FORMAT:
             raise MotornetError(f"{path} is not a motornet-studio checkpoint (format {payload.get('format')!r})")
-        trainer = cls(RunSpec.parse(payload["spec"]), device=device)
+        trainer = cls(resume_spec(RunSpec.parse(payload["spec"]), updates or {}), device=device)
         trainer.policy.load_state_dict(payload["policy"])
         trainer.optimizer.load_state_dict(payload["optimizer"])
         trainer.generator.set_state(payload["generator"])

@@ -93,3 +93,23 @@ def test_console_command_routes_to_train(tmp_path) -> None:
         == 0
     )
     assert (out / "checkpoint.pt").exists()
+
+
+def test_resume_refuses_overrides_that_change_the_models(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["--preset", "tiny_point_mass", "--out", str(out), "--iterations", "2", "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    capsys.readouterr()
+    args = ["--resume", "--out", str(out), "--iterations", "3", "--quiet"]
+    assert main([*args, "--set", "policy.hidden_size=16", "--set", "task.duration=0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "policy.hidden_size" in err and "task.duration" in err and "Traceback" not in err
+    assert main([*args, "--set", "train.seed=5"]) == 2  # the seed defines the initial weights
+    assert "train.seed" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # nothing written
+    # train settings that keep the models are allowed, and the next resume still loads
+    assert main([*args, "--set", "train.lr=0.002", "--set", "train.eval_every=1"]) == 0
+    assert main(["--resume", "--out", str(out), "--iterations", "4", "--quiet"]) == 0
+    spec = RunSpec.parse((out / "spec.json").read_text())
+    assert spec.train.lr == 0.002 and spec.train.n_iterations == 4 and spec.policy.hidden_size == 8
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 4
