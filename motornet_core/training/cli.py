@@ -1,8 +1,13 @@
 """``motornet-studio train``: train a run preset or a RunSpec file and write its results to a folder.
 
 Writes ``DIR/spec.json``, ``DIR/metrics.jsonl`` (one JSON object per iteration: ``step``, ``loss``,
-each ``loss/<term>``, ``lr``, ``grad_norm``, ``seconds`` since this invocation started), ``DIR/snapshots/step_<N>.json`` and
-``DIR/checkpoint.pt``. With an existing checkpoint in DIR and ``--resume`` it continues that run.
+each ``loss/<term>`` of a non-zero weight, ``lr``, ``grad_norm``, ``seconds`` since this invocation
+started), ``DIR/snapshots/step_<N>.json``, ``DIR/checkpoint.pt`` and ``DIR/summary.json``.
+
+* A fresh run (``--preset`` or ``--spec``) refuses a DIR that already holds a run's files unless
+  ``--force`` is given, which deletes those files (and only those) first.
+* ``--resume`` continues DIR's checkpoint. Rows and snapshots after the checkpoint's step (written
+  before a kill) are dropped first, so every step appears exactly once in ``metrics.jsonl``.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -45,14 +52,67 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     return updates
 
 
-class FileSink(NullSink):
-    """Writes metrics, snapshots and log lines under a run folder and drives a progress bar."""
+RUN_FILES = ("spec.json", "metrics.jsonl", "checkpoint.pt", "summary.json")
+_SNAPSHOT = re.compile(r"^step_(\d+)\.json$")
 
-    def __init__(self, out: Path, bar: tqdm) -> None:
+
+def run_files(out: Path) -> list[Path]:
+    """The files of a run that ``train`` wrote in ``out`` (its own names only; other files are not listed)."""
+    files = [out / name for name in RUN_FILES if (out / name).is_file()]
+    snapshots = out / "snapshots"
+    if snapshots.is_dir():
+        files += sorted(p for p in snapshots.iterdir() if p.is_file() and _SNAPSHOT.match(p.name))
+    return files
+
+
+def truncate_run(out: Path, step: int) -> None:
+    """Drop what a run in ``out`` wrote after ``step``: later ``metrics.jsonl`` rows and snapshot files.
+
+    A row that does not parse (a write cut short by a kill) is dropped too. The metrics file is
+    replaced atomically.
+    """
+    metrics = out / "metrics.jsonl"
+    if metrics.is_file():
+        kept, dropped = [], 0
+        for line in metrics.read_text(encoding="utf-8").splitlines():
+            try:
+                row_step = int(json.loads(line)["step"])
+            except (ValueError, KeyError, TypeError):
+                row_step = None
+            if row_step is not None and row_step <= step:
+                kept.append(line + "\n")
+            else:
+                dropped += 1
+        if dropped:
+            log.info("dropping %d metric rows after the checkpoint's step %d", dropped, step)
+            tmp = metrics.with_name(".metrics.jsonl.tmp")
+            tmp.write_text("".join(kept), encoding="utf-8")
+            os.replace(tmp, metrics)
+    for path in run_files(out):
+        match = _SNAPSHOT.match(path.name)
+        if match and path.parent.name == "snapshots" and int(match.group(1)) > step:
+            path.unlink()
+
+
+class FileSink(NullSink):
+    """Writes metrics, snapshots and log lines under a run folder and drives a progress bar.
+
+    Args:
+        out: the run folder.
+        bar: the progress bar.
+        resume_step: None for a fresh run (``metrics.jsonl`` is started empty); the step of the
+            checkpoint a resumed run continues (rows and snapshots after it are dropped, then new
+            rows are appended).
+    """
+
+    def __init__(self, out: Path, bar: tqdm, resume_step: int | None = None) -> None:
         self.out = out
         self.bar = bar
         (out / "snapshots").mkdir(parents=True, exist_ok=True)
-        self._metrics = open(out / "metrics.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        if resume_step is not None:
+            truncate_run(out, resume_step)
+        mode = "w" if resume_step is None else "a"
+        self._metrics = open(out / "metrics.jsonl", mode, encoding="utf-8")  # noqa: SIM115
         self._t0 = time.perf_counter()
 
     def on_metric(self, step: int, values: dict[str, float]) -> None:
@@ -97,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], help="override train.device")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default 1: fastest for small recurrent nets)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="a fresh run into an OUT that holds a run: delete that run's files first "
+        "(spec.json, metrics.jsonl, checkpoint.pt, summary.json, snapshots/step_*.json); without it, such an OUT is refused",
+    )
     return p
 
 
@@ -120,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     out = Path(args.out)
+    if args.force and args.resume:
+        sys.stderr.write("error: --force starts a fresh run; it cannot be combined with --resume\n")
+        return 2
     try:
         if args.resume:
             updates = parse_sets(args.sets)
@@ -128,6 +197,16 @@ def main(argv: list[str] | None = None) -> int:
             trainer = Trainer.from_checkpoint(out / "checkpoint.pt", device=args.device, updates=updates)
         else:
             trainer = Trainer(_load_spec(args), device=args.device)
+            existing = run_files(out)
+            if existing and not args.force:
+                names = ", ".join(str(p.relative_to(out)) for p in existing[:5]) + (", ..." if len(existing) > 5 else "")
+                sys.stderr.write(
+                    f"error: {out} already holds a run ({names}): continue it with --resume, "
+                    "or start afresh with --force (deletes those files)\n"
+                )
+                return 2
+            for path in existing:
+                path.unlink()
     except (MotornetError, OSError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
@@ -135,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     (out / "spec.json").write_text(trainer.spec.model_dump_json(indent=2), encoding="utf-8")
     total = trainer.spec.train.n_iterations
     with tqdm(total=total, initial=trainer.step, disable=args.quiet, desc=trainer.spec.name, file=sys.stderr) as bar:
-        sink = FileSink(out, bar)
+        sink = FileSink(out, bar, resume_step=trainer.step if args.resume else None)
         try:
             summary = trainer.train(sink, checkpoint_path=out / "checkpoint.pt")
         except MotornetError as exc:

@@ -113,3 +113,52 @@ def test_resume_refuses_overrides_that_change_the_models(tmp_path, capsys) -> No
     spec = RunSpec.parse((out / "spec.json").read_text())
     assert spec.train.lr == 0.002 and spec.train.n_iterations == 4 and spec.policy.hidden_size == 8
     assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 4
+
+
+def _snapshot_steps(out) -> list[int]:
+    return sorted(json.loads(p.read_text())["step"] for p in (out / "snapshots").iterdir())
+
+
+def test_fresh_run_into_a_run_folder_is_refused_unless_forced(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    base = ["--preset", "tiny_point_mass", "--out", str(out), "--quiet", "--set", "train.eval_every=1"]
+    assert main([*base, "--iterations", "3"]) == 0
+    (out / "notes.txt").write_text("mine")
+    before = (out / "metrics.jsonl").read_bytes()
+    capsys.readouterr()
+    assert main([*base, "--iterations", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a run" in err and "--force" in err and "Traceback" not in err
+    assert (out / "metrics.jsonl").read_bytes() == before
+    assert main([*base, "--iterations", "2", "--force"]) == 0
+    assert [r["step"] for r in _lines(out / "metrics.jsonl")] == [1, 2]  # not 1, 2, 3, 1, 2
+    assert _snapshot_steps(out) == [1, 2]  # the old run's step 3 is gone
+    assert (out / "notes.txt").read_text() == "mine"  # files that are not the run's are kept
+    assert main(["--resume", "--force", "--out", str(out)]) == 2
+
+
+def test_resume_after_a_kill_logs_each_step_once(tmp_path, monkeypatch) -> None:
+    from motornet_core.training.loop import Trainer
+
+    out = tmp_path / "run"
+    args = ["--preset", "tiny_point_mass", "--out", str(out), "--quiet", "--iterations", "5"]
+    args += ["--set", "train.eval_every=1", "--set", "train.checkpoint_every=2"]
+    step = Trainer.train_step
+
+    def killed_after_3(self: Trainer) -> dict:
+        if self.step == 3:
+            raise KeyboardInterrupt
+        return step(self)
+
+    monkeypatch.setattr(Trainer, "train_step", killed_after_3)
+    with pytest.raises(KeyboardInterrupt):
+        main(args)
+    monkeypatch.undo()
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 2
+    assert [r["step"] for r in _lines(out / "metrics.jsonl")] == [1, 2, 3]
+    with open(out / "metrics.jsonl", "a") as f:
+        f.write('{"step": 4, "lo')  # a row cut short by the kill
+    assert main(["--resume", "--out", str(out), "--quiet"]) == 0
+    rows = _lines(out / "metrics.jsonl")
+    assert [r["step"] for r in rows] == [1, 2, 3, 4, 5]
+    assert _snapshot_steps(out) == [1, 2, 3, 4, 5]
