@@ -129,7 +129,7 @@ class Effector(nn.Module):
             batch_size: B, used when ``position`` is None or has no batch axis.
             position: (B, n) or (n,) joint positions; None draws them uniformly within bounds.
             velocity: (B, n) or (n,) joint velocities; default 0.
-            generator: random source for drawn positions.
+            generator: random source for drawn positions (on any device; the draw is moved to the model's).
 
         Raises:
             SimulationError: a position outside the skeleton's bounds.
@@ -137,7 +137,9 @@ class Effector(nn.Module):
         sk = self.skeleton
         opts = {"dtype": self.dtype, "device": self.device}
         if position is None:
-            u = torch.rand(batch_size, self.dof, generator=generator, dtype=self.dtype, device="cpu").to(self.device)
+            # draw on the generator's own device (a CUDA generator cannot draw CPU numbers)
+            device = generator.device if generator is not None else self.device
+            u = torch.rand(batch_size, self.dof, generator=generator, dtype=self.dtype, device=device).to(self.device)
             q = sk.pos_lb + u * (sk.pos_ub - sk.pos_lb)
         else:
             q = torch.as_tensor(position, **opts)  # type: ignore[arg-type]

@@ -191,7 +191,7 @@ class MotorEnv(gymnasium.Env):
         gen = torch.Generator().manual_seed(int(self.np_random.integers(0, 2**62)))
         targets = None
         if options and options.get("target") is not None:
-            targets = torch.tensor([options["target"]], dtype=torch.float32)
+            targets = torch.tensor([options["target"]], dtype=self.effector.dtype, device=self.effector.device)
         with torch.no_grad():
             obs, state = self.reset_batch(1, generator=gen, targets=targets)
         return self._np(obs), self._info(state)
@@ -199,6 +199,7 @@ class MotorEnv(gymnasium.Env):
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         """Gymnasium step: (obs, reward, terminated, truncated, info)."""
         act = torch.as_tensor(np.asarray(action, dtype=np.float32)).reshape(1, -1)
+        act = act.to(device=self.effector.device, dtype=self.effector.dtype)
         with torch.no_grad():
             obs, info = self.step_batch(act)
         distance = float((info.state.fingertip[0, :2] - info.target[0]).norm())

@@ -256,6 +256,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "step": self.step,
             "generator": self.generator.get_state(),
+            "generator_device": self.generator.device.type,
             "history": list(self.history),
         }
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -282,10 +283,45 @@ class Trainer:
         trainer = cls(resume_spec(RunSpec.parse(payload["spec"]), updates or {}), device=device)
         trainer.policy.load_state_dict(payload["policy"])
         trainer.optimizer.load_state_dict(payload["optimizer"])
-        trainer.generator.set_state(payload["generator"])
         trainer.step = int(payload["step"])
+        trainer._restore_generator(payload["generator"], payload.get("generator_device"), path)
         trainer.history = [float(x) for x in payload["history"]]
         return trainer
+
+    def _restore_generator(self, state: torch.Tensor, saved_device: str | None, path: str | Path) -> None:
+        """Continue the checkpoint's random stream; a stream from another device type is replaced.
+
+        A CPU generator's state cannot be loaded into a CUDA generator and vice versa, so a run
+        resumed on another device type is reseeded from (seed, step): it continues, reproducibly,
+        but with another random stream than an uninterrupted run.
+
+        Raises:
+            MotornetError: the state does not fit a generator of its own device type.
+        """
+        here = self.generator.device.type
+        if saved_device is None:  # checkpoints before "generator_device": only CPU states have this size
+            saved_device = "cpu" if state.numel() == _CPU_GENERATOR_STATE_SIZE else "cuda"
+        if saved_device != here:
+            seed = (self.spec.train.seed * 1_000_003 + self.step) % 2**63
+            self.generator.manual_seed(seed)
+            log.warning(
+                "%s was written on %s, this run is on %s: the random generator is reseeded (seed %d), so the "
+                "random stream differs from that of an uninterrupted run",
+                path,
+                saved_device,
+                here,
+                seed,
+            )
+            return
+        try:
+            self.generator.set_state(state)
+        except (RuntimeError, TypeError) as exc:
+            raise MotornetError(
+                f"{path}: the random-generator state ({state.numel()} bytes) does not fit a {here} generator: {exc}"
+            ) from None
+
+
+_CPU_GENERATOR_STATE_SIZE = torch.Generator().get_state().numel()
 
 
 def evaluate_policy(

@@ -173,3 +173,64 @@ def test_compiled_steps_match_eager_mode(tmp_path) -> None:
     resumed = Trainer.from_checkpoint(tmp_path / "c.pt")
     assert resumed.policy.state_dict().keys() == eager.policy.state_dict().keys()
     assert resumed.step == 3
+
+
+def _checkpoint_with_generator(tmp_path, state: torch.Tensor, device: str | None):
+    trainer = Trainer(_spec(n_iterations=2))
+    trainer.train(checkpoint_path=tmp_path / "ck.pt")
+    payload = torch.load(tmp_path / "ck.pt", weights_only=True)
+    assert payload["generator_device"] == "cpu"
+    payload["generator"] = state
+    if device is None:
+        del payload["generator_device"]  # a checkpoint written before the key existed
+    else:
+        payload["generator_device"] = device
+    torch.save(payload, tmp_path / "other.pt")
+    return tmp_path / "other.pt"
+
+
+def test_resume_of_a_checkpoint_from_another_device_reseeds_with_a_warning(tmp_path, caplog) -> None:
+    from motornet_core.training import loop
+
+    cuda_state = torch.zeros(16, dtype=torch.uint8)  # a CUDA (Philox) generator's state: seed and offset
+    for device in ("cuda", None):
+        path = _checkpoint_with_generator(tmp_path, cuda_state, device)
+        with caplog.at_level("WARNING", logger=loop.__name__):
+            a = Trainer.from_checkpoint(path, device="cpu", updates={"train.n_iterations": 4})
+        assert "written on cuda" in caplog.text and "random stream differs" in caplog.text
+        caplog.clear()
+        b = Trainer.from_checkpoint(path, device="cpu", updates={"train.n_iterations": 4})
+        a.train()
+        b.train()
+        assert a.step == 4 and a.history == b.history  # reproducible all the same
+
+
+def test_a_generator_state_of_the_wrong_kind_is_a_clear_error(tmp_path, capsys) -> None:
+    from motornet_core.errors import MotornetError
+    from motornet_core.training.cli import main
+
+    path = _checkpoint_with_generator(tmp_path, torch.zeros(100, dtype=torch.uint8), "cpu")
+    with pytest.raises(MotornetError, match="random-generator state"):
+        Trainer.from_checkpoint(path)
+    out = tmp_path / "run"
+    out.mkdir()
+    path.rename(out / "checkpoint.pt")
+    assert main(["--resume", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "random-generator state" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_generators_drive_resets_and_training() -> None:
+    from motornet_core import build_effector, presets
+    from motornet_core.envs import MotorEnv
+
+    eff = build_effector(presets.arm26()).to("cuda")
+    state = eff.reset(4, generator=torch.Generator(device="cuda").manual_seed(0))
+    assert state.position.device.type == "cuda"
+    env = MotorEnv(eff, {"kind": "random_reach", "duration": 0.05})
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+    trainer = Trainer(_spec(n_iterations=2, device="cuda"))
+    trainer.train()
+    assert trainer.generator.device.type == "cuda"
