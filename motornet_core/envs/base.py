@@ -2,7 +2,9 @@
 
 * Gymnasium (RL) mode, one trial at a time with numpy arrays: ``reset(seed=..., options=...)`` and
   ``step(action)``; the reward is minus the fingertip-to-target distance [m] minus
-  ``effort_weight`` times the mean squared action. It passes ``gymnasium.utils.env_checker.check_env``.
+  ``effort_weight`` times the mean squared action; an episode ends by truncation at the task's
+  duration (``terminated`` is always False). It passes ``gymnasium.utils.env_checker.check_env``,
+  and ``gymnasium.make("MotorNet/Reach-v0")`` (ids in :mod:`motornet_core.envs.registration`) builds one.
 * Torch mode, batched and differentiable: :meth:`MotorEnv.reset_batch` and :meth:`MotorEnv.step_batch`
   keep the autograd graph, so a loss on the trajectory backpropagates through the physics.
 
@@ -197,7 +199,11 @@ class MotorEnv(gymnasium.Env):
         return self._np(obs), self._info(state)
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
-        """Gymnasium step: (obs, reward, terminated, truncated, info)."""
+        """Gymnasium step: (obs, reward, terminated, truncated, info).
+
+        A task has no terminal state: ``terminated`` is always False, and the episode ends by the
+        time limit with ``truncated`` True at step T (RL methods then bootstrap from the last state).
+        """
         act = torch.as_tensor(np.asarray(action, dtype=np.float32)).reshape(1, -1)
         act = act.to(device=self.effector.device, dtype=self.effector.dtype)
         with torch.no_grad():
@@ -205,7 +211,7 @@ class MotorEnv(gymnasium.Env):
         distance = float((info.state.fingertip[0, :2] - info.target[0]).norm())
         effort = float((act**2).mean())
         reward = -distance - self.task.effort_weight * effort
-        return self._np(obs), reward, info.done, False, self._info(info.state)
+        return self._np(obs), reward, False, info.done, self._info(info.state)
 
     @staticmethod
     def _np(obs: Tensor) -> np.ndarray:

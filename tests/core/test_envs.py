@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import warnings
 
+import gymnasium
 import numpy as np
 import pytest
 import torch
 from gymnasium.utils.env_checker import check_env
 
 from motornet_core import SpecError, build_effector, presets
-from motornet_core.envs import MotorEnv, centre_out_targets, plan_loads, sample_episode
+from motornet_core.envs import GYM_IDS, MotorEnv, centre_out_targets, plan_loads, sample_episode
+from motornet_core.run_presets import task_preset
 from motornet_core.specs import CurlFieldSpec, RunSpec, delay_steps, parse_task
 
 TASKS = [
@@ -44,11 +46,11 @@ def test_check_env_passes(task: dict, effector: str) -> None:
     obs, _ = env.reset(seed=3)
     m = env.effector.n_muscles
     assert obs.shape == (2 + int(task.get("go_cue", False)) + 2 + 2 * m + 2 * m,)
-    steps, done = 0, False
-    while not done:
-        obs, reward, done, truncated, _info = env.step(env.action_space.sample())
+    steps, truncated = 0, False
+    while not truncated:
+        obs, reward, terminated, truncated, _info = env.step(env.action_space.sample())
         steps += 1
-        assert np.isfinite(reward) and reward <= 0 and not truncated
+        assert np.isfinite(reward) and reward <= 0 and not terminated  # no terminal state: a time limit
     assert steps == 20  # 0.2 s at dt = 0.01 with an integer step counter
 
 
@@ -288,3 +290,23 @@ def test_gymnasium_reset_is_seeded_and_accepts_a_target() -> None:
     assert np.allclose(obs[:2], [0.3, -0.2]) and np.allclose(info["target"], [0.3, -0.2])
     _, reward, *_ = env.step(np.zeros(4, dtype=np.float32))
     assert reward == pytest.approx(-np.hypot(0.3, 0.2), abs=1e-5)  # the hand starts at the centre (0, 0)
+
+
+@pytest.mark.parametrize("env_id", sorted(GYM_IDS))
+def test_gymnasium_make_builds_registered_envs(env_id: str) -> None:
+    env = gymnasium.make(env_id, duration=0.7)
+    assert isinstance(env.unwrapped, MotorEnv) and env.unwrapped.task.kind == parse_task(task_preset(GYM_IDS[env_id])).kind
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # gymnasium warns about the unbounded observation box
+        check_env(env.unwrapped, skip_render_check=True)
+    env.reset(seed=0)
+    n_steps, truncated = 0, False
+    while not truncated:
+        _, _, terminated, truncated, _ = env.step(env.action_space.sample())
+        n_steps += 1
+        assert not terminated
+    assert n_steps == 70
+    arm = gymnasium.make("MotorNet/CentreOut-v0", effector="arm26", deterministic=True, duration=0.1)
+    assert arm.unwrapped.effector.n_muscles == 6 and arm.unwrapped.deterministic
+    with pytest.raises(SpecError, match="duration"):
+        gymnasium.make("MotorNet/Reach-v0", duration=-1.0)
