@@ -3,8 +3,8 @@
 Importing this package registers the Gymnasium ids of :data:`GYM_IDS` (``MotorNet/Reach-v0``, ...).
 """
 
-from motornet_core.envs.base import MotorEnv, StepInfo
-from motornet_core.envs.perturbations import LoadPlan, plan_loads
+from motornet_core.envs.base import MotorEnv, StepInfo, StepNoise
+from motornet_core.envs.perturbations import LoadPlan, StepLoads, plan_loads
 from motornet_core.envs.registration import GYM_IDS, make_env, register_envs
 from motornet_core.envs.sensory import DelayLine
 from motornet_core.envs.tasks import Episode, centre_out_targets, sample_episode
@@ -16,6 +16,8 @@ __all__ = [
     "LoadPlan",
     "MotorEnv",
     "StepInfo",
+    "StepLoads",
+    "StepNoise",
     "centre_out_targets",
     "make_env",
     "plan_loads",

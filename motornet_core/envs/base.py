@@ -26,6 +26,7 @@ from gymnasium import spaces
 from torch import Tensor
 
 from motornet_core.effector import Effector
+from motornet_core.envs.perturbations import StepLoads
 from motornet_core.envs.sensory import DelayLine, gaussian, noise_vector
 from motornet_core.envs.tasks import Episode, sample_episode
 from motornet_core.errors import SpecError
@@ -33,6 +34,21 @@ from motornet_core.specs.effector import EffectorSpec
 from motornet_core.specs.run import delay_steps, task_input_size
 from motornet_core.specs.task import parse_task
 from motornet_core.state import EffectorState
+
+
+@dataclass(frozen=True)
+class StepNoise:
+    """One step's noise, already scaled by its std; None where a source is off.
+
+    Attributes:
+        action: (B, M) added to the action.
+        vision: (B, 2) [m] added to the fingertip position.
+        proprio: (B, 2M) added to the normalised muscle lengths and velocities.
+    """
+
+    action: Tensor | None
+    vision: Tensor | None
+    proprio: Tensor | None
 
 
 @dataclass(frozen=True)
@@ -104,21 +120,28 @@ class MotorEnv(gymnasium.Env):
         """Time step [s]."""
         return self.effector.dt
 
+    def _draw(self, shape: tuple[int, ...], std: Tensor | float | None, like: Tensor) -> Tensor | None:
+        """I.i.d. noise of ``shape`` scaled by ``std``; None (nothing drawn) for a source whose std is 0."""
+        if self.deterministic or std is None or (not isinstance(std, Tensor) and std == 0):
+            return None
+        if isinstance(std, Tensor):
+            std = std.to(like)
+        return gaussian(shape, std, self.generator, like)
+
     def _add_noise(self, signal: Tensor, std: Tensor | float | None) -> Tensor:
         """``signal`` plus i.i.d. noise; a source whose std is 0 (None) draws nothing."""
-        if self.deterministic or std is None or (not isinstance(std, Tensor) and std == 0):
-            return signal
-        if isinstance(std, Tensor):
-            std = std.to(signal)
-        return signal + gaussian(tuple(signal.shape), std, self.generator, signal)
+        noise = self._draw(tuple(signal.shape), std, signal)
+        return signal if noise is None else signal + noise
 
-    def _senses(self, state: EffectorState) -> tuple[Tensor, Tensor]:
+    def _raw_senses(self, state: EffectorState) -> tuple[Tensor, Tensor]:
         muscles = self.effector.muscles
         vision = state.fingertip[:, :2]  # (B, 2) [m]
         proprio = torch.cat([state.muscle.length / muscles.l0_ce, state.muscle.velocity / muscles.vmax], dim=-1)  # (B, 2M)
-        vision = self._add_noise(vision, self.task.vision_noise)
-        proprio = self._add_noise(proprio, self.task.proprioception_noise)
         return vision, proprio
+
+    def _senses(self, state: EffectorState) -> tuple[Tensor, Tensor]:
+        vision, proprio = self._raw_senses(state)
+        return self._add_noise(vision, self.task.vision_noise), self._add_noise(proprio, self.task.proprioception_noise)
 
     def _observe(self, vision: Tensor, proprio: Tensor) -> Tensor:
         ep, k = self.episode, self.k
@@ -168,20 +191,64 @@ class MotorEnv(gymnasium.Env):
 
     def step_batch(self, action: Tensor) -> tuple[Tensor, StepInfo]:
         """Apply the action (B, M) for one step; gradients flow from the new observation and state."""
+        self.check_step()
+        noise = self.draw_step_noise(action)
+        action, state, vision, proprio = self.advance(self.state, action, noise, self.step_loads())  # type: ignore[arg-type]
+        return self.finish_step(action, state, vision, proprio)
+
+    # the parts of step_batch: random draws and schedules, a pure tensor step (what a compiled
+    # closed loop fuses with the policy), and the bookkeeping of delays and time
+    def check_step(self) -> None:
+        """Raise RuntimeError unless an episode is under way and not over."""
         if self.episode is None or self.state is None:
             raise RuntimeError("call reset_batch before step_batch")
         if self.k >= self.n_steps:
             raise RuntimeError(f"the episode is over ({self.n_steps} steps); call reset_batch")
-        action = self._add_noise(action, self._action_std)
+
+    def draw_step_noise(self, like: Tensor) -> StepNoise:
+        """This step's action, vision and proprioceptive noise, drawn in :meth:`step_batch`'s order.
+
+        Args:
+            like: (B, M) the action (or any tensor of its shape, dtype and device).
+        """
+        assert self.state is not None
+        batch, m = self.state.batch_size, self.effector.n_muscles
+        ref = self.state.position
+        return StepNoise(
+            self._draw(tuple(like.shape), self._action_std, like),
+            self._draw((batch, 2), self.task.vision_noise, ref),
+            self._draw((batch, 2 * m), self.task.proprioception_noise, ref),
+        )
+
+    def step_loads(self) -> StepLoads | None:
+        """The external loads scheduled for the current step (None: the episode has none)."""
+        assert self.episode is not None
+        return self.episode.loads.step(self.k) if self._loaded else None
+
+    def advance(
+        self, state: EffectorState, action: Tensor, noise: StepNoise, loads: StepLoads | None
+    ) -> tuple[Tensor, EffectorState, Tensor, Tensor]:
+        """The pure tensor part of a step: noisy action (B, M), new state, noisy vision (B, 2) and proprioception (B, 2M)."""
+        if noise.action is not None:
+            action = action + noise.action
         endpoint = joint = None
-        if self._loaded:
-            endpoint, joint = self.episode.loads.at(self.k, self.state.fingertip)
-        state = self.effector.step(self.state, action, endpoint_load=endpoint, joint_load=joint)
+        if loads is not None:
+            endpoint, joint = loads.at(state.fingertip)
+        state = self.effector.step(state, action, endpoint_load=endpoint, joint_load=joint)
+        vision, proprio = self._raw_senses(state)
+        if noise.vision is not None:
+            vision = vision + noise.vision
+        if noise.proprio is not None:
+            proprio = proprio + noise.proprio
+        return action, state, vision, proprio
+
+    def finish_step(self, action: Tensor, state: EffectorState, vision: Tensor, proprio: Tensor) -> tuple[Tensor, StepInfo]:
+        """Store the new state, advance time and the delay lines; returns the observation and :class:`StepInfo`."""
+        assert self.episode is not None
         self.state = state
         self.k += 1
         if self._actions:
             self._actions = [*self._actions[1:], action]
-        vision, proprio = self._senses(state)
         obs = self._observe(self._vision.push(vision), self._proprio.push(proprio))
         info = StepInfo(state, action, self.episode.target[:, self.k], self.k, self.k >= self.n_steps)
         return obs, info

@@ -47,15 +47,39 @@ class LoadPlan:
     channel_origin: Tensor
     channel_normal: Tensor
 
+    def step(self, k: int) -> StepLoads:
+        """The schedule of step k."""
+        return StepLoads(
+            self.endpoint[:, k], self.joint[:, k], self.curl[:, k], self.channel_k[:, k], self.channel_b[:, k],
+            self.channel_origin, self.channel_normal,
+        )  # fmt: skip
+
     def at(self, k: int, fingertip: Tensor) -> tuple[Tensor, Tensor]:
         """Endpoint (B, 2) and joint (B, n) loads of step k given the fingertip state (B, 4) at its start."""
+        return self.step(k).at(fingertip)
+
+
+@dataclass(frozen=True)
+class StepLoads:
+    """The loads of one step (the :class:`LoadPlan` fields at one k: (B, 2), (B, n), then (B,) gains)."""
+
+    endpoint: Tensor
+    joint: Tensor
+    curl: Tensor
+    channel_k: Tensor
+    channel_b: Tensor
+    channel_origin: Tensor
+    channel_normal: Tensor
+
+    def at(self, fingertip: Tensor) -> tuple[Tensor, Tensor]:
+        """Endpoint (B, 2) [N] and joint (B, n) loads given the fingertip state (B, 4) at the step's start."""
         pos, vel = fingertip[:, :2], fingertip[:, 2:]
-        curl = self.curl[:, k, None] * torch.stack([vel[:, 1], -vel[:, 0]], dim=-1)  # (B, 2) [N]
+        curl = self.curl[:, None] * torch.stack([vel[:, 1], -vel[:, 0]], dim=-1)  # (B, 2) [N]
         nrm = self.channel_normal
         lateral = ((pos - self.channel_origin) * nrm).sum(-1)  # (B,) [m]
         lateral_vel = (vel * nrm).sum(-1)  # (B,) [m/s]
-        channel = -(self.channel_k[:, k] * lateral + self.channel_b[:, k] * lateral_vel)[:, None] * nrm
-        return self.endpoint[:, k] + curl + channel, self.joint[:, k]
+        channel = -(self.channel_k * lateral + self.channel_b * lateral_vel)[:, None] * nrm
+        return self.endpoint + curl + channel, self.joint
 
 
 def step_window(start: float, end: float | None, n_steps: int, dt: float, like: Tensor) -> Tensor:

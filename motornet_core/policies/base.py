@@ -43,8 +43,27 @@ class Policy(nn.Module):
         """New state (B, S) of one layer from its input (B, I_l) and previous state (B, S)."""
         raise NotImplementedError
 
+    def draw_noise(self, batch_size: int, like: Tensor, generator: torch.Generator | None = None) -> list[Tensor] | None:
+        """One step's hidden noise: a (B, S) sample of N(0, 1) per layer, or None without ``hidden_noise``.
+
+        Drawn in the order :meth:`forward` draws them, so passing the result as ``eps`` gives the
+        same values (this lets a compiled step take its random numbers as inputs).
+        """
+        if self.spec.hidden_noise <= 0:
+            return None
+        device = generator.device if generator is not None else like.device
+        shape = (batch_size, self.state_size)
+        return [
+            torch.randn(shape, generator=generator, dtype=like.dtype, device=device).to(like.device) for _ in range(self.n_layers)
+        ]
+
     def forward(
-        self, obs: Tensor, state: Tensor, generator: torch.Generator | None = None, noise: bool = True
+        self,
+        obs: Tensor,
+        state: Tensor,
+        generator: torch.Generator | None = None,
+        noise: bool = True,
+        eps: list[Tensor] | None = None,
     ) -> tuple[Tensor, Tensor]:
         """One step: returns the excitation (B, M) and the new state (B, L, S).
 
@@ -53,15 +72,16 @@ class Policy(nn.Module):
             state: (B, L, S) previous recurrent state.
             generator: random source of the hidden noise.
             noise: add ``hidden_noise`` (off for deterministic evaluation).
+            eps: this step's noise from :meth:`draw_noise` (then nothing is drawn here).
         """
+        if eps is None and noise:
+            eps = self.draw_noise(obs.shape[0], obs, generator)
         x = obs
         layers = []
         for layer in range(self.n_layers):
             new = self._advance(layer, x, state[:, layer])
-            if noise and self.spec.hidden_noise > 0:
-                device = generator.device if generator is not None else new.device
-                eps = torch.randn(new.shape, generator=generator, dtype=new.dtype, device=device).to(new.device)
-                new = new + self.spec.hidden_noise * eps
+            if eps is not None:
+                new = new + self.spec.hidden_noise * eps[layer]
             layers.append(new)
             x = new[:, : self.hidden_size]
         action = torch.sigmoid(self.readout(x))  # (B, M)

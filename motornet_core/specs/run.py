@@ -81,8 +81,9 @@ class TrainSpec(SpecModel):
     eval_batch_size: int = Field(8, ge=1, le=256, description="episodes of the evaluation batch (centre-out: all targets)")
     compile: bool = Field(
         False,
-        description="torch.compile the effector step and the policy step (opt-in: ~30 s or more of compilation "
-        "first, then faster iterations; results agree with eager mode to rounding, not bit for bit)",
+        description="torch.compile each training step of policy and environment as one graph (opt-in: ~30 s of "
+        "compilation per batch size first, then faster iterations; results agree with eager mode to rounding, "
+        "not bit for bit; evaluation stays eager)",
     )
 
 

@@ -23,7 +23,7 @@ from motornet_core.errors import MotornetError, SpecError
 from motornet_core.losses import compute_loss
 from motornet_core.policies import Policy, build_policy
 from motornet_core.specs.run import RunSpec
-from motornet_core.training.rollout import build_snapshot, rollout
+from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout
 from motornet_core.training.sinks import NullSink, TrainingSink
 
 log = logging.getLogger(__name__)
@@ -112,16 +112,9 @@ def build_models(spec: RunSpec, device: torch.device) -> tuple[Effector, MotorEn
     return effector, env, eval_env, policy.to(device)
 
 
-def compile_steps(effector: Effector, policy: Policy) -> None:
-    """Replace ``effector.step`` and ``policy.forward`` by ``torch.compile``'d versions (in place).
-
-    The modules, their parameters and state dicts are unchanged (checkpoints stay interchangeable);
-    each new batch size or grad mode compiles once more.
-    """
-    # every batch size, grad mode and trainer in the process is one more variant: allow more than 8
+def allow_compiled_variants() -> None:
+    """Let dynamo keep up to 64 compiled variants (batch sizes, grad modes, several trainers in one process)."""
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
-    effector.step = torch.compile(effector.step, dynamic=False)  # type: ignore[method-assign]
-    policy.forward = torch.compile(policy.forward, dynamic=False)  # type: ignore[method-assign]
 
 
 class Trainer:
@@ -137,7 +130,8 @@ class Trainer:
         self.device = resolve_device(device if device is not None else self.spec.train.device)
         self.effector, self.env, self.eval_env, self.policy = build_models(self.spec, self.device)
         if self.spec.train.compile:
-            compile_steps(self.effector, self.policy)
+            allow_compiled_variants()
+        self.loop = ClosedLoop(self.env, self.policy, compile=self.spec.train.compile)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.spec.train.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(self.spec.train.seed)
         self.step = 0
@@ -151,7 +145,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.policy.train()
-        traj, _ = rollout(self.env, self.policy, t.batch_size, generator=self.generator)
+        traj, _ = rollout(self.env, self.policy, t.batch_size, generator=self.generator, loop=self.loop)
         loss, parts = compute_loss(self.spec.loss, traj)
         step = self.step + 1
         if not bool(torch.isfinite(loss)):
@@ -180,7 +174,8 @@ class Trainer:
         traj, joints = rollout(
             self.eval_env, self.policy, self.spec.train.eval_batch_size, generator=gen, evaluation=True, targets=tgt
         )
-        return build_snapshot(self.step, self.effector, traj, joints)
+        episode = self.eval_env.episode
+        return build_snapshot(self.step, self.effector, traj, joints, go_time=None if episode is None else episode.go_time)
 
     # -- the loop ------------------------------------------------------------------------------------------
     def train(
