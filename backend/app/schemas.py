@@ -188,6 +188,7 @@ class RunSummary(ApiModel):
     duration: float | None = Field(description="seconds from start to finish (or to now while running)")
     error: str | None
     last_metrics: dict[str, float]
+    last_eval_error: float | None = Field(None, description="mean endpoint error [m] of the latest evaluation snapshot")
     checkpoint_step: int | None
     worker_pid: int | None
 
