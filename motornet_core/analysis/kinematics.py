@@ -43,18 +43,19 @@ def peak_speed(hand: ArrayLike, dt: float) -> np.ndarray:
 
 
 def movement_onset_offset(
-    speed: np.ndarray, dt: float, threshold: float = 0.1, go_time: float = 0.0
+    speed: np.ndarray, dt: float, threshold: float = 0.1, go_time: ArrayLike = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Onset and offset times [s] where the speed crosses ``threshold`` x its peak (NaN when absent).
 
-    Onset: the first sample at or after ``go_time`` above threshold; offset: the first sample after
-    the peak below it.
+    Onset: the first sample at or after the go time (a scalar or one per trial, (B,) [s]) above
+    threshold, the peak taken after the go time; offset: the first sample after the peak below it.
     """
     n_trials, n_points = speed.shape
     t = np.arange(n_points) * dt
+    go = np.broadcast_to(np.asarray(go_time, float), (n_trials,))
     onset, offset = np.full(n_trials, np.nan), np.full(n_trials, np.nan)
     for b in range(n_trials):
-        valid = t >= go_time - 1e-9
+        valid = t >= go[b] - 1e-9
         if not valid.any():
             continue
         level = threshold * speed[b, valid].max()
@@ -69,22 +70,25 @@ def movement_onset_offset(
     return onset, offset
 
 
-def reaction_time(hand: ArrayLike, dt: float, go_time: float = 0.0, threshold: float = 0.1) -> np.ndarray:
-    """(B,) [s] from the go signal to the movement onset."""
+def reaction_time(hand: ArrayLike, dt: float, go_time: ArrayLike = 0.0, threshold: float = 0.1) -> np.ndarray:
+    """(B,) [s] from the go signal (``go_time``: a scalar or (B,) [s]) to the movement onset."""
     onset, _ = movement_onset_offset(hand_speed(hand, dt), dt, threshold, go_time)
-    return onset - go_time
+    return onset - np.asarray(go_time, float)
 
 
-def movement_time(hand: ArrayLike, dt: float, go_time: float = 0.0, threshold: float = 0.1) -> np.ndarray:
+def movement_time(hand: ArrayLike, dt: float, go_time: ArrayLike = 0.0, threshold: float = 0.1) -> np.ndarray:
     """(B,) [s] from the movement onset to its offset."""
     onset, offset = movement_onset_offset(hand_speed(hand, dt), dt, threshold, go_time)
     return offset - onset
 
 
 def reach_summary(
-    hand: ArrayLike, target: ArrayLike, dt: float, start: ArrayLike | None = None, go_time: float = 0.0
+    hand: ArrayLike, target: ArrayLike, dt: float, start: ArrayLike | None = None, go_time: ArrayLike = 0.0
 ) -> dict[str, Any]:
-    """Per-trial metrics and their means: endpoint error, lateral deviation, peak speed, RT, MT."""
+    """Per-trial metrics and their means: endpoint error, lateral deviation, peak speed, RT, MT.
+
+    ``go_time`` (a scalar or (B,) [s]) is when each trial's go signal came: RT counts from it.
+    """
     hand = np.asarray(hand, float)
     start = hand[:, 0] if start is None else np.asarray(start, float)
     metrics = {

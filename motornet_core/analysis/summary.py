@@ -23,7 +23,8 @@ def analyse_snapshot(snapshot: dict[str, Any], n_components: int = 3) -> dict[st
 
     Movement directions are those from each trial's start to its target; tuning uses the hidden
     activity averaged over the whole trial and needs at least 3 distinct directions (else
-    ``tuning`` is None).
+    ``tuning`` is None). Reaction times count from each trial's ``go_time`` (snapshots without
+    one, written before it existed: from t = 0).
 
     Returns:
         ``{"kinematics": reach_summary(...), "directions": [B] rad, "tuning": {"pmd", "depth",
@@ -35,6 +36,7 @@ def analyse_snapshot(snapshot: dict[str, Any], n_components: int = 3) -> dict[st
     dt = float(time[1] - time[0]) if len(time) > 1 else float(snapshot["dt"])
     start = hand[:, 0]
     directions = np.arctan2(targets[:, 1] - start[:, 1], targets[:, 0] - start[:, 0])
+    go_time = np.asarray(snapshot.get("go_time", 0.0), float)  # (B,) or () [s]
     hidden = np.asarray(snapshot["hidden"], float)  # (B, T, H)
     try:
         tuning = _json(fit_cosine_tuning(directions, hidden.mean(axis=1)))
@@ -42,7 +44,7 @@ def analyse_snapshot(snapshot: dict[str, Any], n_components: int = 3) -> dict[st
         tuning = None
     components = pca(hidden, n_components)
     return {
-        "kinematics": reach_summary(hand, targets, dt, start=start),
+        "kinematics": reach_summary(hand, targets, dt, start=start, go_time=go_time),
         "directions": _json(directions),
         "tuning": tuning,
         "pca": {

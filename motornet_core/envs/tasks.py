@@ -27,6 +27,8 @@ class Episode:
         target: (B, T + 1, 2) [m] where the fingertip should be (the loss target).
         cue: (B, T + 1) go-cue input (0 before the cue, 1 after), or None when the task has none.
         loads: the per-step external loads.
+        go_time: (B,) [s] when the go signal comes (the target appears or the cue turns on; a catch
+            trial's lies after the episode's end), or None when movement may start at once (t = 0).
     """
 
     start: Tensor
@@ -34,6 +36,7 @@ class Episode:
     target: Tensor
     cue: Tensor | None
     loads: LoadPlan
+    go_time: Tensor | None = None
 
     @property
     def n_steps(self) -> int:
@@ -142,7 +145,7 @@ def _centre_out(eff: Effector, task: CentreOutSpec, batch: int, n_steps: int, ge
         goal, cue = target, None
     start_xy = centre.expand(batch, -1)
     loads = plan_loads(task.perturbations, batch, n_steps, eff.dof, eff.dt, start_xy, final, gen)
-    return Episode(start, goal, target, cue, loads)
+    return Episode(start, goal, target, cue, loads, go_time=go_step.to(like.dtype) * eff.dt)
 
 
 def _posture(eff: Effector, task: PostureSpec, batch: int, n_steps: int, gen, evaluation: bool) -> Episode:

@@ -189,3 +189,35 @@ def test_analyse_snapshot_of_a_real_rollout() -> None:
     assert len(out["tuning"]["pmd"]) == 8  # hidden_size 8
     assert np.asarray(out["pca"]["projection"]).shape == (8, len(snap["time"]), 3)
     np.testing.assert_allclose(out["kinematics"]["endpoint_error"], snap["endpoint_error"], atol=2e-5)
+
+
+def test_reaction_times_count_from_each_trials_go_time() -> None:
+    dt, d, dur = 0.01, 0.1, 0.3
+    go = np.array([0.1, 0.4])
+    hand = np.concatenate([_min_jerk(d, dur, dt, onset=g + 0.05) for g in go])  # (2, T, 2)
+    snap = {
+        "dt": dt,
+        "time": (np.arange(hand.shape[1]) * dt).tolist(),
+        "hand": hand.tolist(),
+        "targets": [[d, 0.0], [d, 0.0]],
+        "hidden": np.random.default_rng(0).normal(size=(2, hand.shape[1], 4)).tolist(),
+        "go_time": go.tolist(),
+    }
+    rt = np.asarray(analyse_snapshot(snap)["kinematics"]["reaction_time"])
+    assert rt[0] == pytest.approx(rt[1], abs=1e-9) and 0.05 <= rt[0] < 0.1  # not 0.15 and 0.45
+    np.testing.assert_allclose(reaction_time(hand, dt, go_time=go), rt)
+    del snap["go_time"]  # a snapshot written before go times existed: from t = 0
+    np.testing.assert_allclose(analyse_snapshot(snap)["kinematics"]["reaction_time"], rt + go)
+
+
+def test_snapshots_carry_the_go_time_of_delayed_trials() -> None:
+    from motornet_core.run_presets import run_preset
+    from motornet_core.training import Trainer
+
+    spec = run_preset("tiny_arm26").with_updates(
+        {"task.duration": 0.3, "task.delay_min": 0.12, "task.delay_max": 0.2, "task.go_cue": True}
+    )
+    snap = Trainer(spec).evaluate()
+    json.dumps(snap)
+    np.testing.assert_allclose(snap["go_time"], [0.12] * 8, atol=1e-6)  # evaluation: the shortest delay
+    assert Trainer(run_preset("tiny_point_mass")).evaluate()["go_time"] == [0.0] * 4
