@@ -25,7 +25,8 @@ class ClosedLoop:
     function, then updates the delay lines and time. With ``compile=True`` that function is
     ``torch.compile``'d: one graph (and one backward node) per step instead of ~100 small
     operations. Under ``torch.no_grad()`` (evaluation) it always runs eagerly, so evaluation
-    batches compile nothing.
+    batches compile nothing; so do the first steps of an episode, until gradients reach the
+    observation, the policy state and the joint positions.
 
     Args:
         env: the environment (its episode is started by :meth:`reset`).
@@ -50,7 +51,11 @@ class ClosedLoop:
         env.check_step()
         eps = self.policy.draw_noise(obs.shape[0], obs, generator) if noise else None
         step_noise = env.draw_step_noise(obs.new_empty(obs.shape[0], env.effector.n_muscles))
-        core = self._compiled if self._compiled is not None and torch.is_grad_enabled() else self._core
+        # compiled once the graph reaches every input: while gradients propagate through the first
+        # steps (action -> activation -> force -> velocity -> position, plus delays) each new
+        # requires_grad pattern would compile one more variant
+        settled = torch.is_grad_enabled() and obs.requires_grad and h.requires_grad and env.state.position.requires_grad
+        core = self._compiled if self._compiled is not None and settled else self._core
         action, h, state, vision, proprio = core(obs, h, env.state, eps, step_noise, env.step_loads())
         obs, info = env.finish_step(action, state, vision, proprio)
         return obs, h, info
