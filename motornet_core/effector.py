@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -59,6 +60,10 @@ class Effector(nn.Module):
 
     All constants are buffers, so ``.to(torch.float64)`` or ``.to("cuda")`` moves the whole model;
     tensors passed in must match. ``make_learnable`` turns chosen constants into parameters.
+
+    The model is float32 by default. Constants are created in float64 from the spec's numbers and
+    kept as an exact master copy: a cast to float64 restores them (``L1`` is then exactly 0.309,
+    not float32's 0.30900001525...), unless they were changed in between.
     """
 
     def __init__(self, spec: EffectorSpec) -> None:
@@ -70,7 +75,25 @@ class Effector(nn.Module):
         self.dt = spec.dt
         self.n_ministeps = spec.n_ministeps
         self.integration = spec.integration
-        self.register_buffer("damping", torch.tensor(spec.damping, dtype=torch.float32))
+        self.register_buffer("damping", torch.tensor(spec.damping, dtype=torch.float64))
+        # float64 constants, kept on the CPU outside the module's buffers (no device moves, not in the state dict)
+        self._exact: dict[str, Tensor] = {
+            name: buf.detach().cpu().clone() for name, buf in self.named_buffers() if buf.dtype == torch.float64
+        }
+        self.float()
+
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Effector:
+        """``nn.Module._apply`` (behind ``to``, ``double``, ``cuda``, ...), then: a constant cast up to
+        float64 from a lower precision gets its exact value back, if it still equals its master's rounding."""
+        before = dict(self.named_buffers())
+        super()._apply(fn, recurse)
+        for name, buf in self.named_buffers():
+            exact, old = self._exact.get(name), before.get(name)
+            if exact is None or old is None or buf.dtype != torch.float64 or old.dtype == torch.float64:
+                continue
+            if old.shape == exact.shape and torch.equal(old.detach().cpu(), exact.to(old.dtype)):
+                buf.copy_(exact)
+        return self
 
     # -- descriptive properties ---------------------------------------------------------------------
     @property

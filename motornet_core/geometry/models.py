@@ -34,10 +34,11 @@ class PolynomialGeometry(Geometry):
 
     def __init__(self, a0: list[float], a1: list[list[float]], a2: list[list[float]], a3: list[list[float]]) -> None:
         super().__init__()
-        self.register_buffer("a0", torch.tensor(a0, dtype=torch.float32))  # (M,) [m]
-        self.register_buffer("a1", torch.tensor(a1, dtype=torch.float32).T.contiguous())  # (n, M)
-        self.register_buffer("a2", torch.tensor(a2, dtype=torch.float32).T.contiguous())  # (n, M)
-        self.register_buffer("a3", torch.tensor(a3, dtype=torch.float32).T.contiguous())  # (n, M) [rad]
+        # float64 from the spec's numbers (the Effector's exact constants; it casts them)
+        self.register_buffer("a0", torch.tensor(a0, dtype=torch.float64))  # (M,) [m]
+        self.register_buffer("a1", torch.tensor(a1, dtype=torch.float64).T.contiguous())  # (n, M)
+        self.register_buffer("a2", torch.tensor(a2, dtype=torch.float64).T.contiguous())  # (n, M)
+        self.register_buffer("a3", torch.tensor(a3, dtype=torch.float64).T.contiguous())  # (n, M) [rad]
 
     def forward(self, q: Tensor, qd: Tensor, skeleton: Skeleton) -> GeometryState:
         x = q[:, :, None] - self.a3  # (B, n, M)
@@ -82,7 +83,7 @@ class PathGeometry(Geometry):
         difference[torch.tensor(ends), torch.arange(n_seg)] = 1.0
         difference[torch.tensor(starts), torch.arange(n_seg)] = -1.0
         self.register_buffer("body", torch.tensor(bodies, dtype=torch.long))
-        self.register_buffer("coords", torch.tensor(coords, dtype=torch.float32))
+        self.register_buffer("coords", torch.tensor(coords, dtype=torch.float64))  # exact; the Effector casts it
         self.register_buffer("difference", difference)
         self.register_buffer("incidence", incidence)
         # point mass: on_mass @ difference is +1 / -1 / 0 where a segment's end / start / neither

@@ -39,7 +39,8 @@ class MuscleModel(nn.Module):
         self.register_buffer("max_activation", torch.ones(len(specs)), persistent=False)
 
     def _buffer(self, name: str, values: Sequence[float]) -> None:
-        self.register_buffer(name, torch.tensor(list(values), dtype=torch.float32))
+        # float64 from the spec's numbers: the Effector keeps these as its exact constants, then casts
+        self.register_buffer(name, torch.tensor(list(values), dtype=torch.float64))
 
     # -- activation dynamics -------------------------------------------------------------------
     def clip_excitation(self, u: Tensor) -> Tensor:

@@ -262,3 +262,42 @@ def test_constant_moment_arm_geometry() -> None:
     torch.testing.assert_close(g.length[0], torch.tensor([1.2, 2.2, 3.2, 4.2], dtype=F64))
     torch.testing.assert_close(g.velocity[0], torch.zeros(4, dtype=F64))
     assert torch.equal(g.moment_arm[0, 0], torch.full((4,), 0.5, dtype=F64))
+
+
+@pytest.mark.parametrize("name", ["arm26", "arm210", "arm26_compliant"])
+def test_float64_models_carry_the_exact_constants(name: str) -> None:
+    spec = presets.EFFECTOR_PRESETS[name]()
+    eff32 = build_effector(spec)
+    eff = build_effector(spec).to(F64)
+    m0 = spec.muscles[0]
+    assert eff32.dtype == torch.float32 and eff32.muscles.l0_ce.dtype == torch.float32
+    assert eff.muscles.l0_ce[0].item() == m0.optimal_length  # exact, not float32's rounding
+    assert eff.muscles.max_iso_force.dtype == F64 and eff.muscles.l0_se[0].item() == m0.tendon_slack_length
+    assert torch.equal(eff32.muscles.l0_ce, eff.muscles.l0_ce.float())  # float32 values unchanged
+    g = m0.geometry
+    if g.kind == "polynomial":
+        assert eff.geometry.a0[0].item() == g.a0 and eff.geometry.a1[:, 0].tolist() == g.a1
+    else:
+        assert eff.geometry.coords[0].tolist() == [g.points[0].x, g.points[0].y]
+    assert torch.equal(build_effector(spec).double().muscles.l0_ce, eff.muscles.l0_ce)  # .double() too
+    back = eff.float().to(F64)  # a round trip through float32 restores the exact values
+    assert back.muscles.l0_ce[0].item() == m0.optimal_length
+
+
+def test_a_changed_constant_survives_a_cast_to_float64() -> None:
+    eff = build_effector(presets.arm26())
+    eff.muscles.max_iso_force[0] = 0.1
+    eff = eff.to(F64)
+    assert eff.muscles.max_iso_force[0].item() == pytest.approx(0.1, abs=1e-8)
+    assert eff.muscles.max_iso_force[0].item() != 838.0  # the value set (in float32), not the spec's
+    assert eff.muscles.max_iso_force[1].item() == 1207.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="skeleton constants are still registered in float32 (motornet_core/skeletons/: dtype=torch.float32 -> "
+    "torch.float64 in their register_buffer calls makes them exact; the Effector's float64 master does the rest)",
+)
+def test_float64_skeleton_constants_are_exact() -> None:
+    eff = build_effector(presets.arm26()).to(F64)
+    assert eff.skeleton.lengths[0].item() == 0.309
