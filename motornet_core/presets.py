@@ -8,7 +8,9 @@
 * :func:`arm3_winter`: a three-link arm (shoulder, elbow, wrist) from Winter's anthropometric
   tables (Winter 2009, Biomechanics and Motor Control of Human Movement, table 4.1) for a
   1.75 m, 70 kg adult, with arm210's shoulder and elbow muscles plus a lumped wrist flexor and
-  extensor whose sizes follow Holzbaur, Murray & Delp (2005, Ann Biomed Eng 33:829).
+  extensor whose sizes follow Holzbaur, Murray & Delp (2005, Ann Biomed Eng 33:829). Our own
+  design, not a MotorNet model: ``motornet_compat`` is off, so its path-point velocities are the
+  true rates of change of the musculotendon lengths.
 """
 
 from __future__ import annotations
@@ -164,7 +166,11 @@ def _winter_link(mass_frac: float, len_frac: float, com_frac: float, gyr_frac: f
 
 
 def arm3_winter() -> EffectorSpec:
-    """Three-link arm (upper arm, forearm, hand) with twelve Thelen path-point muscles."""
+    """Three-link arm (upper arm, forearm, hand) with twelve Thelen path-point muscles.
+
+    No MotorNet recording depends on it, so it uses the exact path-point velocity
+    (``motornet_compat=False``): muscle velocity = dL/dt.
+    """
     links = [
         _winter_link(0.028, 0.186, 0.436, 0.322, 0.0, 135 * DEG),
         _winter_link(0.016, 0.146, 0.430, 0.303, 0.0, 155 * DEG),
@@ -181,6 +187,7 @@ def arm3_winter() -> EffectorSpec:
             "description": "Three-link arm from Winter's anthropometry (1.75 m, 70 kg) with wrist flexor/extensor.",
             "skeleton": {"kind": "planar_arm", "links": links},
             "muscles": _path_muscles("thelen", table),
+            "motornet_compat": False,
         }
     )
 

@@ -301,3 +301,20 @@ def test_a_changed_constant_survives_a_cast_to_float64() -> None:
 def test_float64_skeleton_constants_are_exact() -> None:
     eff = build_effector(presets.arm26()).to(F64)
     assert eff.skeleton.lengths[0].item() == 0.309
+
+
+@pytest.mark.parametrize("compat", [False, True])
+def test_arm3_winter_muscle_velocity_is_the_rate_of_change_of_its_length(compat: bool) -> None:
+    spec = presets.arm3_winter()
+    assert spec.motornet_compat is False  # our own design: no MotorNet quirk
+    eff = build_effector(spec.model_copy(update={"motornet_compat": compat})).to(F64)
+    q = torch.tensor([[0.7, 1.2, 0.3], [1.1, 0.4, -0.5]], dtype=F64)
+    qd = torch.tensor([[0.9, -1.3, 2.0], [-0.4, 1.5, -1.1]], dtype=F64)
+    h = 1e-6
+    v = eff.reset(2, position=q, velocity=qd).muscle.velocity
+    plus, minus = (eff.reset(2, position=q + s * h * qd).muscle.length for s in (1, -1))
+    fd = (plus - minus) / (2 * h)  # (B, M) [m/s] along q(t) = q + t qd
+    if compat:  # MotorNet's quirk weights distal points' partials with absolute angular velocities
+        assert (v - fd).abs().max().item() > 1e-3
+    else:
+        torch.testing.assert_close(v, fd, rtol=1e-6, atol=1e-8)
