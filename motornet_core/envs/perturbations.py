@@ -36,7 +36,8 @@ class LoadPlan:
         channel_k: (B, T) [N/m] lateral stiffness of the force channel (0: no channel).
         channel_b: (B, T) [N s/m] lateral damping of the channel.
         channel_origin: (B, 2) [m] a point on the channel's axis (the start).
-        channel_normal: (B, 2) unit vector across the channel.
+        channel_normal: (B, 2) unit vector across the channel's axis (the axis at the channel's
+            ``angle``, else from the start to the final target; (0, 0), no channel, where those coincide).
     """
 
     endpoint: Tensor
@@ -136,7 +137,13 @@ def plan_loads(
         elif isinstance(p, ForceChannelSpec):
             channel_k = channel_k + mask * p.stiffness
             channel_b = channel_b + mask * p.damping
-    axis = goal_xy - start_xy
+    # one axis for every channel of the task (the task spec checks that they share it)
+    angles = [p.angle for p in perturbations if isinstance(p, ForceChannelSpec) and p.angle is not None]
+    if angles:
+        rad = math.radians(angles[0])
+        axis = torch.tensor([math.cos(rad), math.sin(rad)], **opts).expand(batch, 2)
+    else:
+        axis = goal_xy - start_xy
     axis = axis / axis.norm(dim=-1, keepdim=True).clamp_min(1e-9)
     normal = torch.stack([-axis[:, 1], axis[:, 0]], dim=-1)
     return LoadPlan(endpoint, joint, curl, channel_k, channel_b, start_xy, normal)

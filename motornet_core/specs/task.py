@@ -65,11 +65,18 @@ class JointLoadSpec(_PerturbationBase):
 
 
 class ForceChannelSpec(_PerturbationBase):
-    """A stiff channel from the start to the target: a spring-damper against lateral motion."""
+    """A stiff channel through the start: a spring-damper against motion across its axis.
+
+    The axis points at ``angle`` or, without one, from the start to the target; posture and
+    tracking tasks (start = target, or no single target) need the ``angle``.
+    """
 
     kind: Literal["force_channel"] = "force_channel"
     stiffness: NonNeg = Field(2000.0, le=1e5, description="lateral stiffness [N/m]")
     damping: NonNeg = Field(50.0, le=1e4, description="lateral damping [N s/m]")
+    angle: float | None = Field(
+        None, ge=-360.0, le=360.0, description="direction of the channel's axis [deg]; None: from the start to the target"
+    )
 
 
 PerturbationSpec = Annotated[
@@ -95,6 +102,18 @@ class _TaskBase(SpecModel):
     action_frame_stacking: int = Field(0, ge=0, le=20, description="how many past actions are appended to the observation")
     effort_weight: NonNeg = Field(0.0, le=1e3, description="RL reward: weight of the mean squared action")
     perturbations: list[PerturbationSpec] = Field(default_factory=list, max_length=16)
+
+    @model_validator(mode="after")
+    def _channel_axes(self) -> _TaskBase:
+        channels = [(i, p) for i, p in enumerate(self.perturbations) if isinstance(p, ForceChannelSpec)]
+        kind = getattr(self, "kind", "")
+        for i, p in channels:
+            if p.angle is None and kind in ("posture", "tracking"):
+                raise fail(f"perturbations.{i}.angle", f"is needed in a {kind} task (it has no start-to-target axis)", None)
+        if len({None if p.angle is None else round(p.angle % 180.0, 9) for _, p in channels}) > 1:
+            i, p = channels[-1]
+            raise fail(f"perturbations.{i}.angle", "the force channels of a task must share one axis", p.angle)
+        return self
 
 
 class RandomReachSpec(_TaskBase):

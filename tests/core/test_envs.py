@@ -23,7 +23,7 @@ TASKS = [
 ]
 PERTURBATIONS = [
     {"kind": "curl_field", "gain": 5.0},
-    {"kind": "force_channel", "probability": 0.5},
+    {"kind": "force_channel", "probability": 0.5, "angle": 30.0},
     {"kind": "endpoint_load", "start": 0.05, "end": 0.1},
     {"kind": "force_field", "force": [1.0, 0.0]},
 ]
@@ -310,3 +310,37 @@ def test_gymnasium_make_builds_registered_envs(env_id: str) -> None:
     assert arm.unwrapped.effector.n_muscles == 6 and arm.unwrapped.deterministic
     with pytest.raises(SpecError, match="duration"):
         gymnasium.make("MotorNet/Reach-v0", duration=-1.0)
+
+
+def test_force_channel_in_posture_resists_lateral_loads() -> None:
+    eff = build_effector(presets.point_mass_24())
+    task = {"kind": "posture", "duration": 0.4, "centre_joint": [0.0, 0.0], "load_directions": 4, "load_magnitudes": [4.0]}
+    task.update(onset_min=0.05, onset_max=0.05, load_duration=0.3)
+    drift = {}
+    for name, perts in (("free", []), ("channel", [{"kind": "force_channel", "angle": 0.0, "stiffness": 3000.0}])):
+        env = MotorEnv(eff, dict(task, perturbations=perts), deterministic=True)
+        env.reset_batch(4, evaluation=True)  # loads at 0, 90, 180 and 270 deg
+        lateral = torch.zeros(4)
+        for _ in range(env.n_steps):
+            _, info = env.step_batch(torch.zeros(4, 4))
+            lateral = torch.maximum(lateral, info.state.fingertip[:, 1].abs())
+        drift[name] = lateral
+    assert drift["free"][1] > 0.05 and drift["free"][3] > 0.05  # the 90 and 270 deg loads push across the x axis
+    assert (drift["channel"][[1, 3]] < 0.02 * drift["free"][[1, 3]]).all()
+    with pytest.raises(SpecError, match=r"perturbations\.0\.angle.*posture"):
+        parse_task(dict(task, perturbations=[{"kind": "force_channel"}]))
+    with pytest.raises(SpecError, match=r"perturbations\.0\.angle.*tracking"):
+        parse_task({"kind": "tracking", "perturbations": [{"kind": "force_channel"}]})
+    with pytest.raises(SpecError, match="share one axis"):
+        parse_task({"kind": "centre_out", "perturbations": [{"kind": "force_channel"}, {"kind": "force_channel", "angle": 45}]})
+
+
+def test_force_channel_angle_sets_its_axis() -> None:
+    spec = parse_task({"kind": "centre_out", "perturbations": [{"kind": "force_channel", "angle": 90.0}]})
+    start, goal = torch.zeros(2, 2), torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    plan = plan_loads(spec.perturbations, 2, 5, 2, 0.01, start, goal, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(plan.channel_normal, torch.tensor([[-1.0, 0.0], [-1.0, 0.0]]))  # across the y axis
+    free = parse_task({"kind": "centre_out", "perturbations": [{"kind": "force_channel"}]})
+    plan = plan_loads(free.perturbations, 2, 5, 2, 0.01, start, goal, torch.Generator().manual_seed(0))
+    r = 2**-0.5
+    torch.testing.assert_close(plan.channel_normal, torch.tensor([[0.0, 1.0], [-r, r]]))  # start to target
