@@ -55,6 +55,13 @@ def _wait_plot(page, testid: str, min_traces: int = 1, timeout: float = 30_000) 
     )
 
 
+SELECTED_MUSCLE_IN_VIEW = (
+    "() => { const l = document.querySelector('[data-testid=muscle-list]'); const s = l && l.querySelector('li.sel');"
+    " if (!s) return false; const a = l.getBoundingClientRect(), b = s.getBoundingClientRect();"
+    " return b.top >= a.top - 1 && b.bottom <= a.bottom + 1; }"
+)
+
+
 def _wait_run(url: str, run_id: int, timeout: float = 120.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -85,9 +92,16 @@ def test_effector_builder_add_muscle_drag_point_save(live_server, page, shot) ->
     page.goto(f"{live_server.url}/#/effector?preset=arm210")
     page.get_by_test_id("muscle-list").locator("li").nth(9).wait_for()
     _wait_plot(page, "moment-arm-plot", 10)
+    page.wait_for_function(SELECTED_MUSCLE_IN_VIEW)
+    # Numbers show 6 significant digits (the spec keeps the exact value, see the saved spec below).
+    upper = page.locator('input[name="skeleton.pos_upper_bound"]')
+    assert upper.input_value() == "2.44346, 2.79253"
+    page.get_by_test_id("muscle-list").locator("li").nth(8).click()
+    page.wait_for_function(SELECTED_MUSCLE_IN_VIEW)
     page.get_by_test_id("add-muscle").click()
     assert page.get_by_test_id("muscle-list").locator("li").count() == 11
     assert "muscle=10" in page.url
+    page.wait_for_function(SELECTED_MUSCLE_IN_VIEW)
     _wait_plot(page, "moment-arm-plot", 11)
     before = _plot_trace(page, "moment-arm-plot", 10)
 
@@ -120,8 +134,21 @@ def test_effector_builder_add_muscle_drag_point_save(live_server, page, shot) ->
     assert len(row["spec"]["muscles"]) == 11
     assert row["spec"]["muscles"][10]["name"] == "my flexor"
     assert row["spec"]["muscles"][10]["geometry"]["points"][1]["x"] == pytest.approx(float(moved))
+    preset = httpx.get(f"{live_server.url}/api/presets").json()["effectors"]["arm210"]
+    assert row["spec"]["skeleton"]["pos_upper_bound"] == preset["skeleton"]["pos_upper_bound"]  # not the rounded display
     assert f"id={row['id']}" in page.url
+    assert page.get_by_test_id("preset-select").locator("option:checked").inner_text() == "— saved: arm210 plus one —"
     shot("effector_builder")
+    # Reopened from its link: "Start from" names the saved effector, not a preset it is not.
+    page.goto(f"{live_server.url}/#/home")
+    page.goto(f"{live_server.url}/#/effector?id={row['id']}")
+    page.get_by_test_id("save-status").filter(has_text=f"saved #{row['id']}").wait_for()
+    assert page.get_by_test_id("preset-select").locator("option:checked").inner_text() == "— saved: arm210 plus one —"
+    saved_choice = page.locator('select[aria-label="open a saved effector"] option:checked')
+    assert saved_choice.inner_text() == f"arm210 plus one (#{row['id']})"
+    page.get_by_test_id("preset-select").select_option("arm26")
+    page.wait_for_function("() => document.querySelector('input[name=name]').value === 'arm26'")
+    assert page.get_by_test_id("preset-select").locator("option[data-origin]").count() == 0
 
 
 def test_validation_errors_show_next_to_fields(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]

@@ -6,10 +6,13 @@ import {
   boundsText,
   convertVariant,
   defaultValue,
+  displayNumber,
+  displayNumberList,
   formModel,
   getAt,
   nodeAt,
   parseNumberList,
+  parseNumberListKeeping,
   setAt,
   variantOf,
 } from "../../frontend/scripts/logic/schema.js";
@@ -147,4 +150,25 @@ test("normalizeLoc drops pydantic union tags", async () => {
   assert.equal(normalizeLoc(run, "task.centre_out.action_noise.float"), "task.action_noise");
   assert.equal(normalizeLoc(run, "task.vision_delay"), "task.vision_delay");
   assert.equal(normalizeLoc(run, "effector.skeleton.point_mass.mass"), "effector.skeleton.mass");
+});
+
+test("displayNumber shows 6 significant digits without float noise", () => {
+  assert.equal(displayNumber(2.443460952792061), "2.44346");
+  assert.equal(displayNumber(0.1 + 0.2), "0.3");
+  assert.equal(displayNumber(1000), "1000");
+  assert.equal(displayNumber(-1000), "-1000");
+  assert.equal(displayNumber(0.013193), "0.013193");
+  assert.equal(displayNumber(1e-7), "1e-7");
+  assert.equal(displayNumber(null), "");
+  assert.equal(displayNumber(undefined), "");
+  assert.equal(displayNumberList([2.443460952792061, 2.792526803190927]), "2.44346, 2.79253");
+});
+
+test("parseNumberListKeeping keeps the exact values of entries left as displayed", () => {
+  const original = [2.443460952792061, 2.792526803190927];
+  assert.deepEqual(parseNumberListKeeping("2.44346, 2.79253", original).values, original);
+  assert.deepEqual(parseNumberListKeeping("2.5, 2.79253", original).values, [2.5, 2.792526803190927]);
+  assert.deepEqual(parseNumberListKeeping("2.44346, 2.79253, 1", original).values, [...original, 1]);
+  assert.ok(parseNumberListKeeping("2.44346, x", original).error);
+  assert.deepEqual(parseNumberListKeeping("0.3", [0.1 + 0.2]).values, [0.1 + 0.2]);
 });

@@ -4,7 +4,7 @@
 import { colour, h } from "../dom.js";
 import { addMuscle, addPathPoint, removeMuscle, removePathPoint, setPathPoint } from "../logic/effector.js";
 import { nBodies } from "../logic/geometry.js";
-import { convertVariant, labelFor } from "../logic/schema.js";
+import { convertVariant, displayNumber, labelFor } from "../logic/schema.js";
 import { SchemaForm } from "./schema-form.js";
 
 const GEOMETRY_HELP = {
@@ -96,7 +96,14 @@ export class MuscleEditor {
       })
     );
     const sel = this.list.children[this.selected];
-    if (sel) requestAnimationFrame(() => (this.list.scrollTop = Math.max(0, sel.offsetTop - this.list.clientHeight / 2)));
+    // Centre the selected muscle in the list (scrolling the list only, never the page). Its offset
+    // is measured against the list's box: the list is not the item's offsetParent.
+    if (sel) {
+      requestAnimationFrame(() => {
+        const top = sel.getBoundingClientRect().top - this.list.getBoundingClientRect().top + this.list.scrollTop;
+        this.list.scrollTop = Math.max(0, top - (this.list.clientHeight - sel.offsetHeight) / 2);
+      });
+    }
   }
 
   /** Mark muscles that have errors in the list. */
@@ -131,7 +138,7 @@ export class MuscleEditor {
       const body = h("select", { name: `${prefix}.${j}.body` }, ...names.map((nm, b) => h("option", { value: b, selected: b === p.body }, `${b} ${nm}`)));
       body.addEventListener("change", () => set({ body: Number(body.value) }));
       const num = (key) => {
-        const el = h("input", { type: "number", step: "0.001", value: p[key], name: `${prefix}.${j}.${key}` });
+        const el = h("input", { type: "number", step: "0.001", value: displayNumber(p[key]), name: `${prefix}.${j}.${key}` });
         el.addEventListener("input", () => Number.isFinite(Number(el.value)) && el.value !== "" && set({ [key]: Number(el.value) }));
         return el;
       };

@@ -7,8 +7,10 @@ import {
   boundsText,
   convertVariant,
   defaultValue,
+  displayNumber,
+  displayNumberList,
   labelFor,
-  parseNumberList,
+  parseNumberListKeeping,
   setAt,
   variantOf,
 } from "../logic/schema.js";
@@ -191,7 +193,8 @@ export class SchemaForm {
   }
 
   numberInput(node, value, rel) {
-    const attrs = { type: "number", step: node.type === "integer" ? 1 : "any", value: value ?? "" };
+    // Shown with 6 significant digits; the exact value stays in the spec until the field is edited.
+    const attrs = { type: "number", step: node.type === "integer" ? 1 : "any", value: displayNumber(value) };
     if (node.min !== undefined) attrs.min = node.min;
     if (node.max !== undefined) attrs.max = node.max;
     if (node.nullable) attrs.placeholder = "none";
@@ -220,7 +223,9 @@ export class SchemaForm {
   }
 
   listInput(node, value, rel) {
-    const text = Array.isArray(value) ? value.join(", ") : value === null || value === undefined ? "" : String(value);
+    const numeric = node.type !== "stringArray";
+    const original = Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
+    const text = !numeric ? original.join(", ") : Array.isArray(value) ? displayNumberList(value) : displayNumber(value);
     const el = h("input", { type: "text", value: text, placeholder: node.nullable ? "none" : "comma-separated" });
     el.addEventListener("input", () => {
       const raw = el.value.trim();
@@ -231,7 +236,7 @@ export class SchemaForm {
           raw.split(",").map((x) => x.trim()).filter(Boolean)
         );
       }
-      const parsed = parseNumberList(raw);
+      const parsed = parseNumberListKeeping(raw, original);
       el.classList.toggle("invalid", !!parsed.error);
       if (parsed.error) return;
       if (node.type === "numberOrArray" && parsed.values.length === 1 && !raw.includes(",")) this.emit(rel, parsed.values[0]);

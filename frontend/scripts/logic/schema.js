@@ -266,6 +266,37 @@ export function parseNumberList(text) {
   return { values };
 }
 
+/**
+ * A number as a form shows it: at most `digits` significant digits, no float noise
+ * (2.443460952792061 -> "2.44346", 0.1 + 0.2 -> "0.3"); integers and short decimals unchanged.
+ */
+export function displayNumber(x, digits = 6) {
+  if (x === null || x === undefined || x === "") return "";
+  const v = Number(x);
+  if (!Number.isFinite(v)) return String(x);
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  return String(Number(v.toPrecision(digits)));
+}
+
+/** A list of numbers as a form shows it ("2.44346, 2.79253"). */
+export function displayNumberList(values, digits = 6) {
+  return values.map((v) => displayNumber(v, digits)).join(", ");
+}
+
+/**
+ * Parse an edited list of numbers, keeping the exact original value wherever the text still shows
+ * it as displayNumber rendered it (so editing one entry does not round the others).
+ * Returns {values} or {error} like parseNumberList.
+ */
+export function parseNumberListKeeping(text, original, digits = 6) {
+  const parsed = parseNumberList(text);
+  if (parsed.error || !Array.isArray(original)) return parsed;
+  const parts = String(text).split(/[,\s]+/).filter((s) => s.length > 0);
+  return {
+    values: parsed.values.map((v, i) => (i < original.length && Number.isFinite(original[i]) && parts[i] === displayNumber(original[i], digits) ? original[i] : v)),
+  };
+}
+
 /** Describe a number's bounds for help text ("> 0", "0 … 1"). */
 export function boundsText(node) {
   const lo = node.min !== undefined ? `≥ ${node.min}` : node.exclusiveMin !== undefined ? `> ${node.exclusiveMin}` : "";

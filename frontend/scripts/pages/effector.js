@@ -52,6 +52,8 @@ class EffectorPage {
         const row = await api(`/api/effectors/${params.id}`);
         spec = row.spec;
         this.savedId = row.id;
+        this.showOrigin(null, `saved: ${row.name}`);
+        this.savedSel.value = String(row.id);
       } catch (err) {
         toast(`Saved effector ${params.id}: ${errorMessage(err)}`, { error: true });
       }
@@ -61,7 +63,7 @@ class EffectorPage {
       spec = JSON.parse(JSON.stringify(this.presets[name]));
       this.savedId = null;
       this.ctx.setParams({ preset: name, id: null });
-      this.presetSel.value = name;
+      this.showOrigin(name);
     }
     this.setSpec(spec, true);
     this.dirty = false;
@@ -134,6 +136,25 @@ class EffectorPage {
         h("div", {}, h("section", { class: "panel" }, h("h2", {}, "Drawing (reference posture)"), drawBox, this.postureBox), h("section", { class: "panel" }, plotsBox))
       )
     );
+  }
+
+  /**
+   * Show where the spec came from in the two menus: a preset's name in "Start from", or (a saved,
+   * imported or duplicated effector) a neutral "— saved: NAME —" entry there instead of a preset
+   * it is not.
+   */
+  showOrigin(preset, label = "") {
+    this.presetSel.querySelector("option[data-origin]")?.remove();
+    if (preset) {
+      this.presetSel.value = preset;
+      this.savedSel.value = "";
+      return;
+    }
+    const option = h("option", { value: "", "data-origin": "", disabled: true }, `— ${label} —`);
+    this.presetSel.prepend(option);
+    this.presetSel.value = "";
+    option.selected = true;
+    if (!label.startsWith("saved:")) this.savedSel.value = "";
   }
 
   /** Replace the spec; `structural` re-renders the forms (otherwise only dependants update). */
@@ -284,7 +305,11 @@ class EffectorPage {
       this.savedId = row.id;
       this.dirty = false;
       this.ctx.setParams({ id: row.id, preset: null });
-      if (![...this.savedSel.options].some((o) => o.value === String(row.id))) this.savedSel.append(h("option", { value: row.id }, `${row.name} (#${row.id})`));
+      const option = [...this.savedSel.options].find((o) => o.value === String(row.id));
+      if (option) option.textContent = `${row.name} (#${row.id})`;
+      else this.savedSel.append(h("option", { value: row.id }, `${row.name} (#${row.id})`));
+      this.showOrigin(null, `saved: ${row.name}`);
+      this.savedSel.value = String(row.id);
       toast(`Saved “${row.name}” as effector #${row.id}`);
     } catch (err) {
       const errs = validationErrors(err).map((e) => ({ ...e, loc: normalizeLoc(this.model, e.loc) }));
@@ -301,6 +326,7 @@ class EffectorPage {
     this.savedId = null;
     this.ctx.setParams({ id: null, preset: null });
     this.setSpec(duplicate(this.spec), true);
+    this.showOrigin(null, `copy: ${this.spec.name}`);
     toast("Duplicated: save to keep the copy");
   }
 
@@ -315,6 +341,7 @@ class EffectorPage {
       this.ctx.setParams({ id: null, preset: null, muscle: 0 });
       this.selected = 0;
       this.setSpec(spec, true);
+      this.showOrigin(null, `imported: ${f.name}`);
       toast(`Imported ${f.name}`);
     } catch (err) {
       toast(`Import failed: ${err.message}`, { error: true });
