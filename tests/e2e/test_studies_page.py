@@ -61,3 +61,47 @@ def test_bad_parameters_are_shown_at_the_field(live_server, page, console, shot)
     assert "11" in error.inner_text()
     assert not re.search(r"[?&]run=", page.url)
     shot("studies_bad_params")
+
+
+def test_training_study_progress_follows_the_stream(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+    """A running training study shows its step of the total, loss and phase as they stream; its table fits its card."""
+    params = {"iterations": 300, "adapt_iterations": 50, "adapt_every": 25, "batch_size": 4, "hidden_size": 8}
+    r = httpx.post(f"{live_server.url}/api/studies/centre_out_curl_field/runs", json={"params": params})
+    assert r.status_code == 201, r.text
+    run_id = r.json()["id"]
+    page.goto(f"{live_server.url}/#/studies?study=centre_out_curl_field&run={run_id}")
+    progress = page.get_by_test_id("study-progress")
+    progress.filter(has_text=re.compile(r"baseline · step \d+ of 350 · loss \d")).wait_for(timeout=90_000)
+    width, text = page.evaluate(
+        "() => [parseFloat(document.querySelector('[data-testid=study-run] .progress > span').style.width),"
+        " document.querySelector('[data-testid=study-progress]').textContent]"
+    )
+    step = int(re.search(r"step (\d+) of", text).group(1))
+    assert width == pytest.approx(100 * step / 350, abs=0.6)
+    page.wait_for_function(
+        "(n) => { const m = /step (\\d+) of/.exec(document.querySelector('[data-testid=study-progress]').textContent);"
+        " return m && Number(m[1]) > n; }",
+        arg=step,
+        timeout=60_000,
+    )
+    shot("studies_training_progress")
+    page.get_by_test_id("study-cancel").click()
+    page.get_by_test_id("study-status").filter(has_text="cancelled").wait_for(timeout=60_000)
+
+
+def test_wide_study_table_stays_inside_its_card(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    r = httpx.post(f"{live_server.url}/api/studies/moment_arms/runs", json={"params": {"n_points": 11}})
+    run_id = r.json()["id"]
+    page.set_viewport_size({"width": 900, "height": 900})
+    page.goto(f"{live_server.url}/#/studies?study=moment_arms&run={run_id}")
+    page.wait_for_function(FIGURES_DRAWN, arg=2, timeout=90_000)
+    box = page.evaluate(
+        "() => { const w = document.querySelector('[data-testid=study-table-wrap]'); const card = w.closest('.panel');"
+        " const a = w.getBoundingClientRect(), c = card.getBoundingClientRect();"
+        " return {right: a.right, card: c.right, overflow: getComputedStyle(w).overflowX}; }"
+    )
+    assert box["right"] <= box["card"], box
+    assert box["overflow"] == "auto"
+    # Numeric columns line up on the right, text columns on the left.
+    assert page.locator("[data-testid=study-table] th.num").count() >= 4
+    assert page.locator("[data-testid=study-table] th").first.get_attribute("class") is None

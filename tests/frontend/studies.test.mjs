@@ -2,14 +2,18 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  applyStudyMessage,
   changedParams,
   elapsedSeconds,
   expectedText,
   formatValue,
   isTerminal,
   paramErrors,
+  phaseFromLog,
+  remainingText,
   runsOf,
   studyProgress,
+  studyTotalSteps,
   summaryRows,
   tableColumns,
 } from "../../frontend/scripts/logic/studies.js";
@@ -96,4 +100,45 @@ test("a list of string choices becomes an enumArray (checkboxes) in generated fo
   assert.deepEqual(defaultValue(node("models")), ["relu", "thelen"]);
   assert.deepEqual(defaultValue(node("picks")), ["a"]);
   assert.equal(node("sizes").type, "array");
+});
+
+test("studyTotalSteps: iterations per network plus adaptation, null for studies that do not train", () => {
+  const curl = { trains: true, defaults: { iterations: 400, adapt_iterations: 200, effector: "arm26" } };
+  assert.equal(studyTotalSteps(curl, {}), 600);
+  assert.equal(studyTotalSteps(curl, { iterations: 30, adapt_iterations: 20 }), 50);
+  const pmd = { trains: true, defaults: { iterations: 1000, effectors: ["point_mass_24", "arm26"] } };
+  assert.equal(studyTotalSteps(pmd, {}), 2000);
+  assert.equal(studyTotalSteps(pmd, { effectors: ["arm26"] }), 1000);
+  assert.equal(studyTotalSteps({ trains: true, defaults: { iterations: 1000 } }, null), 1000);
+  assert.equal(studyTotalSteps({ trains: false, defaults: { n_points: 41 } }, {}), null);
+  assert.equal(studyTotalSteps(null, {}), null);
+});
+
+test("phaseFromLog and applyStudyMessage follow the streamed step, loss, phase and error", () => {
+  assert.equal(phaseFromLog("[baseline] training 'curl_baseline' from step 0 to 30 on cpu"), "baseline");
+  assert.equal(phaseFromLog("adaptation: training curl_adaptation to step 10"), "adaptation");
+  assert.equal(phaseFromLog("study centre_out_curl_field started"), null);
+  let live = applyStudyMessage({}, { type: "metric", step: 3, values: { loss: 0.14, grad_norm: 0.2 } });
+  assert.deepEqual(live, { step: 3, loss: 0.14 });
+  live = applyStudyMessage(live, { type: "metric", step: 2, values: { lr: 0.001 } });
+  assert.deepEqual(live, { step: 3, loss: 0.14 });
+  live = applyStudyMessage(live, { type: "log", message: "[point_mass_24] training 'pmd' from step 0 to 10 on cpu" });
+  assert.equal(live.phase, "point_mass_24");
+  live = applyStudyMessage(live, { type: "snapshot", step: 3, data: { mean_endpoint_error: 0.05 } });
+  assert.equal(live.error, 0.05);
+  assert.equal(applyStudyMessage(live, { type: "status", status: "running" }), live);
+});
+
+test("studyProgress of a training study follows its streamed steps", () => {
+  const run = { status: "running", step: 0 };
+  const p = studyProgress(run, 800, 40, { step: 150, loss: 0.0532, phase: "baseline" }, 600);
+  assert.equal(p.fraction, 0.25);
+  assert.match(p.text, /^baseline · step 150 of 600 · loss 0\.0532 · 40 s · about 2 min left$/);
+  // Before the first step: time against the expected duration, with the phase when known.
+  const early = studyProgress(run, 800, 2, { phase: "baseline" }, 600);
+  assert.equal(early.fraction, 2 / 800);
+  assert.match(early.text, /^baseline · 2 s \(the defaults take ~13 min\)$/);
+  assert.equal(studyProgress(run, 800, 50, { step: 600 }, 600).fraction, 0.99);
+  assert.equal(remainingText(30), "about 30 s left");
+  assert.equal(remainingText(600), "about 10 min left");
 });

@@ -56,14 +56,17 @@ export class StudyResultView {
   table(rows) {
     if (!rows?.length) return h("p", { class: "hint" }, "This study has no table.");
     const cols = tableColumns(rows);
+    // Numbers line up on the right (their headers with them); text columns stay on the left.
+    const num = cols.map((c) => rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number"));
+    const cls = (i) => (num[i] ? "num" : null);
     return h(
       "div",
-      { class: "table-wrap" },
+      { class: "table-wrap", "data-testid": "study-table-wrap" },
       h(
         "table",
         { class: "runs study-table", "data-testid": "study-table" },
-        h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", {}, c.replace(/_/g, " "))))),
-        h("tbody", {}, ...rows.map((row) => h("tr", {}, ...cols.map((c) => h("td", {}, formatValue(row[c]))))))
+        h("thead", {}, h("tr", {}, ...cols.map((c, i) => h("th", { class: cls(i) }, c.replace(/_/g, " "))))),
+        h("tbody", {}, ...rows.map((row) => h("tr", {}, ...cols.map((c, i) => h("td", { class: cls(i) }, formatValue(row[c]))))))
       )
     );
   }

@@ -3,7 +3,7 @@
 
 import { api, errorMessage } from "../api.js";
 import { h, toast } from "../dom.js";
-import { elapsedSeconds, isTerminal, studyProgress } from "../logic/studies.js";
+import { applyStudyMessage, elapsedSeconds, isTerminal, studyProgress, studyTotalSteps } from "../logic/studies.js";
 import { openSocket } from "../socket.js";
 import { StudyResultView } from "./study-result.js";
 
@@ -12,11 +12,14 @@ const MAX_LOG_LINES = 200;
 export class StudyRunView {
   /**
    * @param {HTMLElement} container
-   * @param {{expectedSeconds?: number, onChange?: Function}} opts
+   * @param {{study?: object, expectedSeconds?: number, onChange?: Function}} opts
+   *   study: the catalogue entry (its defaults and whether it trains tell the number of steps)
    */
-  constructor(container, { expectedSeconds, onChange = () => {} } = {}) {
+  constructor(container, { study = null, expectedSeconds, onChange = () => {} } = {}) {
     this.container = container;
+    this.study = study;
     this.expectedSeconds = expectedSeconds;
+    this.live = {};
     this.onChange = onChange;
     this.header = h("div", { "data-testid": "study-run" });
     this.logEl = h("pre", { class: "small study-log", "data-testid": "study-log" });
@@ -42,6 +45,8 @@ export class StudyRunView {
       this.header.replaceChildren(h("div", { class: "errorbox" }, `Run #${id} is a training run: `, h("a", { href: `#/run?id=${id}` }, "open it in the run view")));
       return;
     }
+    this.live = { step: this.run.step ?? 0, loss: this.run.last_metrics?.loss };
+    this.total = this.study && this.run.study === this.study.name ? studyTotalSteps(this.study, this.run.params) : null;
     this.render();
     await this.loadLogs();
     if (isTerminal(this.run.status)) return this.finish();
@@ -57,10 +62,12 @@ export class StudyRunView {
       this.render();
       this.onChange(this.run);
       if (isTerminal(msg.status)) this.refetch();
-    } else if (msg.type === "metric") {
-      this.run.step = Math.max(this.run.step ?? 0, msg.step);
-    } else if (msg.type === "log") {
-      this.addLog(msg);
+    } else {
+      // Metrics (step, loss), snapshots (endpoint error) and log lines (phase) feed the live line;
+      // the timer redraws it twice a second.
+      this.live = applyStudyMessage(this.live, msg);
+      if (msg.type === "metric") this.run.step = Math.max(this.run.step ?? 0, msg.step);
+      else if (msg.type === "log") this.addLog(msg);
     }
   }
 
@@ -96,6 +103,7 @@ export class StudyRunView {
   }
 
   addLog(line) {
+    this.live = applyStudyMessage(this.live, { type: "log", message: line.message });
     this.lines.push(`${line.level}: ${line.message}`);
     if (this.lines.length > MAX_LOG_LINES) this.lines.shift();
     this.logEl.textContent = this.lines.join("\n");
@@ -104,7 +112,7 @@ export class StudyRunView {
   render() {
     const r = this.run;
     if (!r) return;
-    const p = studyProgress(r, this.expectedSeconds, elapsedSeconds(r));
+    const p = studyProgress(r, this.expectedSeconds, elapsedSeconds(r), this.live, this.total);
     const active = !isTerminal(r.status);
     const problem = {
       failed: ["This study failed: ", r.error ?? "no message (see the log)"],

@@ -52,20 +52,88 @@ export function elapsedSeconds(run, now = Date.now()) {
 }
 
 /**
- * Progress of a study run: {fraction 0..1, text}. Studies do not announce their number of steps, so
- * a running study's bar follows its elapsed time against the expected duration (held below 95 %).
+ * Gradient steps a training study takes with these parameters (its defaults overridden by `params`),
+ * or null when that cannot be told (a study that does not train). The studies' step counter runs
+ * on across their phases and networks: `iterations` per network (one per entry of `effectors` when
+ * the study trains several), plus `adapt_iterations` of a second phase.
  */
-export function studyProgress(run, expectedSeconds, elapsed) {
+export function studyTotalSteps(study, params) {
+  if (!study?.trains) return null;
+  const p = { ...(study.defaults ?? {}), ...(params ?? {}) };
+  const iterations = Number(p.iterations);
+  if (!Number.isFinite(iterations) || iterations <= 0) return null;
+  const networks = Array.isArray(p.effectors) && p.effectors.length ? p.effectors.length : 1;
+  const adapt = Number(p.adapt_iterations);
+  return iterations * networks + (Number.isFinite(adapt) && adapt > 0 ? adapt : 0);
+}
+
+/**
+ * The phase a study's log line announces ("[baseline] training ..." or "adaptation: training ..."),
+ * else null.
+ */
+export function phaseFromLog(message) {
+  const m = /^\[([^\]]+)\]/.exec(message ?? "") ?? /^([\w .+-]+): training /.exec(message ?? "");
+  return m ? m[1].trim() : null;
+}
+
+/**
+ * Fold one websocket message of a study run into its live state {step, loss, phase, error}:
+ * metrics carry the step and loss, log lines the phase, snapshots the mean endpoint error [m].
+ */
+export function applyStudyMessage(live, msg) {
+  const cur = live ?? {};
+  if (msg?.type === "metric") {
+    const loss = Number(msg.values?.loss);
+    return { ...cur, step: Math.max(cur.step ?? 0, Number(msg.step) || 0), loss: Number.isFinite(loss) ? loss : cur.loss };
+  }
+  if (msg?.type === "log") {
+    const phase = phaseFromLog(msg.message);
+    return phase ? { ...cur, phase } : cur;
+  }
+  if (msg?.type === "snapshot") {
+    const err = Number(msg.data?.mean_endpoint_error);
+    return Number.isFinite(err) ? { ...cur, error: err } : cur;
+  }
+  return cur;
+}
+
+/** "about 3 min left", "about 40 s left". */
+export function remainingText(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return "";
+  if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} s left`;
+  return `about ${Math.round(seconds / 60)} min left`;
+}
+
+function lossText(x) {
+  if (!Number.isFinite(x)) return "";
+  return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(2) : String(Number(x.toPrecision(3)));
+}
+
+/**
+ * Progress of a study run: {fraction 0..1, text}. A running training study whose total number of
+ * steps is known (`total`, see studyTotalSteps) follows its streamed step (`live.step`, else the
+ * run's) and shows the step, loss and phase; before the first step, or for a study that does not
+ * train, the bar follows the elapsed time against the expected duration (held below 95 %).
+ */
+export function studyProgress(run, expectedSeconds, elapsed, live = {}, total = null) {
   const status = run?.status;
-  const step = run?.step ?? 0;
+  const step = Math.max(run?.step ?? 0, live?.step ?? 0);
   const steps = step > 0 ? `${step} training steps · ` : "";
   if (status === "finished") return { fraction: 1, text: `finished in ${elapsed.toFixed(1)} s` };
   if (status === "queued") return { fraction: 0, text: "waiting for a free worker…" };
   if (status === "running") {
+    const phase = live?.phase ? `${live.phase} · ` : "";
+    if (total && step > 0) {
+      const fraction = Math.min(0.99, step / total);
+      const loss = Number.isFinite(live?.loss) ? ` · loss ${lossText(live.loss)}` : "";
+      const error = Number.isFinite(live?.error) ? ` · endpoint error ${(100 * live.error).toFixed(1)} cm` : "";
+      const left = step < total ? ` · ${remainingText((elapsed * (total - step)) / step)}` : "";
+      return { fraction, text: `${phase}step ${step} of ${total}${loss}${error} · ${elapsed.toFixed(0)} s${left}` };
+    }
     const expected = Number.isFinite(expectedSeconds) && expectedSeconds > 0 ? expectedSeconds : null;
     const fraction = expected ? Math.min(0.95, elapsed / expected) : 0;
     const of = expected ? ` (the defaults take ${expectedText(expected)})` : "";
-    return { fraction, text: `${steps}${elapsed.toFixed(0)} s${of}` };
+    return { fraction, text: `${phase}${steps}${elapsed.toFixed(0)} s${of}` };
   }
   return { fraction: 0, text: `${steps}${status ?? "unknown"}` };
 }

@@ -96,7 +96,7 @@ class StudiesPage {
     this.form = new SchemaForm(formBox, this.model, this.values, { onChange: (v) => this.setValues(v) });
     this.setValues(this.values);
     this.runView?.close();
-    this.runView = new StudyRunView(this.runBox, { expectedSeconds: s.expected_seconds, onChange: () => this.refreshHistory() });
+    this.runView = new StudyRunView(this.runBox, { study: s, expectedSeconds: s.expected_seconds, onChange: () => this.refreshHistory() });
     this.renderHistory();
   }
 
