@@ -228,6 +228,15 @@ def test_compare_two_runs(live_server, page, shot, background_runs) -> None:  # 
     _wait_plot(page, "compare-error", 2)
     assert f"compare={ids[0]}%2C{ids[1]}" in page.url or f"compare={ids[0]},{ids[1]}" in page.url
     assert page.locator(f'tr[data-run-id="{ids[0]}"] .badge').text_content() == "finished"
+    # The latest evaluation's endpoint error is a column of the table (the run summary's last_eval_error).
+    runs = {r["id"]: r for r in httpx.get(f"{live_server.url}/api/runs").json()}
+    for i in ids:
+        assert runs[i]["last_eval_error"] is not None
+        cell = page.locator(f'tr[data-run-id="{i}"] [data-testid=run-eval-error]').text_content()
+        assert cell.endswith(" cm") and float(cell.split()[0]) == pytest.approx(runs[i]["last_eval_error"] * 100, rel=5e-3), cell
+    # Legends sit under the plots, clear of the titles.
+    for testid in ("compare-loss", "compare-error"):
+        assert page.evaluate(f"() => document.querySelector('[data-testid={testid}]').layout.legend.y") < 0
     shot("runs_compare")
 
 

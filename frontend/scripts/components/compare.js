@@ -6,12 +6,20 @@ import { lateralDeviation, mean } from "../logic/metrics.js";
 import { stride } from "../logic/downsample.js";
 import { layout, react } from "./plots.js";
 
+// The title on top, the legend of runs under the plot (a long list of runs wraps there instead of
+// crowding the title).
+const BELOW = {
+  margin: { l: 55, r: 15, t: 40, b: 40 },
+  legend: { orientation: "h", x: 0, xanchor: "left", y: -0.2, yanchor: "top", font: { size: 11 } },
+};
+const title = (text) => ({ text, font: { size: 13 }, x: 0.02, xanchor: "left", y: 0.98, yanchor: "top" });
+
 export class ComparePanel {
   constructor(container) {
     this.msg = h("p", { class: "hint" });
-    this.lossEl = h("div", { class: "plot", "data-testid": "compare-loss" });
-    this.errEl = h("div", { class: "plot", "data-testid": "compare-error" });
-    this.latEl = h("div", { class: "plot", "data-testid": "compare-lateral" });
+    this.lossEl = h("div", { class: "plot tall", "data-testid": "compare-loss" });
+    this.errEl = h("div", { class: "plot tall", "data-testid": "compare-error" });
+    this.latEl = h("div", { class: "plot tall", "data-testid": "compare-lateral" });
     this.grid = h("div", { class: "cols3" }, this.lossEl, this.errEl, this.latEl);
     container.append(this.msg, this.grid);
   }
@@ -30,12 +38,12 @@ export class ComparePanel {
     react(
       this.lossEl,
       data.map((d, i) => ({ x: d.loss.step, y: d.loss.value, name: label(runs[i]), mode: "lines", line: { color: colour(i, n) } })),
-      layout({ title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "iteration" } }, yaxis: { type: "log" } })
+      layout({ ...BELOW, title: title("loss"), xaxis: { title: { text: "iteration" } }, yaxis: { type: "log" } })
     );
     react(
       this.errEl,
       data.map((d, i) => ({ x: d.err.step, y: d.err.value.map((v) => v * 100), name: label(runs[i]), mode: "lines+markers", line: { color: colour(i, n) } })),
-      layout({ title: { text: "mean endpoint error (evaluation)", font: { size: 13 } }, xaxis: { title: { text: "iteration" } }, yaxis: { title: { text: "cm" } } })
+      layout({ ...BELOW, title: title("mean endpoint error (evaluation)"), xaxis: { title: { text: "iteration" } }, yaxis: { title: { text: "cm" } } })
     );
     react(
       this.latEl,
@@ -48,7 +56,7 @@ export class ComparePanel {
           name: "max lateral deviation",
         },
       ],
-      layout({ title: { text: "lateral deviation, latest snapshot (mean over reaches)", font: { size: 13 } }, yaxis: { title: { text: "cm" } }, showlegend: false })
+      layout({ ...BELOW, title: title("lateral deviation, latest snapshot (mean over reaches)"), yaxis: { title: { text: "cm" } }, showlegend: false })
     );
   }
 

@@ -10,6 +10,13 @@ import { parseList } from "../logic/urlstate.js";
 const STATUSES = ["queued", "running", "finished", "failed", "cancelled", "interrupted"];
 const ACTIVE = new Set(["queued", "running"]);
 
+/** A run's latest evaluation endpoint error as "1.23 cm" (the run summary's last_eval_error, in m). */
+function evalError(r) {
+  const key = Object.keys(r.last_metrics ?? {}).find((k) => k.includes("endpoint_error"));
+  const v = r.last_eval_error ?? (key ? r.last_metrics[key] : null);
+  return Number.isFinite(v) ? `${fmt(v * 100, 3)} cm` : "—";
+}
+
 export async function mount(root, params, ctx) {
   const page = new RunsPage(root, ctx);
   await page.init(params);
@@ -105,10 +112,19 @@ class RunsPage {
   }
 
   render() {
-    const errKey = (r) => Object.keys(r.last_metrics ?? {}).find((k) => k.includes("endpoint_error"));
-    this.errKey = this.runs.map(errKey).find(Boolean) ?? null;
-    const cols = ["", "name", "preset", "status", "progress", "loss", this.errKey ? "endpoint error" : "grad norm", "duration", ""];
-    this.head.replaceChildren(h("tr", {}, ...cols.map((c) => h("th", {}, c))));
+    const cols = [
+      ["", ""],
+      ["name", ""],
+      ["preset", ""],
+      ["status", ""],
+      ["progress", ""],
+      ["loss", "total loss at the latest step"],
+      ["grad norm", "gradient norm at the latest step"],
+      ["endpoint error", "mean distance from the hand to the target at the end of the latest evaluation's reaches"],
+      ["duration", ""],
+      ["", ""],
+    ];
+    this.head.replaceChildren(h("tr", {}, ...cols.map(([c, title]) => h("th", { title: title || null }, c))));
     this.empty.textContent = this.runs.length ? "" : "No runs yet: launch one above.";
     this.table.replaceChildren(...this.runs.map((r) => this.row(r)));
   }
@@ -137,7 +153,8 @@ class RunsPage {
       h("td", {}, status, r.error ? h("div", { class: "small", style: "color:var(--bad);white-space:normal;max-width:16rem" }, r.error.slice(0, 160)) : null),
       h("td", {}, h("span", { class: "progress" }, h("span", { style: `width:${Math.round(100 * (r.progress ?? 0))}%` })), " ", h("span", { class: "small muted" }, progressText(r.step, r.n_iterations, r.progress))),
       h("td", {}, fmt(m.loss)),
-      h("td", {}, this.errKey ? (m[this.errKey] !== undefined ? `${fmt(m[this.errKey] * 100, 3)} cm` : "—") : fmt(m.grad_norm)),
+      h("td", {}, fmt(m.grad_norm)),
+      h("td", { "data-testid": "run-eval-error" }, evalError(r)),
       h("td", {}, duration(r.duration)),
       h("td", {}, ...actions)
     );
