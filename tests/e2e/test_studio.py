@@ -207,6 +207,11 @@ def test_design_task_and_watch_run_live(live_server, page, shot) -> None:  # typ
     run = httpx.get(f"{live_server.url}/api/runs/{run_id}").json()
     assert run["status"] == "finished", run
     assert len(_plot_trace(page, "loss-plot", 0)) == 20
+    # A loss term equal to the total is listed in the legend only; the right axis has its own ticks.
+    traces = page.evaluate("() => document.querySelector('[data-testid=loss-plot]').data.map((t) => [t.name, t.visible])")
+    assert traces[0] == ["loss", True]
+    assert all(v == "legendonly" for name, v in traces if name.endswith("(= loss)"))
+    assert page.evaluate("() => document.querySelector('[data-testid=lr-plot]').layout.yaxis2.tickmode") == "auto"
     _wait_plot(page, "hand-paths", 2)
     _wait_plot(page, "pca", 4)
     _wait_plot(page, "activations", 4)

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  duplicateTerms,
   lateralDeviation,
   lerpPoints,
   lossKeys,
@@ -35,4 +36,17 @@ test("helpers", () => {
   assert.equal(progressText(5, 20), "5 / 20 (25%)");
   assert.deepEqual(lerpPoints([[0, 0]], [[2, 4]], 0.5), [[1, 2]]);
   assert.deepEqual(lerpPoints(null, [[2, 4]], 0.5), [[2, 4]]);
+});
+
+test("duplicateTerms finds a loss term that is the total", () => {
+  const series = {
+    loss: { step: [1, 2, 3], value: [0.5, 0.4, 0.3] },
+    "loss/position": { step: [1, 2, 3], value: [0.5, 0.4, 0.3] },
+    "loss/activation_l2": { step: [1, 2, 3], value: [1e-7, 1e-7, 1e-7] },
+    grad_norm: { step: [1, 2, 3], value: [0.5, 0.4, 0.3] },
+  };
+  assert.deepEqual(duplicateTerms(series), ["loss/position"]);
+  series["loss/position"].value = [0.3, 0.3, 0.2];
+  assert.deepEqual(duplicateTerms(series), []);
+  assert.deepEqual(duplicateTerms({ "loss/position": { step: [1], value: [1] } }), []);
 });

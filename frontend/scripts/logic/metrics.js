@@ -11,6 +11,28 @@ export function lossKeys(keys) {
   return orderKeys(keys.filter((k) => k === "loss" || k.startsWith("loss/")));
 }
 
+/**
+ * Loss terms ("loss/...") whose curve is the total's at every step both have (within `rtol`): a
+ * term that is the only non-zero one. series: {key: {step: [], value: []}}.
+ */
+export function duplicateTerms(series, rtol = 1e-3) {
+  const total = series?.loss;
+  if (!total) return [];
+  const at = new Map(total.step.map((s, i) => [s, total.value[i]]));
+  return Object.keys(series).filter((k) => {
+    if (!k.startsWith("loss/")) return false;
+    const { step, value } = series[k];
+    let shared = 0;
+    for (let i = 0; i < step.length; i++) {
+      const t = at.get(step[i]);
+      if (t === undefined) continue;
+      shared += 1;
+      if (!(Math.abs(value[i] - t) <= rtol * Math.max(Math.abs(t), 1e-12))) return false;
+    }
+    return shared > 0;
+  });
+}
+
 /** Normalise a websocket metric message into {step, values} ({values} or a single {key, value}). */
 export function metricFromMessage(msg) {
   if (msg.values && typeof msg.values === "object") return { step: msg.step, values: msg.values };

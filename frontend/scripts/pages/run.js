@@ -5,7 +5,7 @@ import { api, errorMessage } from "../api.js";
 import { extend, layout, placeholder, react } from "../components/plots.js";
 import { SnapshotView } from "../components/snapshot-view.js";
 import { colour, duration, fmt, h, toast } from "../dom.js";
-import { lossKeys, metricFromMessage, progressText } from "../logic/metrics.js";
+import { duplicateTerms, lossKeys, metricFromMessage, progressText } from "../logic/metrics.js";
 import { openSocket } from "../socket.js";
 
 const ACTIVE = new Set(["queued", "running"]);
@@ -143,9 +143,19 @@ class RunPage {
     const keys = lossKeys(Object.keys(this.series));
     this.keys = keys;
     if (!keys.length) return;
+    // A term equal to the total (the only weighted term) would hide under it: list it in the legend
+    // only (a click shows it).
+    const dup = new Set(duplicateTerms(this.series));
     react(
       this.lossEl,
-      keys.map((k, i) => ({ x: this.series[k].step.slice(), y: this.series[k].value.slice(), name: k, mode: "lines", line: { color: colour(i, keys.length), width: k === "loss" ? 2.5 : 1.5 } })),
+      keys.map((k, i) => ({
+        x: this.series[k].step.slice(),
+        y: this.series[k].value.slice(),
+        name: dup.has(k) ? `${k} (= loss)` : k,
+        visible: dup.has(k) ? "legendonly" : true,
+        mode: "lines",
+        line: { color: colour(i, keys.length), width: k === "loss" ? 2.5 : 1.5 },
+      })),
       layout({ xaxis: { title: { text: "iteration" } }, yaxis: { title: { text: "loss" }, type: "log" } })
     );
     const other = ["lr", "grad_norm"].filter((k) => this.series[k]);
@@ -158,7 +168,9 @@ class RunPage {
           margin: { l: 60, r: 60, t: 30, b: 45 },
           xaxis: { title: { text: "iteration" } },
           yaxis: { title: { text: other[0] }, exponentformat: "e", rangemode: "tozero", range: [0, 1.15 * Math.max(...this.series[other[0]].value, 1e-12)] },
-          yaxis2: { title: { text: other[1] ?? "" }, overlaying: "y", side: "right", rangemode: "tozero" },
+          // Own ticks for the right axis (an overlaying axis syncs its ticks to the left one's by
+          // default: 0.0287, 0.0574, ...), no second grid.
+          yaxis2: { title: { text: other[1] ?? "" }, overlaying: "y", side: "right", rangemode: "tozero", tickmode: "auto", nticks: 6, showgrid: false, tickformat: "~g" },
         })
       );
     }
