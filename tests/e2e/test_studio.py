@@ -174,6 +174,18 @@ def test_design_task_and_watch_run_live(live_server, page, shot) -> None:  # typ
     page.locator('input[name="task.n_targets"]').fill("4")
     page.locator('input[name="task.radius"]').fill("0.3")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=task-preview] circle[r=\"6\"]').length === 4")
+    # The preview zooms to the targets (an inset shows the whole workspace) and has a scale bar.
+    page.get_by_test_id("task-preview-inset").wait_for()
+    assert re.fullmatch(r"\d+ (cm|m|mm)", page.get_by_test_id("scale-bar").text_content())
+    page.locator('input[name="task.radius"]').fill("0.1")
+    page.get_by_test_id("preview-label").filter(has_text="at 0.1 m").wait_for()
+    xs = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=task-preview] circle[r=\"6\"]')]"
+        ".map((c) => Number(c.getAttribute('cx')))"
+    )
+    assert max(xs) - min(xs) > 100, xs  # 20 cm across: not a blob, the targets spread over the preview
+    assert page.get_by_test_id("scale-bar").text_content().endswith(" cm")
+    page.locator('input[name="task.radius"]').fill("0.3")
     # A delay that is not a whole number of time steps is refused next to its field.
     page.locator('input[name="task.vision_delay"]').fill("0.015")
     page.locator('[data-error-for="task.vision_delay"]').filter(has_text="multiple of dt").wait_for()

@@ -6,8 +6,10 @@ import {
   bounds,
   dragPoint,
   jointPositions,
+  lengthLabel,
   nBodies,
   referencePosture,
+  scaleBar,
   viewTransform,
   worldToBody,
 } from "../../frontend/scripts/logic/geometry.js";
@@ -75,4 +77,16 @@ test("dragging a point keeps it on its body", () => {
   assert.equal(p.body, 1);
   close(p.x, 0.15, 1e-4);
   close(p.y, 0.02, 1e-4);
+});
+
+test("scaleBar picks a round length near the wanted size", () => {
+  const bar = scaleBar(800, 80); // 800 px per metre: 10 cm is 80 px
+  assert.equal(bar.metres, 0.1);
+  assert.equal(bar.label, "10 cm");
+  assert.equal(bar.px, 80);
+  assert.equal(scaleBar(85, 80).label, "1 m");
+  assert.equal(scaleBar(400, 80).label, "20 cm");
+  assert.equal(scaleBar(20000, 80).label, "5 mm");
+  assert.equal(lengthLabel(2), "2 m");
+  assert.equal(lengthLabel(0.05), "5 cm");
 });

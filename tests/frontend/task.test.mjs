@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fingertip, taskLayout, workspace } from "../../frontend/scripts/logic/task.js";
+import { fingertip, previewBox, taskLayout, workspace } from "../../frontend/scripts/logic/task.js";
 
 const close = (a, b, tol = 1e-9) => assert.ok(Math.abs(a - b) < tol, `${a} != ${b}`);
 const pm = { skeleton: { kind: "point_mass" } };
@@ -30,4 +30,17 @@ test("workspace covers the joint grid", () => {
   assert.equal(w.length, 25);
   const tip = fingertip(arm.skeleton, [0, 0]);
   assert.ok(w.some((p) => Math.abs(p[0] - tip[0]) < 1e-12 && Math.abs(p[1] - tip[1]) < 1e-12));
+});
+
+test("previewBox zooms to the targets with a margin, null without targets", () => {
+  const l = taskLayout({ kind: "centre_out", n_targets: 8, radius: 0.1, centre_joint: null }, pm);
+  const [[x0, y0], [x1, y1]] = previewBox(l);
+  close(x0, -0.17);
+  close(x1, 0.17);
+  close(y0, -0.17);
+  close(y1, 0.17);
+  for (const [x, y] of l.targets) assert.ok(x > x0 && x < x1 && y > y0 && y < y1);
+  assert.equal(previewBox(taskLayout({ kind: "random_reach" }, pm)), null);
+  const track = previewBox(taskLayout({ kind: "tracking", amplitude: 0.05 }, pm));
+  close(track[1][0] - track[0][0], 0.1 + 2 * 0.35 * 0.1);
 });

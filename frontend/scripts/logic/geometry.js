@@ -119,6 +119,25 @@ export function viewTransform(box, width, height) {
   };
 }
 
+/** A length for a label: "1 m", "10 cm", "5 mm". */
+export function lengthLabel(m) {
+  const nice = (v) => String(Number(v.toPrecision(3)));
+  if (m >= 1) return `${nice(m)} m`;
+  if (m >= 0.01) return `${nice(m * 100)} cm`;
+  return `${nice(m * 1000)} mm`;
+}
+
+/**
+ * A scale bar near `targetPx` pixels long at `pxPerMetre`: {metres, px, label}, its length a
+ * round 1, 2 or 5 x 10^k m.
+ */
+export function scaleBar(pxPerMetre, targetPx = 80) {
+  const raw = targetPx / Math.max(pxPerMetre, 1e-12);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const metres = [1, 2, 5, 10].map((f) => Number((f * p).toPrecision(3))).reduce((best, v) => (Math.abs(Math.log(v / raw)) < Math.abs(Math.log(best / raw)) ? v : best));
+  return { metres, px: metres * pxPerMetre, label: lengthLabel(metres) };
+}
+
 /** Round to a given number of decimals (for body coordinates written back into a spec). */
 export function roundTo(x, decimals = 4) {
   const f = 10 ** decimals;

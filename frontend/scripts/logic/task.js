@@ -50,3 +50,27 @@ export function taskLayout(task, effector) {
   if (task.kind === "tracking") ring = { centre: start, radius: task.amplitude ?? 0.05 };
   return { start, q, targets, ring };
 }
+
+/**
+ * The region a task preview zooms to: the start, the targets and a tracking ring, padded by
+ * `margin` x their span on every side (the span at least `minSpan` m); null for a task without
+ * fixed targets (the preview then shows the whole workspace).
+ */
+export function previewBox(layout, { margin = 0.35, minSpan = 0.05 } = {}) {
+  const pts = [layout.start, ...layout.targets];
+  if (layout.ring) {
+    const [cx, cy] = layout.ring.centre;
+    const r = layout.ring.radius;
+    pts.push([cx - r, cy - r], [cx + r, cy + r]);
+  }
+  if (pts.length < 2) return null;
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const span = Math.max(x1 - x0, y1 - y0, minSpan);
+  const cx = (x0 + x1) / 2;
+  const cy = (y0 + y1) / 2;
+  const half = Math.max(x1 - x0, minSpan) / 2 + margin * span;
+  const halfY = Math.max(y1 - y0, minSpan) / 2 + margin * span;
+  return [[cx - half, cy - halfY], [cx + half, cy + halfY]];
+}
