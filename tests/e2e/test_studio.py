@@ -286,6 +286,7 @@ def test_playground_slider_moves_the_arm(live_server, page, shot) -> None:  # ty
     frames1 = int(page.get_by_test_id("playground-canvas").get_attribute("data-frames") or 0)
     fps = (frames1 - frames0) / (time.monotonic() - t0)
     assert fps >= 30, f"playground animates at {fps:.0f} frames/s"
+    assert re.fullmatch(r"\d+ (cm|m)", page.get_by_test_id("playground-canvas").get_attribute("data-scale") or "")
     shot("playground")
 
 

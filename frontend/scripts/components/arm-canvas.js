@@ -1,7 +1,7 @@
 // Canvas drawing of arms (or point masses), targets and hand paths, in world coordinates.
 
 import { h } from "../dom.js";
-import { bounds, viewTransform } from "../logic/geometry.js";
+import { bounds, scaleBar, viewTransform } from "../logic/geometry.js";
 
 export class ArmCanvas {
   constructor(container, { testid = "arm-canvas", onClick = null } = {}) {
@@ -30,7 +30,9 @@ export class ArmCanvas {
 
   /**
    * Draw a scene: {arms: [{joints [[x, y]...], colour, alpha, width}], targets: [{xy, colour}],
-   * paths: [{points, colour}], pointMass: bool, labels: [text]}.
+   * paths: [{points, colour}], pointMass: bool, labels: [text], anchors: [[x, y]] (fixed muscle
+   * attachments, small squares), frame: [[x0, y0], [x1, y1]] (a dashed box: the point mass's
+   * position bounds), scale: bool (a scale bar, bottom right)}.
    */
   draw(scene) {
     const c = this.canvas;
@@ -54,6 +56,13 @@ export class ArmCanvas {
     ctx.moveTo(ox, oy - 10);
     ctx.lineTo(ox, oy + 10);
     ctx.stroke();
+    if (scene.frame) {
+      const [a, b] = scene.frame.map(toScreen);
+      ctx.setLineDash([5, 4]);
+      ctx.strokeStyle = "#c3cad5";
+      ctx.strokeRect(Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.abs(b[0] - a[0]), Math.abs(b[1] - a[1]));
+      ctx.setLineDash([]);
+    }
     for (const p of scene.paths ?? []) {
       if (p.points.length < 2) continue;
       ctx.strokeStyle = p.colour;
@@ -68,6 +77,11 @@ export class ArmCanvas {
       ctx.stroke();
     }
     ctx.globalAlpha = 1;
+    ctx.fillStyle = "#8a93a6";
+    for (const a of scene.anchors ?? []) {
+      const [x, y] = toScreen(a);
+      ctx.fillRect(x - 3.5, y - 3.5, 7, 7);
+    }
     for (const t of scene.targets ?? []) {
       const [x, y] = toScreen(t.xy);
       ctx.strokeStyle = t.colour ?? "#c5221f";
@@ -106,7 +120,29 @@ export class ArmCanvas {
     ctx.fillStyle = "#5f6b7a";
     ctx.font = "12px system-ui, sans-serif";
     (scene.labels ?? []).forEach((text, i) => ctx.fillText(text, 8, 16 + 15 * i));
+    if (scene.scale) this.drawScale(ctx, scale, r.width, r.height);
     this.frames += 1;
     this.canvas.dataset.frames = String(this.frames);
+  }
+
+  /** A scale bar (a round length near 80 px) in the bottom-right corner. */
+  drawScale(ctx, pxPerMetre, width, height) {
+    const bar = scaleBar(pxPerMetre, 80);
+    const x1 = width - 12;
+    const x0 = x1 - bar.px;
+    const y = height - 12;
+    ctx.strokeStyle = "#3b4458";
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.moveTo(x0, y - 5);
+    ctx.lineTo(x0, y);
+    ctx.lineTo(x1, y);
+    ctx.lineTo(x1, y - 5);
+    ctx.stroke();
+    ctx.fillStyle = "#3b4458";
+    ctx.textAlign = "center";
+    ctx.fillText(bar.label, (x0 + x1) / 2, y - 7);
+    ctx.textAlign = "start";
+    this.canvas.dataset.scale = bar.label;
   }
 }

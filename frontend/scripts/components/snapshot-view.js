@@ -102,6 +102,7 @@ export class SnapshotView {
       targets: (d.targets ?? []).map((xy, b) => ({ xy, colour: colour(b, B) })),
       paths: d.hand.map((path, b) => ({ points: path.slice(0, t + 1), colour: colour(b, B), alpha: 0.8 })),
       arms: d.joints.map((traj, b) => ({ joints: traj[t], colour: b === this.trial ? "#1d2330" : colour(b, B), alpha: b === this.trial ? 0.95 : 0.35, width: b === this.trial ? 7 : 4 })),
+      scale: true,
       labels: [`step ${d.step ?? "?"} · t = ${(d.time?.[t] ?? 0).toFixed(2)} s`, `mean endpoint error ${(100 * (d.mean_endpoint_error ?? NaN)).toFixed(2)} cm`],
     });
     this.timeLabel.textContent = `t = ${(d.time?.[t] ?? 0).toFixed(2)} s`;

@@ -114,8 +114,12 @@ class Playground {
     }
     this.effector = effector;
     const anchors = effector.muscles.flatMap((m) => (m.geometry.kind === "path" ? m.geometry.points.filter((p) => p.body === 0).map((p) => [p.x, p.y]) : []));
-    const cloud = workspace(effector.skeleton, 10);
-    this.canvas.fit(effector.skeleton.kind === "point_mass" ? [...cloud, ...anchors.map((a) => a.map((v) => v * 0.35))] : [...cloud, [0, 0], ...anchors], 0.08);
+    this.anchors = anchors;
+    const sk = effector.skeleton;
+    this.frameBox = sk.kind === "point_mass" && sk.pos_lower_bound && sk.pos_upper_bound ? [sk.pos_lower_bound, sk.pos_upper_bound] : null;
+    const cloud = workspace(sk, 10);
+    // Fit everything that is drawn, the muscles' fixed ends included, so no muscle runs off the canvas.
+    this.canvas.fit(sk.kind === "point_mass" ? [...cloud, ...anchors] : [...cloud, [0, 0], ...anchors], 0.1);
     this.socket = openSocket("/ws/sim", {
       onOpen: () => this.socket.send(init),
       onMessage: (m) => this.onMessage(m),
@@ -243,6 +247,9 @@ class Playground {
       paths,
       arms: [{ joints, colour: "#1d2330", width: 8, radius: 10 }],
       targets: target ? [{ xy: target, colour: "#c5221f" }] : [],
+      anchors: this.anchors,
+      frame: this.frameBox,
+      scale: true,
       labels: [this.mode === "policy" ? "click to place a target" : paths.length ? "muscles drawn brighter when active" : "muscle paths are not drawn for this geometry: watch the force bars"],
     });
   }
