@@ -85,7 +85,12 @@ def test_start_page_and_navigation(live_server, page, shot) -> None:  # type: ig
     for label, heading in pages:
         page.locator("#nav a", has_text=label).click()
         page.get_by_role("heading", name=heading, exact=True).wait_for()
+    page.locator("#nav a", has_text="Start").click()
+    cards = page.locator(".cards a.card")
+    assert cards.count() == 5
     shot("start")
+    page.get_by_test_id("card-studies").click()
+    page.get_by_role("heading", name="Studies", exact=True).wait_for()
 
 
 def test_effector_builder_add_muscle_drag_point_save(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]

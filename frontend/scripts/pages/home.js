@@ -8,6 +8,7 @@ const STEPS = [
   ["2", "Design a task", "#/task", "Choose what the network must do (reach to targets, hold a posture, track a path), add delays, noise and force fields, set the loss and training."],
   ["3", "Launch and watch runs", "#/runs", "Train in the background, watch the loss fall and the arm learn to reach, live. Tick several runs to compare them."],
   ["4", "Play", "#/playground", "Drive a limb yourself with one slider per muscle, or hand it to a trained network and click targets."],
+  ["★", "Studies", "#/studies", "Rerun the MotorNet paper's experiments in one click: muscle curves, moment arms, curl-field adaptation, posture under loads, preferred directions.", "extra"],
 ];
 
 export async function mount(root) {
@@ -18,7 +19,9 @@ export async function mount(root) {
     h(
       "div",
       { class: "cards" },
-      ...STEPS.map(([n, title, href, text]) => h("a", { class: "card", href, style: "text-decoration:none;color:inherit" }, h("h2", {}, h("span", { class: "step" }, n), title), h("p", { class: "small" }, text)))
+      ...STEPS.map(([n, title, href, text, kind]) =>
+        h("a", { class: "card", href, style: "text-decoration:none;color:inherit", "data-testid": `card-${href.slice(2)}` }, h("h2", {}, h("span", { class: kind ? `step ${kind}` : "step" }, n), title), h("p", { class: "small" }, text))
+      )
     ),
     h("section", { class: "panel", style: "margin-top:1rem" }, h("h2", {}, "Recent runs"), recent)
   );
