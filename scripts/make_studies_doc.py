@@ -1,20 +1,31 @@
-"""Write docs/studies.md: every study's key numbers, duration and an HTML page of its figures.
+"""Write docs/studies.md: every study's key numbers, duration, its figures as PNGs and an HTML page of them.
 
     nice .venv/bin/python scripts/make_studies_doc.py [--only NAME ...] [--results DIR] [--docs docs]
+    .venv/bin/python scripts/make_studies_doc.py --render-only
 
 For each study it reuses ``DIR/NAME/{summary,table,figures}.json`` when present (the output of
 ``motornet-studio study NAME --out DIR/NAME``), else runs the study with its default parameters.
-It writes ``docs/studies/NAME/{figures.json,table.csv,summary.json,figures.html}`` and
-``docs/studies.md``; studies neither found nor run are listed as not yet run.
+It writes ``docs/studies/NAME/{figures.json,table.csv,summary.json,figures.html}``, one
+``figure_K.png`` per figure (the HTML page opened in headless Chromium, plotly.js served from the
+installed ``plotly`` package, each figure's div screenshotted) and ``docs/studies.md``; studies
+neither found nor run are listed as not yet run.
+
+``--render-only`` runs nothing and rewrites no result: it re-renders the PNGs and regenerates
+``docs/studies.md`` from the ``figures.json``, ``summary.json`` and ``table.json`` already in
+``docs/studies/`` (other runs of a study: the folders ``docs/studies/NAME_extraK``).
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import logging
+import os
 import platform
 import sys
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,42 +36,227 @@ sys.path.insert(0, str(ROOT))
 
 from motornet_core.studies import STUDIES, StudyResult, run_study  # noqa: E402
 from motornet_core.studies.cli import ProgressSink  # noqa: E402
-from motornet_core.studies.html import write_html  # noqa: E402
+from motornet_core.studies.html import plotly_js_path, write_html  # noqa: E402
 
 log = logging.getLogger("make_studies_doc")
 
-NOTES = {
-    "muscle_curves": (
-        "Every Hill-type model peaks at the optimal length (1.0) with F_max and its force rises monotonically with "
-        "velocity (shortening below 1, lengthening above); relu muscles are force = activation x F_max, flat in both. "
-        "The models differ most in the passive curve (thelen and mujoco stiffer than rigid/compliant Hill) and in how "
-        "fast force falls with shortening."
-    ),
-    "moment_arms": (
-        "Flexors have negative moment arms (dL/dq < 0), extensors positive; the biarticular biceps and long triceps "
-        "act on both joints. arm26's polynomial geometry keeps shoulder moment arms constant; arm210's path points "
-        "give angle-dependent moment arms."
-    ),
-    "centre_out_curl_field": (
-        "The clockwise field pushes every reach to the right (negative deviation, all 8 targets), 25 iterations in the "
-        "field bring the deviation back to the null-field level, and removing the field deflects every reach to the "
-        "left (positive after-effect), as in the paper. With the small default training the baseline reaches are "
-        "still imprecise (endpoint errors of a few cm) and the after-effects overshoot; `--set iterations=3000` gives "
-        "cleaner paths."
-    ),
-    "posture_perturbations": (
-        "After 1000 iterations the hand moves about 0.8 cm per newton of load (3.2 cm at 4 N), along the load "
-        "(mean angle 14 deg; loads at 90 and 270 deg, along the forearm's weaker axis, move it most), slightly less "
-        "for the later onset; every muscle co-contracts and the increase is tuned to the load direction (pectoralis "
-        "most for 0 deg, lateral triceps for 225 deg). After only 300 iterations (below) the network barely resists: "
-        "~15 cm at 4 N."
-    ),
-    "pmd_point_mass_vs_arm": (
-        "After 1000 iterations per network (both reach within 2 mm) the arm's preferred directions are bimodal "
-        "(axial Rayleigh p = 0.002, axis near 8/188 deg) and the point mass's are not (axial p = 0.13), the paper's "
-        "contrast. After only 300 iterations (below) arm26 still misses by ~5 cm and neither distribution departs "
-        "from uniformity: the bimodality comes with learning the arm's anisotropic mechanics."
-    ),
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def note_muscle_curves(result: StudyResult, extras: list[StudyResult]) -> str:
+    """How to read the force-length and force-velocity curves, with the stored numbers."""
+    s = {k: v for k, v in result.summary.items() if isinstance(v, dict)}
+    hill = [m for m, v in s.items() if v.get("active_peak_length") is not None]
+    flat = [m for m, v in s.items() if v.get("active_peak_length") is None]
+    text = []
+    if hill:
+        peaks = sorted({round(s[m]["active_peak_length"], 2) for m in hill})
+        peak = f"{peaks[0]:g}" if len(peaks) == 1 else f"{peaks[0]:g} to {peaks[-1]:g}"
+        short = ", ".join(f"{m} {s[m]['fv_at_-0.5']:.2f}" for m in hill)
+        long = ", ".join(f"{m} {s[m]['fv_at_+0.5']:.2f}" for m in hill)
+        monotone = all(s[m]["fv_at_-0.5"] < 1 < s[m]["fv_at_+0.5"] for m in hill)
+        text.append(
+            f"The Hill-type models ({_join(hill)}) peak at {peak} optimal length with F_max; "
+            + ("their force falls with shortening and rises with lengthening" if monotone else "their force-velocity curves")
+            + f" (F/F_max at -0.5 vmax: {short}; at +0.5 vmax: {long})."
+        )
+    for m in flat:
+        v = s[m]
+        text.append(
+            f"{m} muscles are force = activation x F_max: no force-length peak, F/F_max {v['fv_at_-0.5']:g} and "
+            f"{v['fv_at_+0.5']:g} at -0.5 and +0.5 vmax, passive force {v['passive_at_1.5']:g}."
+        )
+    if hill:
+        passive = sorted(hill, key=lambda m: s[m]["passive_at_1.5"])
+        text.append(
+            "The models differ most in the passive force at 1.5 optimal lengths ("
+            + ", ".join(f"{m} {s[m]['passive_at_1.5']:.2f}" for m in passive)
+            + ") and in how fast force falls with shortening."
+        )
+    return " ".join(text)
+
+
+def note_moment_arms(result: StudyResult, extras: list[StudyResult]) -> str:
+    """Signs, biarticular muscles and how much the moment arms vary, from the stored table."""
+    rows = result.table
+    wrong = []
+    for r in rows:
+        for joint in ("shoulder", "elbow"):
+            arm = r.get(f"{joint}_moment_arm_cm") or 0.0
+            if (f"{joint} flexor" in r["role"] and arm >= 0) or (f"{joint} extensor" in r["role"] and arm <= 0):
+                wrong.append(f"{r['effector']} {r['muscle']}")
+    biarticular = sorted({r["muscle"] for r in rows if "," in r["role"]})
+    text = [
+        "Flexors have negative moment arms (dL/dq < 0), extensors positive"
+        + (f" (except {_join(sorted(set(wrong)))})" if wrong else f" (all {len(rows)} muscles)")
+        + (f"; the biarticular {_join(biarticular)} act on both joints." if biarticular else ".")
+    ]
+    ranges = defaultdict(lambda: {"shoulder": 0.0, "elbow": 0.0})
+    for r in rows:
+        for joint in ("shoulder", "elbow"):
+            ranges[r["effector"]][joint] = max(ranges[r["effector"]][joint], r.get(f"{joint}_moment_arm_range_cm") or 0.0)
+    per = []
+    for effector, rg in ranges.items():
+        parts = [f"{joint} {'none (constant)' if rg[joint] < 1e-6 else f'{rg[joint]:.1f} cm'}" for joint in ("shoulder", "elbow")]
+        per.append(f"{effector}: {', '.join(parts)}")
+    text.append(
+        "The largest change of a moment arm over a joint's range is, " + "; ".join(per) + ": "
+        "polynomial geometries (arm26) can keep a joint's moment arms constant, path points (arm210) make them "
+        "depend on the angles."
+    )
+    return " ".join(text)
+
+
+def note_curl_field(result: StudyResult, extras: list[StudyResult]) -> str:
+    """The field's effect, adaptation and after-effects, with the stored numbers."""
+    s, rows = result.summary, result.table
+    lat, err = s["mean_lateral_deviation_cm"], s["mean_endpoint_error_cm"]
+    n = len(rows)
+    sign = s.get("expected_field_sign", -1)
+    pushed = sum(1 for r in rows if r["field_lateral_cm"] * sign > 0)
+    after = sum(1 for r in rows if r["after_effect_lateral_cm"] * sign < 0)
+    side = "right" if sign < 0 else "left"
+    other = "left" if sign < 0 else "right"
+    curve = s.get("adaptation_curve_cm") or []
+    direction = result.params.get("field_direction", "cw")
+    text = (
+        f"The {'clockwise' if direction == 'cw' else 'counter-clockwise'} field pushes {pushed} of {n} reaches to the {side} "
+        f"(mean lateral deviation {lat['field']:+.1f} cm against {lat['baseline']:+.1f} cm in the null field)"
+    )
+    if len(curve) > 1:
+        text += f"; {curve[1][0]} iterations in the field bring it to {curve[1][1]:+.1f} cm"
+        text += f" and {curve[-1][0]} to {lat['adapted']:+.1f} cm"
+    text += f" (adaptation fraction {s['adaptation_fraction']:.2f})."
+    text += f" Removing the field deflects {after} of {n} reaches to the {other} "
+    text += f"(after-effect {lat['after_effect']:+.1f} cm)"
+    text += ", as in the paper. " if s.get("field_sign_ok") and s.get("after_effect_sign_ok") else ". "
+    text += (
+        f"With the small default training the baseline reaches are still imprecise (mean endpoint error {err['baseline']:.1f} cm)"
+    )
+    if abs(s["after_effect_cm"]) > abs(s["field_effect_cm"]):
+        text += f" and the after-effect overshoots the field's effect ({abs(s['after_effect_cm']):.1f} against"
+        text += f" {abs(s['field_effect_cm']):.1f} cm, both from the null-field deviation)"
+    return text + "; more training (`--set iterations=3000`) is the knob to try for cleaner paths."
+
+
+def _posture_numbers(result: StudyResult) -> dict[str, Any]:
+    disp = result.summary["mean_peak_displacement_cm"]
+    mags = sorted({r["magnitude_N"] for r in result.table})
+    onsets = sorted({r["onset_s"] for r in result.table})
+    top, first = mags[-1], onsets[0]
+    return {"disp": disp, "top": top, "first": first, "onsets": onsets, "key": lambda m, o: f"{m:g} N @ {o:g} s"}
+
+
+def note_posture(result: StudyResult, extras: list[StudyResult]) -> str:
+    """Displacement per newton, its direction, which loads move the hand most, the muscles' response."""
+    s, rows = result.summary, result.table
+    p = _posture_numbers(result)
+    disp, top, first, key = p["disp"], p["top"], p["first"], p["key"]
+    per_newton = [disp[key(r_m, first)] / r_m for r_m in sorted({r["magnitude_N"] for r in rows})]
+    by_dir = defaultdict(list)
+    for r in rows:
+        if r["magnitude_N"] == top:
+            by_dir[r["load_deg"]].append(r["peak_displacement_cm"])
+    ranked = sorted(by_dir, key=lambda d: -sum(by_dir[d]) / len(by_dir[d]))
+    muscles = [k for k in rows[0] if k.startswith("d_")]
+    per_onset = []
+    for onset in p["onsets"]:
+        values = [r[m] for r in rows if r["onset_s"] == onset for m in muscles]
+        falls = [v for v in values if v <= 0]
+        per_onset.append((onset, len(values), falls))
+    strongest = {}
+    for r in rows:
+        if r["magnitude_N"] == top and r["onset_s"] == first:
+            strongest[r["load_deg"]] = max(muscles, key=lambda m: r[m])[2:]
+    iters = result.params.get("iterations")
+    text = (
+        f"After {iters} iterations the hand moves about {sum(per_newton) / len(per_newton):.1f} cm per newton of load "
+        f"({disp[key(top, first)]:.1f} cm at {top:g} N from {first:g} s"
+    )
+    if len(p["onsets"]) > 1:
+        text += f", {disp[key(top, p['onsets'][-1])]:.1f} cm for the onset at {p['onsets'][-1]:g} s"
+    text += (
+        f"), {s['displacement_along_load_deg']:.0f} deg from the load's direction on average; at {top:g} N the loads at "
+        f"{ranked[0]:g} and {ranked[1]:g} deg move it most (mean over onsets). "
+    )
+    co = []
+    for onset, n, falls in per_onset:
+        if not falls:
+            co.append(f"from {onset:g} s every muscle's activation rises under every load (co-contraction)")
+        else:
+            rise = max(r[m] for r in rows if r["onset_s"] == onset for m in muscles)
+            co.append(f"from {onset:g} s {n - len(falls)} of {n} responses rise (by up to {rise:.3f}) and {len(falls)} fall")
+            co[-1] += f" (by at most {-min(falls):.3f})"
+    text += "For loads " + "; ".join(co)
+    text += (
+        f"; the muscle that rises most depends on the load's direction ({top:g} N from {first:g} s: "
+        + ", ".join(f"{d:g} deg: {m}" for d, m in strongest.items())
+        + ")."
+    )
+    for extra in extras:
+        q = _posture_numbers(extra)
+        text += (
+            f" After only {extra.params.get('iterations')} iterations (below) the network barely resists: "
+            f"{q['disp'][q['key'](q['top'], q['first'])]:.0f} cm at {q['top']:g} N."
+        )
+    return text
+
+
+def _pmd_sentence(s: dict[str, Any], alpha: float = 0.05) -> tuple[bool, bool]:
+    arm, mass = s.get("arm26"), s.get("point_mass_24")
+    return (arm is not None and arm["axial_p"] < alpha), (mass is not None and mass["axial_p"] < alpha)
+
+
+def note_pmd(result: StudyResult, extras: list[StudyResult]) -> str:
+    """Bimodality of the preferred directions (axial Rayleigh test), with the stored numbers."""
+    s = result.summary
+    arm, mass = s.get("arm26"), s.get("point_mass_24")
+    if arm is None or mass is None:
+        return ""
+    arm_bi, mass_bi = _pmd_sentence(s)
+    axis = arm["axis_deg"] % 180
+    text = (
+        f"After {result.params.get('iterations')} iterations per network "
+        f"(mean endpoint errors {mass['mean_endpoint_error_cm']:.2f} cm "
+        f"for the point mass, {arm['mean_endpoint_error_cm']:.2f} cm for arm26) the arm's preferred directions are "
+        + (
+            f"bimodal (axial Rayleigh p = {arm['axial_p']:.3f}, axis near {axis:.0f}/{axis + 180:.0f} deg)"
+            if arm_bi
+            else f"not bimodal (axial p = {arm['axial_p']:.2f})"
+        )
+        + " and the point mass's are "
+        + (f"bimodal too (axial p = {mass['axial_p']:.3f})" if mass_bi else f"not (axial p = {mass['axial_p']:.2f})")
+        + (", the paper's contrast." if s.get("bimodal_arm_not_point_mass") else ".")
+    )
+    for extra in extras:
+        e = extra.summary
+        if "arm26" not in e or "point_mass_24" not in e:
+            continue
+        e_arm, e_mass = _pmd_sentence(e)
+        text += (
+            f" After only {extra.params.get('iterations')} iterations (below) arm26 still misses by "
+            f"{e['arm26']['mean_endpoint_error_cm']:.1f} cm and "
+            + (
+                f"neither distribution departs from uniformity (axial p = {e['point_mass_24']['axial_p']:.2f} and "
+                f"{e['arm26']['axial_p']:.2f}): the bimodality comes with learning the arm's anisotropic mechanics."
+                if not e_arm and not e_mass
+                else f"the axial p-values are {e['point_mass_24']['axial_p']:.3f} (point mass) "
+                f"and {e['arm26']['axial_p']:.3f} (arm26)."
+            )
+        )
+    return text
+
+
+# How to read each study, written from its stored numbers (summary.json, table.json) so that the
+# text cannot contradict them; extras are the other runs of the study shown below it.
+NOTES: dict[str, Callable[[StudyResult, list[StudyResult]], str]] = {
+    "muscle_curves": note_muscle_curves,
+    "moment_arms": note_moment_arms,
+    "centre_out_curl_field": note_curl_field,
+    "posture_perturbations": note_posture,
+    "pmd_point_mass_vs_arm": note_pmd,
 }
 
 COMMANDS = {name: f"motornet-studio study {name} --out out/{name}" for name in STUDIES}
@@ -117,7 +313,119 @@ def summary_lines(summary: dict[str, Any], prefix: str = "") -> list[str]:
     return out
 
 
-def section(name: str, result: StudyResult | None) -> str:
+CHROMIUM = os.environ.get("MOTORNET_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PNG_WIDTH = 900
+PNG_HEIGHT = 500  # figures without a height of their own; taller ones keep theirs (at most PNG_MAX_HEIGHT)
+PNG_MAX_HEIGHT = 800
+PAGE_HOST = "http://studies.invalid"  # never resolved: every request is answered by the route below
+
+
+def figure_title(key: str, figure: dict[str, Any]) -> str:
+    """A figure's title (its layout's), else its key."""
+    title = (figure.get("layout") or {}).get("title")
+    text = title.get("text") if isinstance(title, dict) else title
+    return str(text or key)
+
+
+class PngRenderer:
+    """Screenshots of the figures of a study's ``figures.html``, drawn by headless Chromium.
+
+    The page is opened as it is; the plotly.js it asks for (a relative path to the installed
+    package, or the CDN) is answered with the installed ``plotly`` package's ``plotly.min.js`` and
+    every other request outside the page's folder is refused, so nothing is fetched.
+    """
+
+    def __init__(self, chromium: str = CHROMIUM) -> None:
+        from playwright.sync_api import sync_playwright
+
+        plotly = plotly_js_path()
+        if plotly is None:
+            raise RuntimeError("the plotly package (its plotly.min.js) is not installed")
+        self.plotly = plotly.read_bytes()
+        self._pw = sync_playwright().start()
+        self.browser = self._pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+
+    def close(self) -> None:
+        """Stop the browser."""
+        self.browser.close()
+        self._pw.stop()
+
+    def render(self, folder: Path, figures: dict[str, dict]) -> list[tuple[str, Path]]:
+        """Write ``folder/figure_K.png`` (K = 1, 2, ...) for each figure of ``folder/figures.html``; returns [(title, path)]."""
+        page = self.browser.new_page(viewport={"width": PNG_WIDTH + 100, "height": 900}, device_scale_factor=1)
+        errors: list[str] = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+
+        def answer(route: Any) -> None:
+            url = route.request.url
+            if url.endswith("plotly.min.js") or "cdn.plot.ly" in url:
+                route.fulfill(body=self.plotly, content_type="application/javascript")
+            elif url.startswith(PAGE_HOST + "/"):
+                local = (folder / url[len(PAGE_HOST) + 1 :].split("?")[0]).resolve()
+                if local.parent == folder.resolve() and local.is_file():
+                    route.fulfill(path=str(local))
+                else:
+                    route.abort()
+            else:
+                route.abort()
+
+        try:
+            page.route("**/*", answer)
+            page.goto(f"{PAGE_HOST}/figures.html")
+            page.wait_for_function(
+                "(n) => !!window.Plotly && document.querySelectorAll('.fig .main-svg').length >= n",
+                arg=len(figures),
+                timeout=60_000,
+            )
+            if errors:
+                raise RuntimeError(f"{folder}/figures.html: {errors[0]}")
+            for old in folder.glob("figure_*.png"):
+                old.unlink()
+            out = []
+            for i, (key, fig) in enumerate(figures.items()):
+                height = min(int((fig.get("layout") or {}).get("height") or PNG_HEIGHT), PNG_MAX_HEIGHT)
+                page.evaluate(
+                    """async ([i, w, h]) => {
+                        const el = document.getElementById('fig-' + i);
+                        el.style.minHeight = '0';
+                        el.style.width = w + 'px';
+                        el.style.height = h + 'px';
+                        await Plotly.react(el, el.data, {...el.layout, width: w, height: h, autosize: false},
+                                           {staticPlot: true, displayModeBar: false});
+                    }""",
+                    [i, PNG_WIDTH, height],
+                )
+                path = folder / f"figure_{i + 1}.png"
+                page.locator(f"#fig-{i}").screenshot(path=str(path))
+                out.append((figure_title(key, fig), path))
+            return out
+        finally:
+            page.close()
+
+
+def figure_lines(name: str, pngs: list[tuple[str, Path]], rel: str) -> list[str]:
+    """Markdown images of the PNGs, then the link to the interactive page."""
+    out = []
+    for title, path in pngs:
+        alt = html.escape(title, quote=False).replace("[", "(").replace("]", ")")
+        out.append(f"![{alt}]({rel}/{path.name})\n")
+    out.append(
+        f"Interactive figures: [{rel}/figures.html]({rel}/figures.html) (plotly.js from this repository's `.venv`, "
+        f"else from the CDN; JSON: `{rel}/figures.json`).\n"
+    )
+    return out
+
+
+def section(name: str, result: StudyResult | None, pngs: list[tuple[str, Path]], extras: list[StudyResult]) -> str:
     """The markdown section of one study."""
     info = STUDIES[name]
     text = [f"## {info.title} (`{name}`)\n", info.description + "\n", f"Command: `{COMMANDS[name]}`\n"]
@@ -130,9 +438,11 @@ def section(name: str, result: StudyResult | None) -> str:
         + (f" with {json.dumps(changed)}" if changed else " (defaults)")
         + ".\n"
     )
-    text.append(f"Figures: [studies/{name}/figures.html](studies/{name}/figures.html) (JSON: `studies/{name}/figures.json`).\n")
     if name in NOTES:
-        text.append(f"Reading it: {NOTES[name]}\n")
+        note = NOTES[name](result, extras)
+        if note:
+            text.append(f"Reading it: {note}\n")
+    text += figure_lines(name, pngs, f"studies/{name}")
     text.append("Key numbers:\n")
     text.append("\n".join(summary_lines(result.summary)) + "\n")
     text.append(f"Table (`studies/{name}/table.csv`):\n")
@@ -140,17 +450,16 @@ def section(name: str, result: StudyResult | None) -> str:
     return "\n".join(text)
 
 
-def extra_section(name: str, result: StudyResult, folder: Path) -> str:
+def extra_section(name: str, result: StudyResult, folder: Path, pngs: list[tuple[str, Path]]) -> str:
     """A sub-section for another run of ``name`` with other parameters, its files in ``folder``."""
-    result.write(folder)
-    write_html(folder / "figures.html", name, result.figures, title=f"{STUDIES[name].title} ({folder.name})")
     defaults = STUDIES[name].params().model_dump(mode="json")
     changed = {k: v for k, v in result.params.items() if defaults.get(k) != v}
     rel = f"studies/{folder.name}"
     text = [
         f"### The same study with {json.dumps(changed)}\n",
         f"Command: `{COMMANDS[name]} " + " ".join(f"--set {k}={json.dumps(v)}" for k, v in changed.items()) + "`\n",
-        f"Duration on this machine: **{result.seconds:.1f} s**. Figures: [{rel}/figures.html]({rel}/figures.html).\n",
+        f"Duration on this machine: **{result.seconds:.1f} s**.\n",
+        *figure_lines(name, pngs, rel),
         "Key numbers:\n",
         "\n".join(summary_lines(result.summary)) + "\n",
         markdown_table(result.table),
@@ -165,37 +474,90 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--results", type=Path, default=None, help="folder of earlier `study --out` results to reuse")
     p.add_argument("--docs", type=Path, default=ROOT / "docs")
     p.add_argument("--no-run", action="store_true", help="only reuse results, run nothing")
+    p.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing and rewrite no result: re-render the PNGs and docs/studies.md from the files in docs/studies/",
+    )
     p.add_argument("--extra", action="append", default=[], metavar="NAME=DIR", help="also show this run of NAME (other settings)")
+    p.add_argument("--no-png", action="store_true", help="do not render the figures to PNG (keep the PNGs there are)")
+    p.add_argument("--chromium", default=CHROMIUM, help="the Chromium that renders the PNGs (default: %(default)s)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    renderer = None
+    if not args.no_png:
+        try:
+            renderer = PngRenderer(args.chromium)
+        except Exception as exc:  # no playwright, no chromium: the document still gets written
+            log.warning("figures not rendered to PNG (%s); the document links the HTML pages and keeps the PNGs there are", exc)
+
+    def pngs_of(folder: Path, result: StudyResult) -> list[tuple[str, Path]]:
+        if not (folder / "figures.html").exists():
+            write_html(
+                folder / "figures.html",
+                result.name,
+                result.figures,
+                title=STUDIES[result.name].title,
+                notes=STUDIES[result.name].description,
+            )
+        if renderer is not None:
+            out = renderer.render(folder, result.figures)
+            log.info("rendered %d figures of %s", len(out), folder.name)
+            return out
+        kept = [(figure_title(k, f), folder / f"figure_{i + 1}.png") for i, (k, f) in enumerate(result.figures.items())]
+        return [(t, path) for t, path in kept if path.exists()]
+
     sections = []
-    for name in STUDIES:
-        result = load_result(args.results / name, name) if args.results else None
-        folder = args.docs / "studies" / name
-        if result is None and not args.no_run and (args.only is None or name in args.only):
-            result = run_study(name, sink=ProgressSink())
-        if result is None:
-            result = load_result(folder, name)  # keep what an earlier run of this script wrote
-        if result is not None:
-            result.write(folder)
-            write_html(folder / "figures.html", name, result.figures, title=STUDIES[name].title, notes=STUDIES[name].description)
-        sections.append(section(name, result))
-        for i, item in enumerate(x for x in args.extra if x.split("=", 1)[0] == name):
-            extra = load_result(Path(item.split("=", 1)[1]), name)
-            if extra is not None:
-                sections.append(extra_section(name, extra, args.docs / "studies" / f"{name}_extra{i + 1}"))
+    try:
+        for name in STUDIES:
+            folder = args.docs / "studies" / name
+            result = None
+            if not args.render_only:
+                result = load_result(args.results / name, name) if args.results else None
+                if result is None and not args.no_run and (args.only is None or name in args.only):
+                    result = run_study(name, sink=ProgressSink())
+            if result is None:
+                result = load_result(folder, name)  # what an earlier run of this script wrote
+            elif not args.render_only:
+                result.write(folder)
+                write_html(
+                    folder / "figures.html", name, result.figures, title=STUDIES[name].title, notes=STUDIES[name].description
+                )
+            extras: list[tuple[StudyResult, Path]] = []
+            if args.render_only:
+                for extra_folder in sorted((args.docs / "studies").glob(f"{name}_extra*")):
+                    extra = load_result(extra_folder, name)
+                    if extra is not None:
+                        extras.append((extra, extra_folder))
+            else:
+                for i, item in enumerate(x for x in args.extra if x.split("=", 1)[0] == name):
+                    extra = load_result(Path(item.split("=", 1)[1]), name)
+                    if extra is not None:
+                        extra_folder = args.docs / "studies" / f"{name}_extra{i + 1}"
+                        extra.write(extra_folder)
+                        title = f"{STUDIES[name].title} ({extra_folder.name})"
+                        write_html(extra_folder / "figures.html", name, extra.figures, title=title)
+                        extras.append((extra, extra_folder))
+            pngs = pngs_of(folder, result) if result is not None else []
+            sections.append(section(name, result, pngs, [e for e, _ in extras]))
+            for extra, extra_folder in extras:
+                sections.append(extra_section(name, extra, extra_folder, pngs_of(extra_folder, extra)))
+    finally:
+        if renderer is not None:
+            renderer.close()
     head = [
         "# Studies: the paper's experiments\n",
         "Ready-made reproductions of the experiments of Codol et al. (2024), *MotorNet* (eLife). Each study trains",
         "what it needs, runs its analysis and writes plotly figures (JSON, and an HTML page drawn by the plotly.js",
-        "of the installed `plotly` package), a table (CSV) and headline numbers (`summary.json`).\n",
+        "of the installed `plotly` package), a table (CSV) and headline numbers (`summary.json`). The images below",
+        "are those pages rendered to PNG by headless Chromium.\n",
         "From Python: `motornet_core.studies.run_study(name, params, sink, should_stop, out_dir)`; from the shell:",
         "`motornet-studio study NAME --out DIR [--set key=value ...]` (`motornet-studio study --list` shows every",
         "parameter). Training studies use small defaults that finish in minutes on a CPU; larger settings are one",
         "override away (`--set iterations=3000 --set hidden_size=64`).\n",
         f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads available, 2 cores shared with other",
         "work while these were run, so the durations are pessimistic. This page is written by",
-        "`scripts/make_studies_doc.py`.\n",
+        "`scripts/make_studies_doc.py` (`--render-only` redraws the figures and this page from the stored results).\n",
         "Sign conventions: lateral deviation is positive to the left of the movement; moment arms are dL/dq, negative",
         "for a flexor; angles in degrees counter-clockwise from +x.\n",
     ]
