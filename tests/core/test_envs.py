@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import gymnasium
@@ -344,3 +345,96 @@ def test_force_channel_angle_sets_its_axis() -> None:
     plan = plan_loads(free.perturbations, 2, 5, 2, 0.01, start, goal, torch.Generator().manual_seed(0))
     r = 2**-0.5
     torch.testing.assert_close(plan.channel_normal, torch.tensor([[0.0, 1.0], [-r, r]]))  # start to target
+
+
+def _lag1_corr(x: torch.Tensor) -> float:
+    """Largest |correlation| of each column of x (T, B, F) with itself one step later."""
+    a, b = x[1:].reshape(-1, x.shape[-1]), x[:-1].reshape(-1, x.shape[-1])
+    a, b = a - a.mean(0), b - b.mean(0)
+    return float(((a * b).mean(0) / (a.std(0) * b.std(0))).abs().max())
+
+
+def test_vision_noise_is_iid_across_coordinates_and_time() -> None:
+    std = 0.01
+    noisy, clean = _paired_envs({"kind": "random_reach", "duration": 0.5, "vision_noise": std, "vision_delay": 0.02})
+    episode = sample_episode(noisy.effector, noisy.task, 256, torch.Generator().manual_seed(2))
+    o1, _ = noisy.reset_batch(256, generator=torch.Generator().manual_seed(5), episode=episode)
+    o2, _ = clean.reset_batch(256, episode=episode)
+    diffs = []
+    for _ in range(12):
+        a = torch.full((256, 4), 0.1)
+        o1, _ = noisy.step_batch(a)
+        o2, _ = clean.step_batch(a)
+        diffs.append(o1 - o2)
+    d = torch.stack(diffs[2:])  # (T, B, 12), after the delay line's first fill
+    assert torch.all(d[..., :2] == 0) and torch.all(d[..., 4:] == 0)  # goal and proprioception are exact
+    vision = d[..., 2:4]
+    assert vision.std().item() == pytest.approx(std, rel=0.1)
+    assert abs(torch.corrcoef(vision.reshape(-1, 2).T)[0, 1].item()) < 0.1  # x and y drawn apart
+    assert _lag1_corr(vision) < 0.1  # a fresh sample every step
+
+
+def test_action_noise_is_iid_across_muscles_and_time() -> None:
+    std = 0.02
+    env = MotorEnv(presets.point_mass_24(), {"kind": "random_reach", "duration": 0.2, "action_noise": std})
+    env.reset_batch(256, generator=torch.Generator().manual_seed(1))
+    command = torch.full((256, 4), 0.3)
+    noise = []
+    for _ in range(env.n_steps):
+        _, info = env.step_batch(command)
+        noise.append(info.action - command)
+    d = torch.stack(noise)  # (T, B, M)
+    assert d.std().item() == pytest.approx(std, rel=0.1)
+    corr = torch.corrcoef(d.reshape(-1, 4).T)
+    assert corr[~torch.eye(4, dtype=torch.bool)].abs().max().item() < 0.1
+    assert _lag1_corr(d) < 0.1
+
+
+@pytest.mark.parametrize("effector", ["point_mass_24", "arm26"])
+def test_joint_load_moves_the_joints(effector: str) -> None:
+    eff = build_effector(presets.effector_preset(effector))
+    load = [2.0, 0.0] if effector == "point_mass_24" else [0.0, 0.5]  # [N] on the mass / [N m] on the elbow
+    centre = [0.0, 0.0] if effector == "point_mass_24" else [0.8, 1.2]
+    final = {}
+    for name, perts in (("free", []), ("loaded", [{"kind": "joint_load", "torque": load, "start": 0.05}])):
+        task = {"kind": "centre_out", "n_targets": 1, "duration": 0.2, "centre_joint": centre, "perturbations": perts}
+        env = MotorEnv(eff, task, deterministic=True)
+        env.reset_batch(1, evaluation=True)
+        for _ in range(env.n_steps):
+            _, info = env.step_batch(torch.zeros(1, eff.n_muscles))
+        final[name] = info.state.position[0]
+    moved = final["loaded"] - final["free"]
+    if effector == "point_mass_24":  # 2 N on 1 kg for 0.15 s: x = a t^2 / 2 = 0.0225 m (semi-implicit Euler: a bit more)
+        assert moved[0].item() == pytest.approx(0.0225, rel=0.1) and abs(moved[1].item()) < 1e-6
+    else:
+        assert moved[1].item() > 0.01 and abs(moved[1].item()) > abs(moved[0].item())  # the elbow turns with its load
+
+
+def test_random_endpoint_load_directions_vary_across_trials() -> None:
+    spec = parse_task({"kind": "random_reach", "perturbations": [{"kind": "endpoint_load", "magnitude": 3.0}]})
+    like = torch.zeros(2000, 2)
+    plan = plan_loads(spec.perturbations, 2000, 5, 2, 0.01, like, like + 1, torch.Generator().manual_seed(0))
+    force = plan.endpoint[:, 0]  # (B, 2) [N]
+    torch.testing.assert_close(force.norm(dim=-1), torch.full((2000,), 3.0))
+    angle = torch.atan2(force[:, 1], force[:, 0])
+    assert torch.equal(plan.endpoint[:, 4], force)  # one direction per trial, held
+    counts = torch.histc(angle, bins=8, min=-math.pi, max=math.pi)
+    assert counts.min().item() > 200  # uniform: 250 per octant
+    assert force.mean(0).norm().item() < 0.1 * 3.0  # no preferred direction
+    fixed = parse_task({"kind": "random_reach", "perturbations": [{"kind": "endpoint_load", "magnitude": 3.0, "angle": 90}]})
+    plan = plan_loads(fixed.perturbations, 4, 5, 2, 0.01, like[:4], like[:4] + 1, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(plan.endpoint[:, 0], torch.tensor([[0.0, 3.0]]).expand(4, 2), atol=1e-6, rtol=0)
+
+
+def test_tracking_target_moves_along_a_lissajous_path() -> None:
+    eff = build_effector(presets.point_mass_24())
+    task = parse_task({"kind": "tracking", "duration": 2.0, "amplitude": 0.05, "centre_joint": [0.1, -0.1]})
+    ep = sample_episode(eff, task, 16, torch.Generator().manual_seed(3))
+    target = ep.target  # (B, T + 1, 2)
+    torch.testing.assert_close(target[:, 0], torch.tensor([[0.1, -0.1]]).expand(16, 2))  # starts at the centre
+    excursion = (target - target[:, :1]).abs()
+    assert (excursion.amax(1) > 0.05).all() and (excursion <= 0.1 + 1e-6).all()  # moves, within 2 amplitudes
+    speed = (target[:, 1:] - target[:, :-1]).norm(dim=-1) / eff.dt  # (B, T) [m/s]
+    assert (speed.mean(1) > 0.05).all()
+    assert (target[0, 1:] - target[1, 1:]).abs().max() > 0.01  # each trial has its own path
+    torch.testing.assert_close(ep.goal, target)  # the goal input follows the target

@@ -85,3 +85,21 @@ def test_loss_is_differentiable() -> None:
     total, _ = compute_loss(LossSpec(position_norm="l2"), traj)
     total.backward()
     assert tip.grad is not None and tip.grad[..., :2].abs().sum() > 0
+
+
+def test_hidden_rate_of_a_ramp() -> None:
+    traj = _traj(T=4)
+    steps = torch.arange(4.0)[None, :, None]  # (1, T, 1)
+    slopes = 0.1 * torch.arange(1.0, 6.0)  # (H,) change per step of each unit
+    hid = (steps * slopes).expand(3, 4, 5).clone().requires_grad_(True)
+    traj = Trajectory(traj.fingertip, traj.target, traj.activation, traj.action, hid, traj.dt)
+    total, parts = compute_loss(LossSpec(position=0.0, hidden_rate=7.0), traj)
+    assert list(parts) == ["hidden_rate"]
+    assert total.item() == pytest.approx(7.0 * float((slopes**2).mean()))  # 7 * 0.011 * 10 = 0.77
+    total.backward()
+    assert hid.grad is not None and hid.grad.abs().sum() > 0
+    # only changes count: an offset does not, and a single time point has no rate
+    shifted = Trajectory(traj.fingertip, traj.target, traj.activation, traj.action, hid.detach() + 3.0, traj.dt)
+    assert compute_loss(LossSpec(position=0.0, hidden_rate=7.0), shifted)[0].item() == pytest.approx(total.item())
+    single = Trajectory(traj.fingertip, traj.target, traj.activation, traj.action, hid.detach()[:, :1], traj.dt)
+    assert compute_loss(LossSpec(position=0.0, hidden_rate=7.0), single)[0].item() == 0.0
