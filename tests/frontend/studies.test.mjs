@@ -118,10 +118,10 @@ test("phaseFromLog and applyStudyMessage follow the streamed step, loss, phase a
   assert.equal(phaseFromLog("[baseline] training 'curl_baseline' from step 0 to 30 on cpu"), "baseline");
   assert.equal(phaseFromLog("adaptation: training curl_adaptation to step 10"), "adaptation");
   assert.equal(phaseFromLog("study centre_out_curl_field started"), null);
-  let live = applyStudyMessage({}, { type: "metric", step: 3, values: { loss: 0.14, grad_norm: 0.2 } });
-  assert.deepEqual(live, { step: 3, loss: 0.14 });
-  live = applyStudyMessage(live, { type: "metric", step: 2, values: { lr: 0.001 } });
-  assert.deepEqual(live, { step: 3, loss: 0.14 });
+  let live = applyStudyMessage({}, { type: "metric", step: 3, values: { loss: 0.14, grad_norm: 0.2 } }, 1000);
+  assert.deepEqual(live, { step: 3, loss: 0.14, since: { step: 3, at: 1000 } });
+  live = applyStudyMessage(live, { type: "metric", step: 2, values: { lr: 0.001 } }, 2000);
+  assert.deepEqual(live, { step: 3, loss: 0.14, since: { step: 3, at: 1000 } });
   live = applyStudyMessage(live, { type: "log", message: "[point_mass_24] training 'pmd' from step 0 to 10 on cpu" });
   assert.equal(live.phase, "point_mass_24");
   live = applyStudyMessage(live, { type: "snapshot", step: 3, data: { mean_endpoint_error: 0.05 } });
@@ -131,9 +131,13 @@ test("phaseFromLog and applyStudyMessage follow the streamed step, loss, phase a
 
 test("studyProgress of a training study follows its streamed steps", () => {
   const run = { status: "running", step: 0 };
-  const p = studyProgress(run, 800, 40, { step: 150, loss: 0.0532, phase: "baseline" }, 600);
+  // 100 steps streamed in 30 s: 450 left take about 2 min.
+  const live = { step: 150, loss: 0.0532, phase: "baseline", since: { step: 50, at: 10_000 } };
+  const p = studyProgress(run, 800, 40, live, 600, 40_000);
   assert.equal(p.fraction, 0.25);
   assert.match(p.text, /^baseline · step 150 of 600 · loss 0\.0532 · 40 s · about 2 min left$/);
+  // Too few streamed steps to tell the rate: no time left shown.
+  assert.doesNotMatch(studyProgress(run, 800, 5, { step: 3, since: { step: 1, at: 0 } }, 600, 4000).text, /left/);
   // Before the first step: time against the expected duration, with the phase when known.
   const early = studyProgress(run, 800, 2, { phase: "baseline" }, 600);
   assert.equal(early.fraction, 2 / 800);

@@ -77,14 +77,16 @@ export function phaseFromLog(message) {
 }
 
 /**
- * Fold one websocket message of a study run into its live state {step, loss, phase, error}:
- * metrics carry the step and loss, log lines the phase, snapshots the mean endpoint error [m].
+ * Fold one websocket message of a study run into its live state {step, loss, phase, error, since}:
+ * metrics carry the step and loss, log lines the phase, snapshots the mean endpoint error [m];
+ * `since` ({step, at}: the first streamed step and when it came, ms) gives the training rate.
  */
-export function applyStudyMessage(live, msg) {
+export function applyStudyMessage(live, msg, now = Date.now()) {
   const cur = live ?? {};
   if (msg?.type === "metric") {
     const loss = Number(msg.values?.loss);
-    return { ...cur, step: Math.max(cur.step ?? 0, Number(msg.step) || 0), loss: Number.isFinite(loss) ? loss : cur.loss };
+    const step = Math.max(cur.step ?? 0, Number(msg.step) || 0);
+    return { ...cur, step, loss: Number.isFinite(loss) ? loss : cur.loss, since: cur.since ?? { step, at: now } };
   }
   if (msg?.type === "log") {
     const phase = phaseFromLog(msg.message);
@@ -112,10 +114,11 @@ function lossText(x) {
 /**
  * Progress of a study run: {fraction 0..1, text}. A running training study whose total number of
  * steps is known (`total`, see studyTotalSteps) follows its streamed step (`live.step`, else the
- * run's) and shows the step, loss and phase; before the first step, or for a study that does not
- * train, the bar follows the elapsed time against the expected duration (held below 95 %).
+ * run's) and shows the step, loss and phase, and the time left at the rate of the steps streamed
+ * since `live.since` (`now` in ms); before the first step, or for a study that does not train, the
+ * bar follows the elapsed time against the expected duration (held below 95 %).
  */
-export function studyProgress(run, expectedSeconds, elapsed, live = {}, total = null) {
+export function studyProgress(run, expectedSeconds, elapsed, live = {}, total = null, now = Date.now()) {
   const status = run?.status;
   const step = Math.max(run?.step ?? 0, live?.step ?? 0);
   const steps = step > 0 ? `${step} training steps · ` : "";
@@ -127,7 +130,9 @@ export function studyProgress(run, expectedSeconds, elapsed, live = {}, total = 
       const fraction = Math.min(0.99, step / total);
       const loss = Number.isFinite(live?.loss) ? ` · loss ${lossText(live.loss)}` : "";
       const error = Number.isFinite(live?.error) ? ` · endpoint error ${(100 * live.error).toFixed(1)} cm` : "";
-      const left = step < total ? ` · ${remainingText((elapsed * (total - step)) / step)}` : "";
+      const done = step - (live?.since?.step ?? step);
+      const seconds = (now - (live?.since?.at ?? now)) / 1000;
+      const left = step < total && done >= 5 && seconds >= 2 ? ` · ${remainingText(((total - step) * seconds) / done)}` : "";
       return { fraction, text: `${phase}step ${step} of ${total}${loss}${error} · ${elapsed.toFixed(0)} s${left}` };
     }
     const expected = Number.isFinite(expectedSeconds) && expectedSeconds > 0 ? expectedSeconds : null;
