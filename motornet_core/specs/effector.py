@@ -16,6 +16,24 @@ from motornet_core.specs.base import SpecModel, fail
 Pos = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
 
+# Physical upper bounds of a skeleton's dimensions: generous for any limb or robot arm (the presets
+# are below 0.4 m, 2 kg and 0.06 kg m^2), and small enough that every constant the dynamics derive
+# from them (m L^2 terms, the mass matrix) stays finite in float32. Larger values are refused with
+# SpecError naming the field instead of building an effector that overflows.
+MAX_LENGTH = 10.0  # [m]
+MAX_MASS = 1000.0  # [kg]
+MAX_INERTIA = 1000.0  # [kg m^2]
+# Dimensionless shape factors of the muscle curves enter exponentials and squares when an effector
+# is built; these bounds keep them finite (the literature values are 0.4 to 5).
+MAX_SHAPE = 10.0
+MAX_EXP_SHAPE = 50.0  # exp(50) ~ 5e21
+
+Length = Annotated[float, Field(gt=0, le=MAX_LENGTH)]
+Distance = Annotated[float, Field(ge=0, le=MAX_LENGTH)]
+Mass = Annotated[float, Field(gt=0, le=MAX_MASS)]
+Inertia = Annotated[float, Field(ge=0, le=MAX_INERTIA)]
+Shape = Annotated[float, Field(gt=0, le=MAX_SHAPE)]
+
 DEG = math.pi / 180.0
 
 
@@ -37,7 +55,7 @@ class PointMassSpec(SpecModel):
     """A point mass moving in the plane (2 dof: x, y in m)."""
 
     kind: Literal["point_mass"] = "point_mass"
-    mass: Pos = Field(1.0, description="mass [kg]")
+    mass: Mass = Field(1.0, description=f"mass [kg], at most {MAX_MASS:g}")
     pos_lower_bound: list[float] = Field(default_factory=lambda: [-1.0, -1.0], description="[m]")
     pos_upper_bound: list[float] = Field(default_factory=lambda: [1.0, 1.0], description="[m]")
     vel_lower_bound: list[float] = Field(default_factory=lambda: [-1000.0, -1000.0], description="[m/s]")
@@ -66,14 +84,14 @@ class TwoLinkArmSpec(SpecModel):
     """
 
     kind: Literal["two_link_arm"] = "two_link_arm"
-    m1: Pos = Field(1.864572, description="upper arm mass [kg]")
-    m2: Pos = Field(1.534315, description="forearm mass [kg]")
-    L1: Pos = Field(0.309, description="upper arm length [m]")
-    L2: Pos = Field(0.26, description="forearm length [m]")
-    L1g: NonNeg = Field(0.180496, description="upper arm centre of mass from the shoulder [m]")
-    L2g: NonNeg = Field(0.181479, description="forearm centre of mass from the elbow [m]")
-    I1: NonNeg = Field(0.013193, description="upper arm inertia about its centre of mass [kg m^2]")
-    I2: NonNeg = Field(0.020062, description="forearm inertia about its centre of mass [kg m^2]")
+    m1: Mass = Field(1.864572, description=f"upper arm mass [kg], at most {MAX_MASS:g}")
+    m2: Mass = Field(1.534315, description=f"forearm mass [kg], at most {MAX_MASS:g}")
+    L1: Length = Field(0.309, description=f"upper arm length [m], at most {MAX_LENGTH:g}")
+    L2: Length = Field(0.26, description=f"forearm length [m], at most {MAX_LENGTH:g}")
+    L1g: Distance = Field(0.180496, description=f"upper arm centre of mass from the shoulder [m], at most {MAX_LENGTH:g}")
+    L2g: Distance = Field(0.181479, description=f"forearm centre of mass from the elbow [m], at most {MAX_LENGTH:g}")
+    I1: Inertia = Field(0.013193, description=f"upper arm inertia about its centre of mass [kg m^2], at most {MAX_INERTIA:g}")
+    I2: Inertia = Field(0.020062, description=f"forearm inertia about its centre of mass [kg m^2], at most {MAX_INERTIA:g}")
     c_viscosity: NonNeg = Field(0.0, description="joint viscosity [N m s/rad]")
     pos_lower_bound: list[float] = Field(default_factory=lambda: [0.0, 0.0], description="[rad]")
     pos_upper_bound: list[float] = Field(default_factory=lambda: [140 * DEG, 160 * DEG], description="[rad]")
@@ -98,10 +116,10 @@ class TwoLinkArmSpec(SpecModel):
 class LinkSpec(SpecModel):
     """One segment of a planar chain and the joint at its proximal end."""
 
-    mass: Pos = Field(description="[kg]")
-    length: Pos = Field(description="[m]")
-    com: NonNeg = Field(description="centre of mass from the proximal joint [m]")
-    inertia: NonNeg = Field(description="inertia about the centre of mass [kg m^2]")
+    mass: Mass = Field(description=f"[kg], at most {MAX_MASS:g}")
+    length: Length = Field(description=f"[m], at most {MAX_LENGTH:g}")
+    com: Distance = Field(description=f"centre of mass from the proximal joint [m], at most {MAX_LENGTH:g}")
+    inertia: Inertia = Field(description=f"inertia about the centre of mass [kg m^2], at most {MAX_INERTIA:g}")
     pos_lower_bound: float = Field(0.0, description="joint angle lower bound [rad]")
     pos_upper_bound: float = Field(150 * DEG, description="joint angle upper bound [rad]")
     vel_lower_bound: float = Field(-1000.0, description="[rad/s]")
@@ -214,14 +232,22 @@ class _FibreParams(_MuscleBase):
 
 
 class _HillConstants(_FibreParams):
-    normalized_slack_length: Pos = Field(1.4, description="passive slack length / optimal length")
+    normalized_slack_length: Shape = Field(1.4, description=f"passive slack length / optimal length, at most {MAX_SHAPE:g}")
     max_velocity: Pos = Field(10.0, description="vmax in optimal lengths per second")
     s_as: Pos = Field(0.001, description="slope of the force-velocity asymptote")
-    fl_width: Pos = Field(0.66, description="width of the quadratic force-length curve")
+    fl_width: Shape = Field(0.66, description=f"width of the quadratic force-length curve, at most {MAX_SHAPE:g}")
     q_crit: Pos = Field(0.3, description="activation below which the F-V curvature changes")
     a_rel: float = Field(0.41, description="Hill constant A_rel")
     b_rel: float = Field(5.2, description="Hill constant B_rel [1/s]")
     min_fl: NonNeg = Field(0.01, description="floor of the force-length curve")
+
+    @model_validator(mode="after")
+    def _passive_stiffness(self) -> _HillConstants:
+        # the passive stiffness is 1 / (1 + fl_width - normalized_slack_length)^2
+        nsl, top = self.normalized_slack_length, 1.0 + self.fl_width
+        if abs(top - nsl) < 1e-6:
+            raise fail("normalized_slack_length", f"must differ from 1 + fl_width = {top:g}", nsl)
+        return self
 
 
 class RigidHillMuscleSpec(_HillConstants):
@@ -242,12 +268,12 @@ class ThelenMuscleSpec(_FibreParams):
     """Rigid-tendon muscle after Thelen (2003)."""
 
     kind: Literal["thelen"] = "thelen"
-    normalized_slack_length: Pos = Field(1.0, description="passive slack length / optimal length")
+    normalized_slack_length: Shape = Field(1.0, description=f"passive slack length / optimal length, at most {MAX_SHAPE:g}")
     max_velocity: Pos = Field(10.0, description="vmax in optimal lengths per second")
     af: Pos = Field(0.25, description="force-velocity shape factor A_f")
     fmlen: Pos = Field(1.4, description="maximum normalised lengthening force")
     gamma: Pos = Field(0.45, description="force-length shape factor")
-    k_pe: Pos = Field(5.0, description="passive exponential shape factor")
+    k_pe: Pos = Field(5.0, le=MAX_EXP_SHAPE, description=f"passive exponential shape factor, at most {MAX_EXP_SHAPE:g}")
     eps0: Pos = Field(0.6, description="passive strain at F_max")
 
 

@@ -39,6 +39,9 @@ BAD_SCALARS = st.sampled_from(
         -1e-9,
         1e12,
         -1e12,
+        1e160,  # finite, but its square overflows a float (a two-link arm's L1**2 did)
+        1e300,
+        -1e300,
         2**63,
         float("nan"),
         float("inf"),
@@ -162,6 +165,46 @@ def test_mutated_run_builds_or_names_the_field(data: dict) -> None:
             _step_env(spec.effector, spec.task)
     except SpecError as exc:
         _names_a_field(exc)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("skeleton", "L1"), 1e160),
+        (("skeleton", "L2g"), 1e300),
+        (("skeleton", "m1"), 1e160),
+        (("skeleton", "I2"), 1e300),
+        (("muscles", 0, "fl_width"), 1e160),
+        (("muscles", 0, "normalized_slack_length"), 1e300),
+        (("muscles", 0, "normalized_slack_length"), 1.66),  # 1 + fl_width: the passive stiffness would divide by 0
+    ],
+)
+def test_huge_values_are_named_not_overflowed(path: tuple, value: float) -> None:
+    data = copy.deepcopy(EFFECTORS["arm26"])
+    _parent(data, path)[path[-1]] = value
+    with pytest.raises(SpecError) as info:
+        build_effector(data)
+    assert [e["loc"] for e in info.value.errors] == [".".join(map(str, path))]
+
+
+def test_huge_arm_lengths_build_or_are_named() -> None:
+    """The audit's case: arm26 with L1 = L2 = 1e160 validated, then overflowed computing L1**2."""
+    data = copy.deepcopy(EFFECTORS["arm26"])
+    data["skeleton"].update(L1=1e160, L2=1e160)
+    with pytest.raises(SpecError) as info:
+        build_effector(data)
+    assert {e["loc"] for e in info.value.errors} == {"skeleton.L1", "skeleton.L2"}
+
+
+def test_thelen_exponential_shape_is_bounded() -> None:
+    data = copy.deepcopy(EFFECTORS["arm26"])
+    for m in data["muscles"]:
+        for key in ("normalized_slack_length", "s_as", "fl_width", "q_crit", "a_rel", "b_rel", "min_fl"):
+            m.pop(key, None)
+        m.update(kind="thelen", k_pe=1e160)
+    with pytest.raises(SpecError) as info:
+        build_effector(data)
+    assert {e["loc"] for e in info.value.errors} == {f"muscles.{i}.k_pe" for i in range(len(data["muscles"]))}
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -math.inf])
