@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from backend.app.core.errors import json_safe
 from motornet_core import EffectorSpec
 from motornet_core.specs import RunSpec, TaskSpec
 
@@ -14,11 +16,24 @@ SpecKind = Literal["effector", "task", "run", "policy", "loss", "train"]
 RunStatus = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
 RunKind = Literal["training", "study"]
 
+MAX_ID = 2**63 - 1
+"""The largest row id: ids are SQLite INTEGERs (signed 64 bits), so no larger number names a row."""
+Id = Annotated[int, Field(ge=1, le=MAX_ID, description="a row id, 1..2^63-1")]
+"""A run or saved-spec id in a request body (422 outside 1..2^63-1)."""
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id, 1..2^63-1")]
+"""A run or saved-spec id in a URL path (422 outside 1..2^63-1; a websocket closes with 1008)."""
+
 
 class ApiModel(BaseModel):
     """Base of the API types: unknown request fields are rejected."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class ApiIn(ApiModel):
+    """Base of the request bodies: also NaN and infinities are rejected (422 naming the field)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 # -- meta ------------------------------------------------------------------------------------------------------
@@ -40,7 +55,12 @@ class PresetsOut(ApiModel):
 class ErrorItem(ApiModel):
     loc: str = Field(description="dotted path into the submitted spec, e.g. muscles.2.optimal_length")
     msg: str
-    input: Any = None
+    input: Any = Field(None, description="the offending value as sent (NaN and infinities as strings)")
+
+    @field_validator("input", mode="before")
+    @classmethod
+    def _json_safe(cls, value: Any) -> Any:
+        return json_safe(value)
 
 
 class ValidateOut(ApiModel):
@@ -50,7 +70,7 @@ class ValidateOut(ApiModel):
 
 
 # -- saved specs -------------------------------------------------------------------------------------------------
-class EffectorIn(ApiModel):
+class EffectorIn(ApiIn):
     name: str = Field(min_length=1, max_length=128)
     spec: EffectorSpec
 
@@ -61,7 +81,7 @@ class EffectorOut(EffectorIn):
     updated_at: datetime
 
 
-class TaskIn(ApiModel):
+class TaskIn(ApiIn):
     name: str = Field(min_length=1, max_length=128)
     spec: TaskSpec
 
@@ -73,20 +93,43 @@ class TaskOut(TaskIn):
 
 
 # -- simulation ----------------------------------------------------------------------------------------------------
-class SimulateIn(ApiModel):
+Unit = Annotated[float, Field(ge=0, le=1)]
+
+
+def _depth(value: Any) -> int:
+    depth = 0
+    while isinstance(value, list) and value:
+        value, depth = value[0], depth + 1
+    return depth
+
+
+def by_depth(shallow: Any, deep: Any, levels: int) -> Any:
+    """``shallow | deep``, nested lists with ``deep`` ``levels`` deep, told apart by the input's own
+    nesting: a bad value gets the errors of the one shape it has (not also those of the other)."""
+    return Annotated[
+        Union[Annotated[shallow, Tag("shallow")], Annotated[deep, Tag("deep")]],
+        Discriminator(lambda value: "deep" if _depth(value) >= levels else "shallow"),
+    ]
+
+
+class SimulateIn(ApiIn):
     """Open loop (``effector`` + ``excitations``) or closed loop under a saved run's policy (``run_id`` + ``targets``)."""
 
     effector: EffectorSpec | None = None
-    excitations: list[list[float]] | list[list[list[float]]] | None = Field(
+    excitations: by_depth(list[list[Unit]], list[list[list[Unit]]], 3) | None = Field(
         None, description="[T][M] (one trajectory) or [T][B][M], each in [0, 1]"
     )
-    position: list[float] | list[list[float]] | None = Field(
+    position: by_depth(list[float], list[list[float]], 2) | None = Field(
         None, description="initial joint position [n] or [B][n]; default: the middle of the joint bounds"
     )
-    velocity: list[float] | list[list[float]] | None = Field(None, description="initial joint velocity [n] or [B][n]")
-    endpoint_load: list[float] | list[list[float]] | None = Field(None, description="fingertip force [N]: [2] constant or [T][2]")
-    joint_load: list[float] | list[list[float]] | None = Field(None, description="joint torques [N m]: [n] constant or [T][n]")
-    run_id: int | None = None
+    velocity: by_depth(list[float], list[list[float]], 2) | None = Field(None, description="initial joint velocity [n] or [B][n]")
+    endpoint_load: by_depth(list[float], list[list[float]], 2) | None = Field(
+        None, description="fingertip force [N]: [2] constant or [T][2]"
+    )
+    joint_load: by_depth(list[float], list[list[float]], 2) | None = Field(
+        None, description="joint torques [N m]: [n] constant or [T][n]"
+    )
+    run_id: Id | None = None
     targets: list[list[float]] | None = Field(None, description="closed loop: fingertip targets [[x, y], ...] [m]")
 
     @model_validator(mode="after")
@@ -126,7 +169,7 @@ class PolicyTrajectory(ApiModel):
     snapshot: dict[str, Any]
 
 
-class GeometryIn(ApiModel):
+class GeometryIn(ApiIn):
     effector: EffectorSpec
     grid: int = Field(41, ge=3, description="angles per joint sweep")
 
@@ -153,7 +196,7 @@ class GeometryOut(ApiModel):
 
 
 # -- runs -----------------------------------------------------------------------------------------------------------------
-class RunCreate(ApiModel):
+class RunCreate(ApiIn):
     """A full spec, or a preset name plus dotted overrides such as ``{"train.n_iterations": 20}``."""
 
     spec: RunSpec | None = None
@@ -214,7 +257,7 @@ class StudyOut(ApiModel):
     schema_: dict[str, Any] = Field(alias="schema", description="JSON schema of the parameters")
 
 
-class StudyRunCreate(ApiModel):
+class StudyRunCreate(ApiIn):
     """Overrides of the study's parameters (the rest keep their defaults), optional run name and tags."""
 
     params: dict[str, Any] = Field(default_factory=dict)
@@ -263,12 +306,12 @@ class LogOut(ApiModel):
 
 
 # -- websockets ---------------------------------------------------------------------------------------------------------
-class SimInit(ApiModel):
+class SimInit(ApiIn):
     """Start a playground on an effector spec (open loop) or on a saved run's policy."""
 
     type: Literal["init"]
     effector: EffectorSpec | None = None
-    run_id: int | None = None
+    run_id: Id | None = None
     position: list[float] | None = Field(None, description="open loop: start posture; default mid-range")
 
     @model_validator(mode="after")
@@ -278,7 +321,7 @@ class SimInit(ApiModel):
         return self
 
 
-class SimExcitation(ApiModel):
+class SimExcitation(ApiIn):
     """Hold these excitations [M] in [0, 1] for ``steps`` time steps."""
 
     type: Literal["excitation"]
@@ -286,7 +329,7 @@ class SimExcitation(ApiModel):
     steps: int = 1
 
 
-class SimTarget(ApiModel):
+class SimTarget(ApiIn):
     """Move the policy's target to ``xy`` [m] and advance ``steps`` time steps."""
 
     type: Literal["target"]
@@ -294,7 +337,7 @@ class SimTarget(ApiModel):
     steps: int = 1
 
 
-class SimReset(ApiModel):
+class SimReset(ApiIn):
     """Back to the start posture."""
 
     type: Literal["reset"]

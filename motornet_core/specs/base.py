@@ -13,22 +13,33 @@ from motornet_core.errors import SpecError
 T = TypeVar("T", bound="SpecModel")
 
 
+_UNKNOWN = object()  # a location below a value the validated document does not have
+TAG_FIELDS = ("kind", "type")  # the discriminators of the tagged unions (specs: kind; websocket messages: type)
+
+
 def _loc_to_path(loc: tuple[Any, ...], data: Any) -> str:
-    """Dotted path into the input document; drops the union tags pydantic adds to locations."""
+    """Dotted path into the input document ``data``.
+
+    Drops what pydantic adds to locations that is not in the document: the tag of a tagged union
+    member (``muscles.2.rigid_hill.optimal_length`` -> ``muscles.2.optimal_length``), the member
+    label of a plain union (``excitations.list[list[float]].0.1`` -> ``excitations.0.1``) and
+    validator wrappers (``function-after[...]``). Without ``data`` (None) only the wrappers go.
+    """
     parts: list[str] = []
-    node = data
+    node = _UNKNOWN if data is None else data
     for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and part not in node and node.get("kind") == part:
-            continue  # the discriminator tag of a tagged union member
         if isinstance(part, str) and part.startswith("function-"):
             continue
+        if isinstance(part, str) and node is not _UNKNOWN:
+            if isinstance(node, dict):
+                if part not in node and any(node.get(tag) == part for tag in TAG_FIELDS):
+                    continue  # the discriminator tag of a tagged union member
+            else:
+                continue  # a union member label below a list or a scalar (no field names there)
         parts.append(str(part))
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        else:
-            node = None
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        node = node[part] if in_dict or in_list else _UNKNOWN
     return ".".join(parts)
 
 
@@ -54,12 +65,24 @@ def spec_error_from_validation(exc: ValidationError, data: Any = None) -> SpecEr
         if match:  # a cross-field check that names a deeper path (see fail())
             sub, msg = match.group(1), match.group(2)
             loc = f"{loc}.{sub}" if loc else sub
-            value = None
+            value = _at(value, sub)
         errors.append({"loc": loc, "msg": msg, "input": _short(value)})
     return SpecError(errors)
 
 
 _NESTED = re.compile(r"^\[\[([^\]]*)\]\] (.*)$", re.S)
+
+
+def _at(node: Any, path: str) -> Any:
+    """The value at the dotted ``path`` below ``node`` (None where there is none)."""
+    for key in path.split(".") if path else ():
+        if isinstance(node, dict):
+            node = node.get(key)
+        elif isinstance(node, list) and key.lstrip("-").isdigit() and -len(node) <= int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return None
+    return node
 
 
 def fail(path: str, msg: str, value: Any) -> ValueError:

@@ -103,7 +103,7 @@ def test_playground_open_loop(client):
         assert ws.receive_json()["message"] == "send an init message first"
         ws.send_json({"type": "init", "effector": {**ARM26, "dt": -1}})
         bad = ws.receive_json()
-        assert bad["type"] == "error" and bad["errors"][0]["loc"].endswith("dt")
+        assert bad["type"] == "error" and [e["loc"] for e in bad["errors"]] == ["effector.dt"]
         ws.send_json({"type": "init", "effector": ARM26, "position": [0.5, 1.0]})
         ready = ws.receive_json()
         assert ready["type"] == "ready" and ready["mode"] == "excitation" and len(ready["muscle_names"]) == 6

@@ -35,8 +35,7 @@ def test_invalid_effector_is_422_with_the_path(client):
     spec["muscles"][1]["tau_activation"] = -5
     r = client.post("/api/effectors", json={"name": "bad", "spec": spec})
     assert r.status_code == 422
-    locs = [e["loc"] for e in r.json()["detail"]]
-    assert any(loc.startswith("spec.muscles.1") and loc.endswith("tau_activation") for loc in locs), locs
+    assert [e["loc"] for e in r.json()["detail"]] == ["spec.muscles.1.tau_activation"]  # the path sent, no union tag
 
 
 def test_task_crud_and_kinds_do_not_mix(client, task_spec):

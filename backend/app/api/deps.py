@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from backend.app.core.config import Settings
 from backend.app.models import Run
+from backend.app.schemas import PathId
 from backend.app.services import runs as run_service
 from backend.app.streaming.hub import Hub
 from backend.app.workers.manager import WorkerManager
@@ -40,7 +41,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 ManagerDep = Annotated[WorkerManager, Depends(get_manager)]
 
 
-def run_or_404(run_id: int, session: SessionDep) -> Run:
+def run_or_404(run_id: PathId, session: SessionDep) -> Run:
     """The run named in the path (404 if unknown)."""
     return run_service.get_run(session, run_id)
 

@@ -13,9 +13,10 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from backend.app.core.errors import Conflict, NotFound
+from backend.app.core.errors import Conflict, NotFound, jsonable_errors, safe_text
+from backend.app.core.middleware import NOT_UNICODE, find_lone_surrogate
 from backend.app.models import Run
-from backend.app.schemas import SimExcitation, SimInit, SimMessage, SimReset, SimTarget
+from backend.app.schemas import PathId, SimExcitation, SimInit, SimMessage, SimReset, SimTarget
 from backend.app.services.playground import Playground
 from backend.app.streaming.messages import status_message
 from motornet_core import MotornetError, SpecError
@@ -60,7 +61,7 @@ async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
 
 
 @router.websocket("/ws/runs/{run_id}")
-async def run_socket(ws: WebSocket, run_id: int) -> None:
+async def run_socket(ws: WebSocket, run_id: PathId) -> None:
     """Current status first, then every live ``status``, ``metric``, ``snapshot`` and ``log`` message."""
     state = ws.app.state
     await ws.accept()
@@ -105,10 +106,15 @@ async def _until_disconnect(ws: WebSocket, limiter: Limiter) -> None:
 
 
 def _error(message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "error", "message": message}
+    """An ``error`` reply as strict JSON (echoed inputs may be NaN or hold lone surrogates)."""
+    out: dict[str, Any] = {"type": "error", "message": safe_text(message)}
     if errors:
-        out["errors"] = errors
+        out["errors"] = jsonable_errors(errors)
     return out
+
+
+def _spec_error_reply(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    return _error("; ".join(f"{e['loc'] or '<root>'}: {e['msg']}" for e in errors), errors)
 
 
 def _handle(ws: WebSocket, pg: Playground | None, msg: Any) -> tuple[Playground | None, dict[str, Any]]:
@@ -150,16 +156,20 @@ async def sim_socket(ws: WebSocket) -> None:
             await _refuse(ws, *problem)
             return
         text = message.get("text") or (message.get("bytes") or b"").decode("utf-8", "replace")
+        data: Any = None
         try:
-            msg = _sim_messages.validate_python(json.loads(text))
+            data = json.loads(text)
+            bad = find_lone_surrogate(data)
+            if bad is not None:
+                raise SpecError([{"loc": bad[0], "msg": NOT_UNICODE, "input": bad[1]}])
+            msg = _sim_messages.validate_python(data)
             pg, reply = await run_in_threadpool(_handle, ws, pg, msg)
         except json.JSONDecodeError as exc:
             reply = _error(f"invalid JSON: {exc}")
-        except ValidationError as exc:
-            errors = spec_error_from_validation(exc).errors
-            reply = _error("; ".join(f"{e['loc']}: {e['msg']}" for e in errors), errors)
+        except ValidationError as exc:  # paths into the message sent (no union tags such as "init.")
+            reply = _spec_error_reply(spec_error_from_validation(exc, data).errors)
         except SpecError as exc:
-            reply = _error(str(exc), exc.errors)
+            reply = _spec_error_reply(exc.errors)
         except (NotFound, Conflict, MotornetError) as exc:
             reply = _error(str(exc))
         except Exception as exc:  # keep the socket alive whatever one message did

@@ -6,16 +6,19 @@
 * :class:`motornet_core.SimulationError` -> 422; :class:`NotFound` -> 404; :class:`Conflict` -> 409;
 * :class:`Overloaded` (the run queue is full) -> 429; a database that stays locked or unreachable
   (``sqlalchemy.exc.OperationalError``) -> 503; both with ``Retry-After``;
+* a websocket whose path does not validate (e.g. ``/ws/runs/{id}`` with an id outside
+  1..2^63-1) is accepted, sent ``{"type": "error", "message", "errors"}`` and closed with 1008;
 * anything unexpected -> 500 with a generic message (and a logged traceback).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -50,33 +53,64 @@ class _RequestErrors:
         self._errors = errors
 
     def errors(self, include_url: bool = False) -> list[dict[str, Any]]:
-        out = []
-        for err in self._errors:
-            loc = tuple(err.get("loc", ()))
-            if loc and loc[0] in ("body", "query", "path"):
-                loc = loc[1:]
-            out.append({**err, "loc": loc})
-        return out
+        return self._errors
 
 
-def request_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """Request validation errors as ``[{loc, msg, input}]`` with dotted paths."""
-    return spec_error_from_validation(_RequestErrors(list(exc.errors()))).errors  # type: ignore[arg-type]
+def request_errors(exc: RequestValidationError | WebSocketRequestValidationError) -> list[dict[str, Any]]:
+    """Request validation errors as ``[{loc, msg, input}]`` with dotted paths into what the client sent.
+
+    The ``body``/``query``/``path`` prefix is dropped, and body paths are resolved against the
+    submitted body so that the tags pydantic adds for union members are not part of them
+    (``spec.muscles.2.optimal_length``, never ``spec.muscles.2.rigid_hill.optimal_length``).
+    """
+    out: list[dict[str, Any]] = []
+    for err in exc.errors():
+        loc = tuple(err.get("loc", ()))
+        source = loc[0] if loc and loc[0] in ("body", "query", "path") else None
+        data = getattr(exc, "body", None) if source == "body" else None
+        one = {**err, "loc": loc[1:] if source else loc}
+        out += spec_error_from_validation(_RequestErrors([one]), data).errors  # type: ignore[arg-type]
+    return out
 
 
 def _unprocessable(errors: list[dict[str, Any]]) -> JSONResponse:
-    message = "; ".join(f"{e['loc'] or '<root>'}: {e['msg']}" for e in errors)
-    return JSONResponse(status_code=422, content={"detail": _jsonable(errors), "message": message})
+    detail = jsonable_errors(errors)
+    message = "; ".join(f"{e['loc'] or '<root>'}: {e['msg']}" for e in detail)
+    return JSONResponse(status_code=422, content={"detail": detail, "message": message})
 
 
-def _jsonable(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for e in errors:
-        value = e.get("input")
-        if not isinstance(value, (str, int, float, bool, list, dict, type(None))):
-            value = repr(value)
-        out.append({"loc": str(e.get("loc", "")), "msg": str(e.get("msg", "")), "input": value})
-    return out
+def safe_text(text: str) -> str:
+    """``text`` encodable as UTF-8: lone surrogates become ``\\udXXX`` escapes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as strict JSON data: NaN and infinities become the strings ``"NaN"``,
+    ``"Infinity"`` and ``"-Infinity"``, lone surrogates are escaped, anything else that JSON
+    cannot hold becomes its ``repr``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, str):
+        return safe_text(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return {safe_text(str(k)): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return safe_text(repr(value))
+
+
+def jsonable_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Error items as strict JSON (the echoed ``input`` is whatever the client sent, NaN included)."""
+    return [
+        {"loc": safe_text(str(e.get("loc", ""))), "msg": safe_text(str(e.get("msg", ""))), "input": json_safe(e.get("input"))}
+        for e in errors
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -89,6 +123,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:
         return _unprocessable(request_errors(exc))
+
+    @app.exception_handler(WebSocketRequestValidationError)
+    async def _socket_request(ws: WebSocket, exc: WebSocketRequestValidationError) -> None:
+        errors = jsonable_errors(request_errors(exc))
+        message = "; ".join(f"{e['loc'] or '<root>'}: {e['msg']}" for e in errors)
+        try:
+            await ws.accept()  # accepted first: a refused handshake would reach the client as a bare HTTP 403
+            await ws.send_json({"type": "error", "message": message, "errors": errors})
+            await ws.close(code=1008, reason=message.encode("utf-8")[:120].decode("utf-8", "ignore"))
+        except (WebSocketDisconnect, RuntimeError):
+            pass
 
     @app.exception_handler(SimulationError)
     async def _simulation(_: Request, exc: SimulationError) -> JSONResponse:

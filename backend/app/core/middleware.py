@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: the access token (HTTP and websockets), the request-body size and JSON depth limits."""
+"""Pure ASGI middleware: the access token (HTTP and websockets), the request-body size and JSON depth limits,
+and the refusal of JSON strings that are not valid Unicode (lone UTF-16 surrogates)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import re
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
+
+from backend.app.core.errors import safe_text
 
 Scope = dict[str, Any]
 PROTECTED_PREFIXES = ("/api", "/ws", "/docs", "/openapi.json", "/redoc")
@@ -79,7 +82,9 @@ class BodyLimitMiddleware:
     """Answers 413 to request bodies larger than ``max_bytes`` (declared or streamed).
 
     ``per_path`` gives other limits to exact paths (e.g. a checkpoint upload). JSON bodies nested
-    deeper than ``max_depth`` get 422 before anything parses them.
+    deeper than ``max_depth`` get 422 before anything parses them, and so do JSON bodies with a
+    string (or key) holding a lone UTF-16 surrogate such as ``"\\ud800"``: such a string is not
+    Unicode, so no database, log or JSON answer could hold it (422 naming its path).
     """
 
     def __init__(self, app: Any, max_bytes: int, per_path: dict[str, int] | None = None, max_depth: int = 32) -> None:
@@ -120,6 +125,12 @@ class BodyLimitMiddleware:
             msg = f"JSON nested {depth} levels deep; this server accepts at most {self.max_depth}"
             await _send_json(send, 422, {"detail": [{"loc": "", "msg": msg, "input": None}], "message": msg})
             return
+        bad = lone_surrogate_in(body)
+        if bad is not None:
+            loc, value = bad
+            detail = [{"loc": loc, "msg": NOT_UNICODE, "input": value}]
+            await _send_json(send, 422, {"detail": detail, "message": f"{loc or '<root>'}: {NOT_UNICODE}"})
+            return
         replayed = False
 
         async def replay() -> dict[str, Any]:
@@ -148,6 +159,47 @@ def json_depth(body: bytes) -> int:
         elif c in (b"]", b"}"):
             depth -= 1
     return deepest
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+NOT_UNICODE = "string holds a lone UTF-16 surrogate (e.g. \\ud800 without its pair), which is not valid Unicode"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def find_lone_surrogate(data: Any, path: tuple[str, ...] = ()) -> tuple[str, str] | None:
+    """The dotted path and escaped text of the first string (or object key) in parsed JSON ``data``
+    that holds a lone surrogate, or None when every string is valid Unicode."""
+    if isinstance(data, str):
+        return (".".join(path), safe_text(data)) if _SURROGATE.search(data) else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            key = str(key)
+            where = (*path, safe_text(key))
+            if _SURROGATE.search(key):
+                return ".".join(where), safe_text(key)
+            found = find_lone_surrogate(value, where)
+            if found:
+                return found
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found = find_lone_surrogate(value, (*path, str(i)))
+            if found:
+                return found
+    return None
+
+
+def lone_surrogate_in(body: bytes) -> tuple[str, str] | None:
+    """:func:`find_lone_surrogate` of a JSON text (parsed only when it holds a ``\\uD8xx``-``\\uDFxx`` escape;
+    None for text that is not JSON: the route reports that)."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return find_lone_surrogate(data)
 
 
 class _Limited:

@@ -39,7 +39,7 @@ def parse_spec(kind: str, data: Any) -> Any:
     try:
         return _adapter(kind).validate_python(data)
     except ValidationError as exc:
-        raise spec_error_from_validation(exc) from None
+        raise spec_error_from_validation(exc, data) from None
 
 
 def dump(spec: Any) -> dict[str, Any]:

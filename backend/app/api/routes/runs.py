@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse
 
 from backend.app.api.deps import ManagerDep, RunDep, SessionDep, SettingsDep
-from backend.app.schemas import LogOut, MetricsOut, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
+from backend.app.schemas import LogOut, MetricsOut, PathId, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
 from backend.app.services import runs as service
 from motornet_core.specs import RunSpec
 
@@ -50,7 +50,7 @@ def get_spec(run: RunDep) -> RunSpec:
 
 
 @router.post("/{run_id}/cancel")
-def cancel_run(run_id: int, session: SessionDep, manager: ManagerDep) -> RunOut:
+def cancel_run(run_id: PathId, session: SessionDep, manager: ManagerDep) -> RunOut:
     """Cancel a queued run, or stop a running one (within 2 s)."""
     service.cancel_run(session, manager, run_id)
     session.expire_all()
@@ -58,7 +58,7 @@ def cancel_run(run_id: int, session: SessionDep, manager: ManagerDep) -> RunOut:
 
 
 @router.post("/{run_id}/resume")
-def resume_run(run_id: int, session: SessionDep, manager: ManagerDep) -> RunOut:
+def resume_run(run_id: PathId, session: SessionDep, manager: ManagerDep) -> RunOut:
     """Queue an interrupted, failed or cancelled run to continue from its last checkpoint (409 otherwise)."""
     service.resume_run(session, manager, run_id)
     session.expire_all()
@@ -66,7 +66,7 @@ def resume_run(run_id: int, session: SessionDep, manager: ManagerDep) -> RunOut:
 
 
 @router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_run(run_id: int, session: SessionDep, manager: ManagerDep) -> Response:
+def delete_run(run_id: PathId, session: SessionDep, manager: ManagerDep) -> Response:
     """Remove a run with its metrics, snapshots and files (a running worker is stopped)."""
     service.delete_run(session, manager, run_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -74,7 +74,7 @@ def delete_run(run_id: int, session: SessionDep, manager: ManagerDep) -> Respons
 
 @router.get("/{run_id}/metrics")
 def get_metrics(
-    run_id: int,
+    run_id: PathId,
     session: SessionDep,
     keys: Annotated[str | None, Query(description="comma-separated keys; default all")] = None,
     max_points: Annotated[int, Query(ge=2, le=100_000)] = 1000,
@@ -85,25 +85,25 @@ def get_metrics(
 
 
 @router.get("/{run_id}/snapshots")
-def list_snapshots(run_id: int, session: SessionDep) -> list[SnapshotInfo]:
+def list_snapshots(run_id: PathId, session: SessionDep) -> list[SnapshotInfo]:
     """Stored evaluation snapshots (index and step)."""
     return service.snapshots(session, run_id)
 
 
 @router.get("/{run_id}/snapshots/{index}")
-def get_snapshot(run_id: int, index: int, session: SessionDep) -> SnapshotOut:
+def get_snapshot(run_id: PathId, index: int, session: SessionDep) -> SnapshotOut:
     """One snapshot by its index in step order (-1: the latest)."""
     return service.snapshot(session, run_id, index)
 
 
 @router.get("/{run_id}/logs")
-def get_logs(run_id: int, session: SessionDep, limit: Annotated[int, Query(ge=1, le=10_000)] = 200) -> list[LogOut]:
+def get_logs(run_id: PathId, session: SessionDep, limit: Annotated[int, Query(ge=1, le=10_000)] = 200) -> list[LogOut]:
     """The worker's latest log lines."""
     return service.logs(session, run_id, limit)
 
 
 @router.get("/{run_id}/checkpoint", response_class=FileResponse)
-def download_checkpoint(run_id: int, session: SessionDep) -> FileResponse:
+def download_checkpoint(run_id: PathId, session: SessionDep) -> FileResponse:
     """The latest checkpoint (``torch.load(weights_only=True)``-loadable)."""
     path = service.checkpoint_file(session, run_id)
     return FileResponse(path, media_type="application/octet-stream", filename=f"run-{run_id}-checkpoint.pt")

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Response, status
 
 from backend.app.api.deps import SessionDep
-from backend.app.schemas import EffectorIn, EffectorOut, TaskIn, TaskOut
+from backend.app.schemas import EffectorIn, EffectorOut, PathId, TaskIn, TaskOut
 from backend.app.services import specs
 
 
@@ -22,15 +22,15 @@ def _router(kind: str, prefix: str, body: type, out: type) -> APIRouter:
         return [_out(r) for r in specs.list_saved(session, kind)]
 
     @router.get("/{item_id}", response_model=out)
-    def get_one(item_id: int, session: SessionDep):
+    def get_one(item_id: PathId, session: SessionDep):
         return _out(specs.get_saved(session, kind, item_id))
 
     @router.put("/{item_id}", response_model=out)
-    def update(item_id: int, item: body, session: SessionDep):  # type: ignore[valid-type]
+    def update(item_id: PathId, item: body, session: SessionDep):  # type: ignore[valid-type]
         return _out(specs.update_saved(session, kind, item_id, item.name, item.spec))
 
     @router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
-    def remove(item_id: int, session: SessionDep) -> Response:
+    def remove(item_id: PathId, session: SessionDep) -> Response:
         specs.delete_saved(session, kind, item_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 

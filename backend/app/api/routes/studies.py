@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import FileResponse
 
 from backend.app.api.deps import ManagerDep, SessionDep, SettingsDep
-from backend.app.schemas import RunOut, StudyOut, StudyResultOut, StudyRunCreate
+from backend.app.schemas import PathId, RunOut, StudyOut, StudyResultOut, StudyRunCreate
 from backend.app.services import runs as run_service
 from backend.app.services import studies as service
 
@@ -36,13 +36,13 @@ def run_study(name: str, req: StudyRunCreate, session: SessionDep, settings: Set
 
 
 @router.get("/runs/{run_id}/result")
-def get_result(run_id: int, session: SessionDep) -> StudyResultOut:
+def get_result(run_id: PathId, session: SessionDep) -> StudyResultOut:
     """A finished study run's figures, table and summary (409 while it has not finished)."""
     return service.result(session, run_id)
 
 
 @router.get("/runs/{run_id}/result/{filename}", response_class=FileResponse)
-def get_result_file(run_id: int, filename: str, session: SessionDep) -> FileResponse:
+def get_result_file(run_id: PathId, filename: str, session: SessionDep) -> FileResponse:
     """One stored result file: figures.json, table.json, table.csv or summary.json."""
     path = service.result_file(session, run_id, filename)
     return FileResponse(path, media_type=MEDIA[path.suffix], filename=f"run-{run_id}-{filename}")
