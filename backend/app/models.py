@@ -24,7 +24,7 @@ class SavedSpec(Base):
     """A named effector or task spec saved by a user (``kind`` is ``effector`` or ``task``)."""
 
     __tablename__ = "saved_specs"
-    __table_args__ = (Index("ix_saved_specs_kind", "kind"),)
+    __table_args__ = (Index("ix_saved_specs_kind", "kind"), {"sqlite_autoincrement": True})  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -39,11 +39,12 @@ class Run(Base):
 
     ``kind`` is ``training`` (``spec`` is a RunSpec) or ``study`` (``spec`` is
     ``{"study": name, "params": {...}}`` and the study's figures, table and summary are files
-    under ``artifact_path``).
+    under ``artifact_path``). Ids are never reused (SQLite ``AUTOINCREMENT``): a deleted run's id,
+    websocket and artifact directory never name another run.
     """
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_status", "status"),)
+    __table_args__ = (Index("ix_runs_status", "status"), {"sqlite_autoincrement": True})  # ids never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128))

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 _sim_messages: TypeAdapter[Any] = TypeAdapter(SimMessage)
 TOO_BIG, POLICY = 1009, 1008  # websocket close codes: message too big, policy violation
+NOT_FOUND, GONE = 4404, 4410  # no such run; the run was deleted while the socket followed it
 
 
 class Limiter:
@@ -72,7 +73,7 @@ async def run_socket(ws: WebSocket, run_id: PathId) -> None:
             first = None if run is None else status_message(run, state.manager.worker_pid(run_id))
         if first is None:
             await ws.send_json({"type": "error", "message": f"run {run_id} not found"})
-            await ws.close(code=4404)
+            await ws.close(code=NOT_FOUND)
             return
         await ws.send_json(first)
         reader = asyncio.create_task(_until_disconnect(ws, _limiter(ws)))
@@ -83,7 +84,11 @@ async def run_socket(ws: WebSocket, run_id: PathId) -> None:
                 if getter not in done:
                     getter.cancel()
                     break
-                await ws.send_text(getter.result())  # JSON encoded once by the hub for every viewer
+                text = getter.result()
+                if text is None:  # the run was deleted (its last message, "deleted", went before)
+                    await ws.close(code=GONE, reason=f"run {run_id} deleted")
+                    break
+                await ws.send_text(text)  # JSON encoded once by the hub for every viewer
         finally:
             reader.cancel()
     except (WebSocketDisconnect, RuntimeError):

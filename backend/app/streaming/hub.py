@@ -4,6 +4,8 @@
 asyncio queue on its event loop. A subscriber too slow to keep up loses its oldest messages
 rather than blocking the manager. Each message is encoded to JSON once, in the publishing thread,
 however many sockets follow the run (so a large snapshot costs the event loop nothing per viewer).
+``close`` sends a last message to every subscriber of a run and then ends their subscriptions
+(a deleted run: its viewers are told and their sockets closed).
 """
 
 from __future__ import annotations
@@ -24,16 +26,16 @@ class Subscription:
 
     run_id: int
     loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
 
-    def _deliver(self, message: str) -> None:
+    def _deliver(self, message: str | None) -> None:
         if self.queue.full():
             with contextlib.suppress(asyncio.QueueEmpty):
                 self.queue.get_nowait()  # drop the oldest
         self.queue.put_nowait(message)
 
-    async def get(self) -> str:
-        """Wait for the next message (its JSON text)."""
+    async def get(self) -> str | None:
+        """Wait for the next message (its JSON text); None once the hub closed this subscription."""
         return await self.queue.get()
 
 
@@ -78,6 +80,16 @@ class Hub:
                 sub.loop.call_soon_threadsafe(sub._deliver, text)
             except RuntimeError:  # the subscriber's loop is closed
                 self.unsubscribe(sub)
+
+    def close(self, run_id: int, message: dict[str, Any]) -> None:
+        """Send ``message`` to every subscriber of ``run_id``, then end their subscriptions (from any thread)."""
+        with self._lock:
+            subs = list(self._subs.pop(run_id, ()))
+        text = encode(message)
+        for sub in subs:
+            with contextlib.suppress(RuntimeError):  # the subscriber's loop is closed
+                sub.loop.call_soon_threadsafe(sub._deliver, text)
+                sub.loop.call_soon_threadsafe(sub._deliver, None)
 
 
 def encode(message: Any) -> str:

@@ -28,3 +28,8 @@ def status_message(run: Run, worker_pid: int | None = None) -> dict[str, Any]:
         "device": run.device,
         "worker_pid": worker_pid,
     }
+
+
+def deleted_message(run_id: int) -> dict[str, Any]:
+    """The last message viewers of a deleted run get before their socket closes (code 4410)."""
+    return {"type": "status", "run_id": run_id, "status": "deleted"}

@@ -29,7 +29,7 @@ from backend.app.core.config import Settings
 from backend.app.core.db import session_scope
 from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
 from backend.app.streaming.hub import Hub
-from backend.app.streaming.messages import status_message
+from backend.app.streaming.messages import deleted_message, status_message
 from backend.app.workers.job import run_job
 from backend.app.workers.protocol import Channel, JobSpec
 from backend.app.workers.recorder import INTERRUPTED, INTERRUPTED_EARLY, Progress, Recorder
@@ -192,7 +192,8 @@ class WorkerManager:
         self.wake()
 
     def delete(self, run_id: int) -> None:
-        """Stop the run's worker if any, then remove its rows and files."""
+        """Stop the run's worker if any, remove its rows and files, and tell its websocket viewers
+        (``{"type": "status", "status": "deleted"}``, then their sockets close)."""
         with self._lock:
             w = self.active.pop(run_id, None)
             if w is not None:
@@ -204,6 +205,7 @@ class WorkerManager:
                 for table in (Metric, Snapshot, LogEntry):
                     s.execute(delete(table).where(table.run_id == run_id))
                 s.execute(delete(Run).where(Run.id == run_id))
+            self.hub.close(run_id, deleted_message(run_id))
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
 
     # -- the manager thread ---------------------------------------------------------------------------------

@@ -111,6 +111,7 @@ class Recorder:
             run = s.get(Run, msg.run_id)
             if run is None:
                 return
+            before = (run.status, run.device)
             run.status = status
             if msg.device:
                 run.device = msg.device
@@ -119,7 +120,11 @@ class Recorder:
                 if msg.step is not None:
                     run.step = max(run.step, msg.step)
             message = status_message(run, None if prog.terminal else prog.pid)
-        self.hub.publish(msg.run_id, message)
+            changed = terminal or (run.status, run.device) != before
+        # The manager published "running" when it started the worker; the worker's own "running"
+        # report only reaches viewers when it tells them something new (the device it resolved).
+        if changed:
+            self.hub.publish(msg.run_id, message)
 
     def finish(self, run_id: int, status: str, error: str | None) -> None:
         """End a run whose worker could not say so itself."""
