@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 
 import motornet_core
 from backend.app.api import ws
@@ -22,6 +23,7 @@ from backend.app.api.routes import imports, meta, runs, saved, simulate, studies
 from backend.app.core.config import Settings
 from backend.app.core.db import init_db, make_engine
 from backend.app.core.errors import install_error_handlers
+from backend.app.core.logs import redact_tokens_in_server_logs
 from backend.app.core.middleware import AccessTokenMiddleware, BodyLimitMiddleware
 from backend.app.streaming.hub import Hub
 from backend.app.workers.manager import WorkerManager
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        redact_tokens_in_server_logs()  # here: uvicorn has configured its loggers by now
         manager.start()
         try:
             yield
@@ -115,9 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     """``motornet-studio serve [--host H] [--port P] [--data-dir DIR] ...``; returns the exit status."""
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     given: dict[str, Any] = {k: v for k, v in vars(args).items() if k not in ("log_level",) and v is not None}
-    settings = Settings(**given)
     try:
+        settings = Settings(**given)
         settings.check_exposure()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        sys.stderr.write(f"motornet-studio serve: {problems.replace('Value error, ', '')}\n")
+        return 2
     except ValueError as exc:
         sys.stderr.write(f"motornet-studio serve: {exc}\n")
         return 2

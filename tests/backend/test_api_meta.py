@@ -82,12 +82,12 @@ def test_body_limit(make_client):
 
 
 def test_access_token(make_client):
-    c: TestClient = make_client(access_token="s3cret")
+    c: TestClient = make_client(access_token="s3cret-token-0123456789")
     assert c.get("/api/health").status_code == 401
-    assert c.get("/api/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert c.get("/api/health", headers={"Authorization": "Bearer s3cret-token-0123456789"}).status_code == 200
     assert c.get("/api/health", headers={"X-Access-Token": "wrong"}).status_code == 401
-    assert c.get("/api/health?token=s3cret").status_code == 200
-    page = c.get("/?token=s3cret")
+    assert c.get("/api/health?token=s3cret-token-0123456789").status_code == 200
+    page = c.get("/?token=s3cret-token-0123456789")
     assert "motornet_token" in page.headers.get("set-cookie", "")
     assert c.get("/api/health").status_code == 200  # the cookie now carries the token
 
@@ -95,7 +95,11 @@ def test_access_token(make_client):
 def test_public_bind_needs_a_token(tmp_path, capsys):
     with pytest.raises(ValueError, match="access token"):
         Settings(host="0.0.0.0", data_dir=tmp_path).check_exposure()
-    Settings(host="0.0.0.0", access_token="x", data_dir=tmp_path).check_exposure()
+    Settings(host="0.0.0.0", access_token="x" * 16, data_dir=tmp_path).check_exposure()
+    for weak in ("   ", "x" * 15, " " + "x" * 16):
+        with pytest.raises(ValueError, match="access token"):
+            Settings(host="0.0.0.0", access_token=weak, data_dir=tmp_path)
+    assert Settings(access_token="", data_dir=tmp_path).access_token is None
     Settings(host="::1", data_dir=tmp_path).check_exposure()
     assert main(["--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path)]) == 2
     assert "access token" in capsys.readouterr().err

@@ -160,14 +160,14 @@ def test_public_bind_without_token_does_not_build(tmp_path):
 
 
 def test_token_guards_rest_and_both_websockets(make_client):
-    c = make_client(host="0.0.0.0", access_token="s3cret", job_target=fake_jobs.sleepy_job)
+    c = make_client(host="0.0.0.0", access_token="s3cret-token-0123456789", job_target=fake_jobs.sleepy_job)
     assert c.get("/api/runs").status_code == 401 and c.get("/openapi.json").status_code == 401
     assert c.post("/api/runs", json=LONG).status_code == 401
     for path in ("/ws/runs/1", "/ws/sim"):
         with pytest.raises(WebSocketDisconnect) as info, c.websocket_connect(path) as ws:
             ws.receive_json()
         assert info.value.code == 4401
-    with c.websocket_connect("/ws/sim?token=s3cret") as ws:
+    with c.websocket_connect("/ws/sim?token=s3cret-token-0123456789") as ws:
         ws.send_json({"type": "reset"})
         assert ws.receive_json()["type"] == "error"  # in: the socket answers
 

@@ -6,10 +6,11 @@ import ipaddress
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+MIN_TOKEN_LENGTH = 16
 
 
 def default_workers() -> int:
@@ -27,7 +28,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = Field(None, description="any SQLAlchemy URL; default sqlite:///<data_dir>/studio.db")
     max_workers: int = Field(default_factory=default_workers, ge=1, description="training runs at once")
-    access_token: str | None = Field(None, description="required when bound to a non-loopback address")
+    access_token: str | None = Field(
+        None,
+        description=f"required when bound to a non-loopback address; at least {MIN_TOKEN_LENGTH} characters, "
+        "no leading or trailing whitespace (empty: no token)",
+    )
     frontend_dir: Path | None = Field(None, description="static files served at /; default: the repo's frontend/")
     # limits
     max_body_bytes: int = Field(2_000_000, ge=1024)
@@ -48,6 +53,19 @@ class Settings(BaseSettings):
     metric_flush_interval: float = Field(0.5, gt=0, description="seconds between batched metric inserts")
     cancel_grace: float = Field(1.5, gt=0, description="seconds a cancelled worker gets before it is terminated")
     ws_queue_size: int = Field(1000, ge=10, description="messages buffered per websocket subscriber")
+
+    @field_validator("access_token")
+    @classmethod
+    def _strong_enough(cls, token: str | None) -> str | None:
+        if token is None or token == "":
+            return None  # an empty variable means no token (and then only loopback addresses)
+        if token != token.strip():
+            raise ValueError("the access token must not begin or end with whitespace (nor be only whitespace)")
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"the access token is {len(token)} characters long; use at least {MIN_TOKEN_LENGTH} (e.g. openssl rand -hex 16)"
+            )
+        return token
 
     @property
     def resolved_database_url(self) -> str:

@@ -61,7 +61,11 @@ class AccessTokenMiddleware:
         path = scope.get("path", "")
         if not ok and path.startswith(PROTECTED_PREFIXES):
             if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 4401, "reason": "access token required"})
+                # accept, then close: a handshake refused before acceptance reaches the client as a
+                # bare HTTP 403, and browsers then never see the 4401 that says why
+                if (await receive())["type"] == "websocket.connect":
+                    await send({"type": "websocket.accept"})
+                    await send({"type": "websocket.close", "code": 4401, "reason": "access token required"})
             else:
                 await _send_json(send, 401, {"detail": "access token required"})
             return
