@@ -171,7 +171,10 @@ class PDPointMass(nn.Module):
     def activity(self, state: Tensor) -> Tensor:
         return state[:, -1]
 
-    def forward(self, obs: Tensor, state: Tensor, generator=None, noise: bool = True) -> tuple[Tensor, Tensor]:
+    def draw_noise(self, batch_size: int, like: Tensor, generator=None) -> None:
+        return None  # noiseless (the Policy interface the ClosedLoop steps with)
+
+    def forward(self, obs: Tensor, state: Tensor, generator=None, noise: bool = True, eps=None) -> tuple[Tensor, Tensor]:
         goal, pos, muscle_vel = obs[:, :2], obs[:, 2:4], obs[:, 8:12]  # muscles: UR, UL, LR, LL
         along_ur, along_ul = -muscle_vel[:, 0], -muscle_vel[:, 1]
         vel = torch.stack([along_ur - along_ul, along_ur + along_ul], -1) / math.sqrt(2)
