@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import multiprocessing as mp
 import shutil
 import signal
@@ -90,6 +91,7 @@ class WorkerManager:
         """Mark runs left ``running`` as ``interrupted`` and start the manager thread."""
         with session_scope(self.sessions) as s:
             for run in s.scalars(select(Run).where(Run.status == "running")):
+                self._sync_with_checkpoint(s, run)
                 run.status, run.finished_at = "interrupted", utcnow()
                 run.error = INTERRUPTED if run.checkpoint_path else INTERRUPTED_EARLY
         self._thread = threading.Thread(target=self._loop, name="worker-manager", daemon=True)
@@ -140,6 +142,38 @@ class WorkerManager:
         w = self.active.get(run_id)
         return None if w is None or w.progress.terminal else w.progress.pid
 
+    def _sync_with_checkpoint(self, s: Session, run: Run) -> None:
+        """Make a training run's record agree with its checkpoint file, which a resume continues from.
+
+        A worker writes the file before it reports it, so a server stopped in between recorded an
+        older checkpoint (or none). The file's step wins, and ``loss`` rows that the database lacks
+        up to that step are filled in from the checkpoint's loss history (the other metrics of
+        those steps were never stored).
+        """
+        if run.kind != "training":
+            return
+        path = Path(run.checkpoint_path) if run.checkpoint_path else self.run_dir(run.id) / "checkpoint.pt"
+        if not path.is_file():
+            return
+        try:
+            import torch
+
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+            step, history = int(payload["step"]), [float(x) for x in payload["history"]]
+        except Exception as exc:  # a damaged file is reported when the run resumes from it
+            log.warning("run %d: cannot read %s: %s", run.id, path, exc)
+            return
+        if run.checkpoint_path == str(path) and run.checkpoint_step == step:
+            return
+        stored = set(s.scalars(select(Metric.step).where(Metric.run_id == run.id, Metric.key == "loss")))
+        now = time.time()
+        for k, value in enumerate(history[:step], start=1):
+            if k not in stored and math.isfinite(value):
+                s.add(Metric(run_id=run.id, key="loss", step=k, value=value, time=now))
+        log.info("run %d: checkpoint at step %d (recorded: %s)", run.id, step, run.checkpoint_step)
+        run.checkpoint_path, run.checkpoint_step = str(path), step
+        run.step = max(run.step or 0, step)
+
     def run_dir(self, run_id: int) -> Path:
         """The run's artifact directory under the data dir."""
         return self.settings.checkpoint_dir / str(run_id)
@@ -181,6 +215,7 @@ class WorkerManager:
                 return
             if run.status not in ("interrupted", "failed", "cancelled"):
                 raise RunConflict(f"run {run_id} is {run.status}; only interrupted, failed or cancelled runs resume")
+            self._sync_with_checkpoint(s, run)
             if not run.checkpoint_path or not Path(run.checkpoint_path).is_file():
                 raise RunConflict(f"run {run_id} has no checkpoint to resume from")
             step = run.checkpoint_step or 0
