@@ -22,7 +22,7 @@ class Skeleton(nn.Module):
 
     def _register_bounds(self, pos_lb: list[float], pos_ub: list[float], vel_lb: list[float], vel_ub: list[float]) -> None:
         for name, values in (("pos_lb", pos_lb), ("pos_ub", pos_ub), ("vel_lb", vel_lb), ("vel_ub", vel_ub)):
-            self.register_buffer(name, torch.tensor(values, dtype=torch.float32))
+            self.register_buffer(name, torch.tensor(values, dtype=torch.float64))
 
     def acceleration(self, q: Tensor, qd: Tensor, force: Tensor, endpoint_load: Tensor | None) -> Tensor:
         """Joint accelerations (B, n) from generalized forces ``force`` (B, n) and an endpoint load (B, 2) [N]."""

@@ -23,7 +23,7 @@ class _Chain(Skeleton):
         n = len(lengths)
         self.dof = n
         self.n_bodies = n + 1
-        self.register_buffer("lengths", torch.tensor(lengths, dtype=torch.float32))
+        self.register_buffer("lengths", torch.tensor(lengths, dtype=torch.float64))
         self.register_buffer("lower_ones", torch.tril(torch.ones(n, n)))
         # lever[b, a, j] = 1 if j <= a < b - 1: segment a (0-based) leads to body b's origin (body b
         # is segment b - 1; bodies 0 and 1 sit at the origin), and joint j turns segment a if j <= a
@@ -88,10 +88,10 @@ class TwoLinkArm(_Chain):
         k = m2 * L1 * L2g
         c11 = m1 * L1g**2 + I1 + m2 * (L2g**2 + L1**2) + I2
         c22 = m2 * L2g**2 + I2
-        self.register_buffer("inertia_c", torch.tensor([[c11, c22], [c22, c22]], dtype=torch.float32))
-        self.register_buffer("inertia_m", torch.tensor([[2 * k, k], [k, 0.0]], dtype=torch.float32))
-        self.register_buffer("coriolis", torch.tensor(k, dtype=torch.float32))
-        self.register_buffer("c_viscosity", torch.tensor(spec.c_viscosity, dtype=torch.float32))
+        self.register_buffer("inertia_c", torch.tensor([[c11, c22], [c22, c22]], dtype=torch.float64))
+        self.register_buffer("inertia_m", torch.tensor([[2 * k, k], [k, 0.0]], dtype=torch.float64))
+        self.register_buffer("coriolis", torch.tensor(k, dtype=torch.float64))
+        self.register_buffer("c_viscosity", torch.tensor(spec.c_viscosity, dtype=torch.float64))
 
     def fingertip(self, q: Tensor, qd: Tensor) -> Tensor:
         # closed form (fewer operations than the generic chain version)
@@ -153,8 +153,8 @@ class PlanarArm(_Chain):
                 for b in range(i + 1):
                     mu[a, b] += link.mass * lever[a] * lever[b]
         self.register_buffer("mu", mu.float())
-        self.register_buffer("inertia", torch.tensor([lk.inertia for lk in links], dtype=torch.float32))
-        self.register_buffer("c_viscosity", torch.tensor(spec.c_viscosity, dtype=torch.float32))
+        self.register_buffer("inertia", torch.tensor([lk.inertia for lk in links], dtype=torch.float64))
+        self.register_buffer("c_viscosity", torch.tensor(spec.c_viscosity, dtype=torch.float64))
 
     def mass_matrix(self, q: Tensor) -> Tensor:
         """Joint-space mass matrix (B, n, n) [kg m^2]."""

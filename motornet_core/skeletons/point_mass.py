@@ -17,7 +17,7 @@ class PointMass(Skeleton):
 
     def __init__(self, spec: PointMassSpec) -> None:
         super().__init__()
-        self.register_buffer("mass", torch.tensor(spec.mass, dtype=torch.float32))
+        self.register_buffer("mass", torch.tensor(spec.mass, dtype=torch.float64))
         self._register_bounds(spec.pos_lower_bound, spec.pos_upper_bound, spec.vel_lower_bound, spec.vel_upper_bound)
 
     def acceleration(self, q: Tensor, qd: Tensor, force: Tensor, endpoint_load: Tensor | None) -> Tensor:

@@ -293,14 +293,10 @@ def test_a_changed_constant_survives_a_cast_to_float64() -> None:
     assert eff.muscles.max_iso_force[1].item() == 1207.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skeleton constants are still registered in float32 (motornet_core/skeletons/: dtype=torch.float32 -> "
-    "torch.float64 in their register_buffer calls makes them exact; the Effector's float64 master does the rest)",
-)
 def test_float64_skeleton_constants_are_exact() -> None:
     eff = build_effector(presets.arm26()).to(F64)
     assert eff.skeleton.lengths[0].item() == 0.309
+    assert build_effector(presets.arm26()).skeleton.lengths.dtype == torch.float32  # float32 by default
 
 
 @pytest.mark.parametrize("compat", [False, True])
