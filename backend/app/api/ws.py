@@ -76,6 +76,7 @@ async def run_socket(ws: WebSocket, run_id: PathId) -> None:
             await ws.close(code=NOT_FOUND)
             return
         await ws.send_json(first)
+        shown = (first.get("status"), first.get("device"))  # the last status this viewer was sent
         reader = asyncio.create_task(_until_disconnect(ws, _limiter(ws)))
         try:
             while not reader.done():
@@ -88,6 +89,11 @@ async def run_socket(ws: WebSocket, run_id: PathId) -> None:
                 if text is None:  # the run was deleted (its last message, "deleted", went before)
                     await ws.close(code=GONE, reason=f"run {run_id} deleted")
                     break
+                if text.startswith('{"type":"status"'):
+                    status = json.loads(text)
+                    if (status.get("status"), status.get("device")) == shown:
+                        continue  # published while this socket read the same status from the database
+                    shown = (status.get("status"), status.get("device"))
                 await ws.send_text(text)  # JSON encoded once by the hub for every viewer
         finally:
             reader.cancel()

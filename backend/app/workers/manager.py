@@ -317,13 +317,19 @@ class WorkerManager:
         free = self.settings.max_workers - len(self.active)
         if free <= 0 or self._stopping.is_set():
             return
+        started: list[tuple[int, dict[str, Any]]] = []
         with session_scope(self.sessions) as s:
             runs = list(s.scalars(select(Run).where(Run.status == "queued").order_by(Run.id).limit(free)))
             for run in runs:
                 if run.id not in self.active:  # a resumed run whose old worker is still exiting waits
-                    self._start(run)
+                    started.append((run.id, self._start(run)))
+        # published once committed: a viewer that subscribes now reads "running" from the database
+        # or receives this message (or both: the socket drops a repeated status)
+        for run_id, message in started:
+            self.hub.publish(run_id, message)
 
-    def _start(self, run: Run) -> None:
+    def _start(self, run: Run) -> dict[str, Any]:
+        """Spawn the run's worker; returns the status message to publish once the session commits."""
         run_dir = self.run_dir(run.id)
         run_dir.mkdir(parents=True, exist_ok=True)
         resume_from = run.checkpoint_path if run.resume_pending and run.checkpoint_path else None
@@ -341,15 +347,14 @@ class WorkerManager:
         except Exception as exc:
             reader.close()
             run.status, run.error, run.finished_at = "failed", f"could not start a worker: {exc}", utcnow()
-            self.hub.publish(run.id, status_message(run))
-            return
+            return status_message(run)
         finally:
             writer.close()  # the child holds its own copy; EOF on the reader then means the worker is gone
         self.active[run.id] = _Worker(process, reader, stop_event, Progress(process.pid, step=run.step))
         run.status, run.resume_pending, run.error = "running", False, None
         run.started_at = run.started_at or utcnow()
         run.finished_at = None
-        self.hub.publish(run.id, status_message(run, process.pid))
+        return status_message(run, process.pid)
 
     def _progresses(self) -> dict[int, Progress]:
         return {rid: w.progress for rid, w in self.active.items()}
