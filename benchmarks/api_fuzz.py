@@ -1,4 +1,5 @@
-"""Schemathesis against the studio's own ``/openapi.json``, in process (ASGI, no network at all).
+"""Schemathesis against the studio's own ``/openapi.json``: in process (ASGI, no network at all) or,
+with ``--live``, against a real ``motornet-studio serve`` on 127.0.0.1 (real training workers).
 
 Every operation of the API gets generated requests, valid (positive) and invalid (negative), and
 the answers are checked: no 5xx, and every 4xx carries a useful message (a JSON body with a
@@ -6,6 +7,7 @@ non-empty ``detail`` or ``message``). Prints the request count, the status histo
 problem found. Bounded by ``--examples`` per operation and mode, and by ``--seconds``::
 
     nice -n 10 .venv/bin/python benchmarks/api_fuzz.py --examples 40 --seconds 300
+    nice -n 10 .venv/bin/python benchmarks/api_fuzz.py --live --examples 40 --seconds 300
 
 The pytest version (``tests/backend/test_api_fuzz.py``) runs a smaller count.
 """
@@ -88,8 +90,18 @@ def fuzz_app(
         existing: path parameters naming stored objects (``{"run_id": 1, "item_id": 1}``); operations
             with such a parameter get a third, positive pass with it fixed, so that they reach past 404.
     """
+    return fuzz_schema(schemathesis.openapi.from_asgi("/openapi.json", app), examples, seconds, skip, existing)
+
+
+def fuzz_schema(
+    schema: Any,
+    examples: int,
+    seconds: float,
+    skip: Callable[[str], bool] = lambda label: False,
+    existing: dict[str, Any] | None = None,
+) -> FuzzReport:
+    """:func:`fuzz_app` for any loaded schemathesis schema (``from_asgi`` or ``from_url``)."""
     report = FuzzReport()
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     t0 = time.monotonic()
     deadline = t0 + seconds
     for result in schema.get_all_operations():
@@ -156,14 +168,26 @@ def seed(client: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Fuzz a fresh app on a temporary data directory; exit status 1 when problems were found."""
+    """Fuzz a fresh studio on a temporary data directory; exit status 1 when problems were found."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=40, help="requests per operation and mode")
     parser.add_argument("--seconds", type=float, default=300.0, help="overall time budget")
+    parser.add_argument("--live", action="store_true", help="a real server on 127.0.0.1 instead of the app in process")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.CRITICAL)
+    if args.live:
+        report = fuzz_live(args.examples, args.seconds)
+    else:
+        report = fuzz_in_process(args.examples, args.seconds)
+    for line in report.lines():
+        sys.stdout.write(line + "\n")
+    return 1 if report.problems else 0
+
+
+def fuzz_in_process(examples: int, seconds: float) -> FuzzReport:
+    """The app in process with light fake worker jobs (the fuzzing creates many runs)."""
     sys.path.insert(0, str(REPO / "tests" / "backend"))
-    import fake_jobs  # light worker jobs: the fuzzing creates many runs
+    import fake_jobs
     from fastapi.testclient import TestClient
 
     from backend.app.core.config import Settings
@@ -173,10 +197,23 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(Settings(data_dir=Path(tmp), max_workers=1), job_target=fake_jobs.sleepy_job)
         with TestClient(app) as client:
             existing = seed(client)
-            report = fuzz_app(app, args.examples, args.seconds, existing=existing)
-    for line in report.lines():
-        sys.stdout.write(line + "\n")
-    return 1 if report.problems else 0
+            return fuzz_app(app, examples, seconds, existing=existing)
+
+
+def fuzz_live(examples: int, seconds: float) -> FuzzReport:
+    """A ``motornet-studio serve`` subprocess on a free loopback port, one real training worker."""
+    import httpx
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from load import studio
+
+    with tempfile.TemporaryDirectory() as tmp, studio(Path(tmp)) as url:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            existing = seed(client)
+        schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+        report = fuzz_schema(schema, examples, seconds, existing=existing)
+        report.notes.append(f"live server at {url}")
+        return report
 
 
 if __name__ == "__main__":
