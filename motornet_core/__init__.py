@@ -11,7 +11,7 @@ from __future__ import annotations
 from motornet_core import presets
 from motornet_core.effector import Effector, Loads
 from motornet_core.errors import MotornetError, SimulationError, SpecError
-from motornet_core.specs import EffectorSpec, LossSpec, PolicySpec, RunSpec, TaskSpec, TrainSpec
+from motornet_core.specs import EffectorSpec, LossSpec, PolicySpec, RunSpec, TaskSpec, TrainSpec, parse_task
 from motornet_core.state import EffectorState, GeometryState, MuscleState
 
 __version__ = "0.1.0"
@@ -43,5 +43,6 @@ __all__ = [
     "SpecError",
     "__version__",
     "build_effector",
+    "parse_task",
     "presets",
 ]

@@ -359,7 +359,31 @@ class EffectorSpec(SpecModel):
                         )
                 if all(p.body == g.points[0].body for p in g.points):
                     raise fail(f"muscles.{i}.geometry.points", "a path must span at least two bodies", [p.body for p in g.points])
+                joints = self._joint_centres()
+                for j in range(1, len(g.points)):
+                    a, b = g.points[j - 1], g.points[j]
+                    if ((a.body, a.x, a.y), (b.body, b.x, b.y)) in joints:
+                        raise fail(
+                            f"muscles.{i}.geometry.points.{j}",
+                            f"zero-length segment: on the joint centre that point {j - 1} is on, in every posture",
+                            b.model_dump(),
+                        )
         return self
+
+    def _joint_centres(self) -> set[tuple[tuple[int, float, float], tuple[int, float, float]]]:
+        """Pairs of (body, x, y) points on two bodies that coincide in every posture: the joint
+        centres of a chain (world (0, 0) = body 1's (0, 0); body k's (L_k, 0) = body k + 1's (0, 0)),
+        both ways round. The point mass has none."""
+        sk = self.skeleton
+        if isinstance(sk, TwoLinkArmSpec):
+            lengths = [sk.L1, sk.L2]
+        elif isinstance(sk, PlanarArmSpec):
+            lengths = [link.length for link in sk.links]
+        else:
+            return set()
+        pairs = [((0, 0.0, 0.0), (1, 0.0, 0.0))]
+        pairs += [((k, lengths[k - 1], 0.0), (k + 1, 0.0, 0.0)) for k in range(1, len(lengths))]
+        return {*pairs, *((q, p) for p, q in pairs)}
 
     @property
     def dof(self) -> int:

@@ -6,6 +6,7 @@ import json
 import math
 
 import pytest
+import torch
 
 from motornet_core import EffectorSpec, SpecError, build_effector, presets
 
@@ -83,6 +84,27 @@ def test_zero_length_segment_is_rejected() -> None:
         EffectorSpec.parse(data)
     assert info.value.errors[0]["loc"] == "muscles.2.geometry.points.1"
     assert "zero-length" in info.value.errors[0]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ({"body": 0, "x": 0.0, "y": 0.0}, {"body": 1, "x": 0.0, "y": 0.0}),  # world origin = the shoulder
+        ({"body": 1, "x": 0.309, "y": 0.0}, {"body": 2, "x": 0.0, "y": 0.0}),  # end of the upper arm = the elbow
+        ({"body": 2, "x": 0.0, "y": 0.0}, {"body": 1, "x": 0.309, "y": 0.0}),
+    ],
+)
+def test_a_segment_between_two_bodies_on_their_common_joint_centre_is_rejected(a, b) -> None:
+    """Two points on different bodies at the same joint centre coincide in every posture: the
+    segment's length is 0 and its moment arms would be NaN."""
+    data = _arm210()
+    data["muscles"][3]["geometry"]["points"] = [{"body": 0, "x": -0.05, "y": 0.0}, a, b]
+    with pytest.raises(SpecError) as info:
+        EffectorSpec.parse(data)
+    assert info.value.errors[0]["loc"] == "muscles.3.geometry.points.2"
+    assert "zero-length" in info.value.errors[0]["msg"] and info.value.errors[0]["input"] == b
+    data["muscles"][3]["geometry"]["points"][2] = {**b, "y": 0.01}  # 1 cm off the joint: a valid path
+    assert torch.isfinite(build_effector(data).reset(4).geometry.moment_arm).all()
 
 
 def test_every_error_is_reported() -> None:
