@@ -59,6 +59,9 @@ class Run(Base):
     device: Mapped[str | None] = mapped_column(String(32), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_metrics: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    # mean endpoint error [m] of the latest evaluation snapshot, kept here so that run lists need not
+    # read snapshots (each a few hundred kB of JSON)
+    last_eval_error: Mapped[float | None] = mapped_column(Float, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     checkpoint_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     checkpoint_step: Mapped[int | None] = mapped_column(Integer, nullable=True)

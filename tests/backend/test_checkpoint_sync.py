@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 import torch
 from backend_helpers import make_settings, wait_for
 from fastapi.testclient import TestClient
@@ -42,3 +43,19 @@ def test_a_checkpoint_the_database_missed_is_taken_from_the_file(tmp_path):
         assert run["status"] == "finished" and run["step"] == 12
         steps = client.get(f"/api/runs/{rid}/metrics?keys=loss&max_points=1000").json()["series"]["loss"]["step"]
         assert steps == list(range(1, 13))
+
+
+def test_last_eval_error_is_the_latest_snapshots_also_in_older_databases(tmp_path):
+    settings = make_settings(tmp_path / "data")
+    overrides = {"train.n_iterations": 9, "train.eval_every": 3, "train.checkpoint_every": 3}
+    run = {"preset": "tiny_point_mass", "overrides": overrides}
+    with TestClient(create_app(settings)) as client:
+        rid = client.post("/api/runs", json=run).json()["id"]
+        assert wait_for(client, rid, timeout=90)["status"] == "finished"
+        latest = client.get(f"/api/runs/{rid}/snapshots/-1").json()["data"]["mean_endpoint_error"]
+        assert client.get(f"/api/runs/{rid}").json()["last_eval_error"] == pytest.approx(latest)
+        assert client.get("/api/runs").json()[0]["last_eval_error"] == pytest.approx(latest)
+    with sqlite3.connect(settings.data_dir / "studio.db") as db:  # as a database from before the column
+        db.execute("UPDATE runs SET last_eval_error = NULL")
+    with TestClient(create_app(settings)) as client:
+        assert client.get(f"/api/runs/{rid}").json()["last_eval_error"] == pytest.approx(latest)

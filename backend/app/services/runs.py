@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from backend.app.core.config import Settings
 from backend.app.core.errors import Conflict, NotFound, Overloaded, spec_error
@@ -160,20 +160,10 @@ def summary(run: Run, manager: WorkerManager) -> dict[str, Any]:
         "duration": duration,
         "error": run.error,
         "last_metrics": run.last_metrics or {},
-        "last_eval_error": _last_eval_error(run),
+        "last_eval_error": run.last_eval_error,
         "checkpoint_step": run.checkpoint_step,
         "worker_pid": manager.worker_pid(run.id),
     }
-
-
-def _last_eval_error(run: Run) -> float | None:
-    """Mean endpoint error [m] of a training run's latest evaluation snapshot (None before the first)."""
-    session = object_session(run)
-    if session is None or run.kind != "training":
-        return None
-    error = Snapshot.data["mean_endpoint_error"].as_float()
-    value = session.execute(select(error).where(Snapshot.run_id == run.id).order_by(Snapshot.step.desc()).limit(1)).scalar()
-    return float(value) if value is not None else None
 
 
 def to_summary(run: Run, manager: WorkerManager) -> RunSummary:

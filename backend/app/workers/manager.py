@@ -61,6 +61,13 @@ def _exit_reason(code: int | None) -> str:
     return f"worker process exited with code {code} without reporting a result"
 
 
+def latest_eval_error(s: Session, run_id: int) -> float | None:
+    """Mean endpoint error [m] of the run's latest stored snapshot (None without one)."""
+    error = Snapshot.data["mean_endpoint_error"].as_float()
+    value = s.execute(select(error).where(Snapshot.run_id == run_id).order_by(Snapshot.step.desc()).limit(1)).scalar()
+    return float(value) if value is not None else None
+
+
 class WorkerManager:
     """Runs training jobs in spawn-context processes, at most ``settings.max_workers`` at once."""
 
@@ -90,6 +97,8 @@ class WorkerManager:
     def start(self) -> None:
         """Mark runs left ``running`` as ``interrupted`` and start the manager thread."""
         with session_scope(self.sessions) as s:
+            for run in s.scalars(select(Run).where(Run.kind == "training", Run.last_eval_error.is_(None))):
+                run.last_eval_error = latest_eval_error(s, run.id)  # databases from before the column
             for run in s.scalars(select(Run).where(Run.status == "running")):
                 self._sync_with_checkpoint(s, run)
                 run.status, run.finished_at = "interrupted", utcnow()
@@ -221,6 +230,7 @@ class WorkerManager:
             step = run.checkpoint_step or 0
             s.execute(delete(Metric).where(Metric.run_id == run_id, Metric.step > step))
             s.execute(delete(Snapshot).where(Snapshot.run_id == run_id, Snapshot.step > step))
+            run.last_eval_error = latest_eval_error(s, run_id)
             run.status, run.error, run.finished_at, run.resume_pending, run.step = "queued", None, None, True, step
             message = status_message(run)
         self.hub.publish(run_id, message)

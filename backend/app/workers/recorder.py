@@ -86,6 +86,10 @@ class Recorder:
         if isinstance(msg, SnapshotMsg):
             with session_scope(self.sessions) as s:
                 s.add(Snapshot(run_id=rid, step=msg.step, data=msg.data))
+                run = s.get(Run, rid)
+                error = msg.data.get("mean_endpoint_error")
+                if run is not None and isinstance(error, (int, float)) and math.isfinite(error):
+                    run.last_eval_error = float(error)
             self.hub.publish(rid, {"type": "snapshot", "run_id": rid, "step": msg.step, "data": msg.data})
         elif isinstance(msg, CheckpointMsg):
             with session_scope(self.sessions) as s:
