@@ -30,7 +30,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite connections get WAL journaling and foreign keys."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        # a pool as large as the request thread pool's concurrency: a connection beyond the pool is
+        # opened (with its PRAGMAs) and closed again for every request, which showed under load
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=40, max_overflow=20, pool_timeout=30
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
