@@ -83,15 +83,8 @@ async def _viewer(ws_url: str, run_id: int, stop: asyncio.Event, result: LoadRes
     result.viewer_messages.append(count)
 
 
-async def _request(client: httpx.AsyncClient, path: str, result: LoadResult) -> None:
-    t0 = time.perf_counter()
-    try:
-        r = await client.get(path)
-        ok = r.status_code == 200
-        detail = f"{r.status_code} {r.text[:120]}"
-    except httpx.HTTPError as exc:
-        ok, detail = False, f"{type(exc).__name__}: {exc}"
-    result.latencies.append(time.perf_counter() - t0)
+def _record(result: LoadResult, path: str, latency: float, ok: bool, detail: str) -> None:
+    result.latencies.append(latency)
     result.requests += 1
     if not ok:
         result.errors += 1
@@ -99,35 +92,77 @@ async def _request(client: httpx.AsyncClient, path: str, result: LoadResult) -> 
             result.error_samples.append(f"GET {path}: {detail}")
 
 
-async def apply_load(url: str, ws_url: str, run_id: int, viewers: int, rps: float, seconds: float) -> LoadResult:
-    """``viewers`` websocket viewers of the run plus ``rps`` GET requests per second for ``seconds``."""
+async def _http_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str) -> tuple[int, bytes]:
+    """One keep-alive HTTP/1.1 GET on an open connection: (status, body)."""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n".encode())
+    await writer.drain()
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
+
+
+async def _rest_worker(url: str, jobs: asyncio.Queue, result: LoadResult) -> None:
+    """Send the scheduled requests of ``jobs`` ((scheduled time, path); None ends) on one connection.
+
+    Latency counts from the scheduled time, so time spent waiting for a free connection counts too.
+    A raw keep-alive connection keeps the client's own CPU cost small: on a 2-core machine the
+    client shares the cores with the server and the training worker.
+    """
+    host = url.split("://", 1)[1]
+    name, port = host.rsplit(":", 1)
+    conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+    while (job := await jobs.get()) is not None:
+        scheduled, path = job
+        try:
+            if conn is None:
+                conn = await asyncio.wait_for(asyncio.open_connection(name, int(port)), timeout=10)
+            status, body = await asyncio.wait_for(_http_get(*conn, host, path), timeout=10)
+            _record(result, path, time.perf_counter() - scheduled, status == 200, f"{status} {body[:120]!r}")
+        except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError, IndexError) as exc:
+            _record(result, path, time.perf_counter() - scheduled, False, f"{type(exc).__name__}: {exc}")
+            if conn is not None:
+                conn[1].close()
+            conn = None
+    if conn is not None:
+        conn[1].close()
+
+
+async def apply_load(
+    url: str, ws_url: str, run_id: int, viewers: int, rps: float, seconds: float, connections: int = 16
+) -> LoadResult:
+    """``viewers`` websocket viewers of the run plus ``rps`` GET requests per second for ``seconds``
+    (open loop: sent on schedule over ``connections`` keep-alive connections)."""
     result = LoadResult()
     stop = asyncio.Event()
     paths = ["/api/health", f"/api/runs/{run_id}", "/api/runs", f"/api/runs/{run_id}/metrics?max_points=200"]
     watchers = [asyncio.create_task(_viewer(ws_url, run_id, stop, result, i)) for i in range(viewers)]
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=url, timeout=10.0, limits=limits) as client:
-        pending: set[asyncio.Task] = set()
-        t0 = time.perf_counter()
-        n = int(rps * seconds)
-        for i in range(n):
-            delay = t0 + i / rps - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            elif -delay > 2.0 or time.perf_counter() - t0 > seconds:  # this client fell behind: stop, say so
-                result.unsent = n - i
-                break
-            task = asyncio.create_task(_request(client, paths[i % len(paths)], result))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-        sent = n - result.unsent
-        _say(f"{sent} requests sent, {len(pending)} still unanswered")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*pending), timeout=15)
-        result.seconds = time.perf_counter() - t0
-        if sent > result.requests:  # cancelled after waiting 15 s past the end: errors too
-            result.errors += sent - result.requests
-            result.error_samples.append(f"{sent - result.requests} requests unanswered 15 s after the load phase")
+    jobs: asyncio.Queue = asyncio.Queue()
+    workers = [asyncio.create_task(_rest_worker(url, jobs, result)) for _ in range(connections)]
+    t0 = time.perf_counter()
+    n = int(rps * seconds)
+    for i in range(n):
+        scheduled = t0 + i / rps
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        elif -delay > 2.0:  # this client fell behind its own schedule: stop, say so
+            result.unsent = n - i
+            break
+        jobs.put_nowait((scheduled, paths[i % len(paths)]))
+    sent = n - result.unsent
+    _say(f"{sent} requests sent, {jobs.qsize()} waiting for a connection")
+    for _ in workers:
+        jobs.put_nowait(None)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*workers), timeout=15)
+    result.seconds = time.perf_counter() - t0
+    if sent > result.requests:  # still unanswered 15 s after the end: errors too
+        result.errors += sent - result.requests
+        result.error_samples.append(f"{sent - result.requests} requests unanswered 15 s after the load phase")
     _say("requests done; closing the viewers")
     stop.set()
     with contextlib.suppress(TimeoutError):
