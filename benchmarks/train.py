@@ -13,8 +13,11 @@ prints the wall time and the iterations it took. Run with ``nice``:
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import torch
 
@@ -99,6 +102,18 @@ def theirs(iterations: int, target: float | None = None, window: int = 10, cap: 
         return f"error: {type(exc).__name__}: {exc}"
 
 
+def isolated(threads: int, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a fresh spawned process with ``threads`` torch threads.
+
+    Each measurement gets a process of its own: run one after another in one process, a later
+    trainer was measurably slower (e.g. a compiled trainer 17.5 -> 13.9 it/s after an eager one and
+    MotorNet's), which would bias whichever runs last.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=torch.set_num_threads, initargs=(threads,)) as pool:
+        return pool.submit(fn, *args).result()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=20)
@@ -108,29 +123,30 @@ def main() -> None:
     parser.add_argument("--max-iterations", type=int, default=1000, help="cap of the --to-loss runs")
     parser.add_argument("--compile", action="store_true", help="also time motornet_core with train.compile")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    a = ours(args.iterations)
-    b = theirs(args.iterations)
+    n = args.threads
+    a = isolated(n, ours, args.iterations)
+    b = isolated(n, theirs, args.iterations)
     b_text = f"{b:10.2f}" if isinstance(b, float) else b
-    print(f"tutorial set-up, batch 32, 100 steps, {args.iterations} iterations, {args.threads} thread(s)")
+    print(f"tutorial set-up, batch 32, 100 steps, {args.iterations} iterations, {n} thread(s), one process each")
     print(f"{'':24s}{'motornet_core':>14s}   motornet 0.3.0")
     ratio = f"   ({a / b:.2f}x)" if isinstance(b, float) else ""
     print(f"{'iterations/s':24s}{a:14.2f}   {b_text}{ratio}")
     if args.compile:
-        c = ours(args.iterations, compile=True)
+        c = isolated(n, ours, args.iterations, True)
         ratio = f"   ({c / b:.2f}x)" if isinstance(b, float) else ""
         print(f"{'iterations/s, compiled':24s}{c:14.2f}{ratio}")
     if args.to_loss is not None:
-        rows = [("motornet_core", ours_to_loss(args.to_loss, args.window, args.max_iterations))]
+        cap = (args.to_loss, args.window, args.max_iterations)
+        rows = [("motornet_core", isolated(n, ours_to_loss, *cap))]
         if args.compile:
-            rows.append(("  compiled", ours_to_loss(args.to_loss, args.window, args.max_iterations, compile=True)))
-        rows.append(("motornet 0.3.0", theirs(0, args.to_loss, args.window, args.max_iterations)))
+            rows.append(("  compiled", isolated(n, ours_to_loss, *cap, True)))
+        rows.append(("motornet 0.3.0", isolated(n, theirs, 0, *cap)))
         print(f"wall time to mean loss <= {args.to_loss} over {args.window} iterations (cap {args.max_iterations}):")
         for name, r in rows:
             if isinstance(r, tuple):
-                seconds, n, reached = r
+                seconds, k, reached = r
                 state = "reached" if reached else "NOT reached (cap)"
-                print(f"  {name:16s}{seconds:10.1f} s  {n:6d} iterations  {state}")
+                print(f"  {name:16s}{seconds:10.1f} s  {k:6d} iterations  {state}")
             else:
                 print(f"  {name:16s}{r}")
 
