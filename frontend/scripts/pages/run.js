@@ -90,6 +90,30 @@ class RunPage {
 
   renderHeader() {
     const r = this.run;
+    const m = r.last_metrics ?? {};
+    const stat = (k, v, id) => h("div", { class: "stat" }, h("div", { class: "v", "data-testid": id }, v), h("div", { class: "k" }, k));
+    const stats = h(
+      "div",
+      { class: "stats" },
+      stat("progress", h("span", {}, h("span", { class: "progress" }, h("span", { style: `width:${Math.round(100 * (r.progress ?? 0))}%` })), " ", progressText(r.step, r.n_iterations, r.progress)), "run-progress"),
+      stat("loss", fmt(m.loss), "run-loss"),
+      stat("duration", duration(r.duration)),
+      stat("effector", r.spec?.effector?.name ?? "—"),
+      stat("task", r.spec?.task?.kind?.replace(/_/g, " ") ?? "—"),
+      stat("network", r.spec ? `${r.spec.policy.kind} × ${r.spec.policy.hidden_size}` : "—"),
+      stat("device", r.device ?? "—")
+    );
+    // The toolbar (title, status, buttons) is rebuilt only when what it shows changes: metrics
+    // redraw the stats several times a second, and a button replaced between a press and its
+    // release loses the click.
+    const key = JSON.stringify([r.id, r.name, r.status, r.checkpoint_step, r.error]);
+    if (key === this.toolbarKey && this.statsEl?.isConnected) {
+      this.statsEl.replaceWith(stats);
+      this.statsEl = stats;
+      return;
+    }
+    this.toolbarKey = key;
+    this.statsEl = stats;
     const active = ACTIVE.has(r.status);
     const buttons = [];
     if (active) buttons.push(h("button", { onclick: () => this.act("cancel"), "data-testid": "cancel" }, "Cancel"));
@@ -99,22 +123,10 @@ class RunPage {
       buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/checkpoint`, download: `run${r.id}.pt` }, "Download checkpoint"));
     }
     buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/spec`, download: `run${r.id}_spec.json` }, "Download spec"));
-    const m = r.last_metrics ?? {};
-    const stat = (k, v, id) => h("div", { class: "stat" }, h("div", { class: "v", "data-testid": id }, v), h("div", { class: "k" }, k));
     this.header.replaceChildren(
       h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, `${r.name} `, h("span", { class: "muted small" }, `#${r.id}`)), h("span", { class: `badge ${r.status}`, "data-testid": "run-status" }, r.status), h("span", { class: "grow" }), ...buttons),
       ...(r.status === "failed" ? [h("div", { class: "errorbox", "data-testid": "run-error" }, h("strong", {}, "This run failed: "), r.error ?? "no message")] : []),
-      h(
-        "div",
-        { class: "stats" },
-        stat("progress", h("span", {}, h("span", { class: "progress" }, h("span", { style: `width:${Math.round(100 * (r.progress ?? 0))}%` })), " ", progressText(r.step, r.n_iterations, r.progress)), "run-progress"),
-        stat("loss", fmt(m.loss), "run-loss"),
-        stat("duration", duration(r.duration)),
-        stat("effector", r.spec?.effector?.name ?? "—"),
-        stat("task", r.spec?.task?.kind?.replace(/_/g, " ") ?? "—"),
-        stat("network", r.spec ? `${r.spec.policy.kind} × ${r.spec.policy.hidden_size}` : "—"),
-        stat("device", r.device ?? "—")
-      )
+      stats
     );
   }
 
