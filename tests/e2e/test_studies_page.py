@@ -47,6 +47,7 @@ def test_run_moment_arms_and_reopen_its_link(live_server, page, shot) -> None:  
     page.goto(link)
     page.wait_for_function(FIGURES_DRAWN, arg=2, timeout=30_000)
     assert page.locator("input[name=n_points]").input_value() == "21"
+    page.locator(f".study-history a[href*='run={run_id}']").first.wait_for()  # the history loads on its own
     assert page.locator(f".study-history a[href*='run={run_id}']").count() == 1
 
 

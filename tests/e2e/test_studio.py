@@ -87,6 +87,7 @@ def test_start_page_and_navigation(live_server, page, shot) -> None:  # type: ig
         page.get_by_role("heading", name=heading, exact=True).wait_for()
     page.locator("#nav a", has_text="Start").click()
     cards = page.locator(".cards a.card")
+    cards.nth(4).wait_for()  # the page renders after the click returns
     assert cards.count() == 5
     shot("start")
     page.get_by_test_id("card-studies").click()
@@ -104,6 +105,7 @@ def test_effector_builder_add_muscle_drag_point_save(live_server, page, shot) ->
     page.get_by_test_id("muscle-list").locator("li").nth(8).click()
     page.wait_for_function(SELECTED_MUSCLE_IN_VIEW)
     page.get_by_test_id("add-muscle").click()
+    page.get_by_test_id("muscle-list").locator("li").nth(10).wait_for()
     assert page.get_by_test_id("muscle-list").locator("li").count() == 11
     assert "muscle=10" in page.url
     page.wait_for_function(SELECTED_MUSCLE_IN_VIEW)
