@@ -199,8 +199,9 @@ def test_design_task_and_watch_run_live(live_server, page, shot) -> None:  # typ
     page.locator('input[name="task.vision_delay"]').fill("0.02")
     page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
     page.locator('input[name="name"]').fill("e2e centre out")
-    page.locator('input[name="train.n_iterations"]').fill("20")
-    page.locator('input[name="train.eval_every"]').fill("5")
+    # long enough (~10 s here) that the page sees it train, not only its finished curve
+    page.locator('input[name="train.n_iterations"]').fill("60")
+    page.locator('input[name="train.eval_every"]').fill("15")
     page.locator('input[name="train.batch_size"]').fill("4")
     page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
     shot("task_designer")
@@ -225,7 +226,7 @@ def test_design_task_and_watch_run_live(live_server, page, shot) -> None:  # typ
     page.get_by_test_id("run-status").filter(has_text="finished").wait_for(timeout=120_000)
     run = httpx.get(f"{live_server.url}/api/runs/{run_id}").json()
     assert run["status"] == "finished", run
-    assert len(_plot_trace(page, "loss-plot", 0)) == 20
+    assert len(_plot_trace(page, "loss-plot", 0)) == 60
     # A loss term equal to the total is listed in the legend only; the right axis has its own ticks.
     traces = page.evaluate("() => document.querySelector('[data-testid=loss-plot]').data.map((t) => [t.name, t.visible])")
     assert traces[0] == ["loss", True]
