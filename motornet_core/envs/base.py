@@ -209,13 +209,13 @@ class MotorEnv(gymnasium.Env):
         """This step's action, vision and proprioceptive noise, drawn in :meth:`step_batch`'s order.
 
         Args:
-            like: (B, M) the action (or any tensor of its shape, dtype and device).
+            like: a tensor of the action's dtype and device (the action itself, or the observation).
         """
         assert self.state is not None
         batch, m = self.state.batch_size, self.effector.n_muscles
         ref = self.state.position
         return StepNoise(
-            self._draw(tuple(like.shape), self._action_std, like),
+            self._draw((batch, m), self._action_std, like),
             self._draw((batch, 2), self.task.vision_noise, ref),
             self._draw((batch, 2 * m), self.task.proprioception_noise, ref),
         )

@@ -50,7 +50,7 @@ class ClosedLoop:
         env = self.env
         env.check_step()
         eps = self.policy.draw_noise(obs.shape[0], obs, generator) if noise else None
-        step_noise = env.draw_step_noise(obs.new_empty(obs.shape[0], env.effector.n_muscles))
+        step_noise = env.draw_step_noise(obs)
         # compiled once the graph reaches every input: while gradients propagate through the first
         # steps (action -> activation -> force -> velocity -> position, plus delays) each new
         # requires_grad pattern would compile one more variant
