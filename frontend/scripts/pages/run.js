@@ -205,6 +205,7 @@ class RunPage {
   }
 
   onStatus(msg) {
+    this.flushMetrics(); // the metrics sent before this status are drawn before it shows (e.g. "finished")
     const before = this.run.status;
     Object.assign(this.run, { status: msg.status, step: msg.step ?? this.run.step, progress: msg.progress ?? this.run.progress, error: msg.error ?? this.run.error, device: msg.device ?? this.run.device });
     this.renderHeader();
