@@ -80,6 +80,14 @@ class EffectorState:
         """Return a copy whose tensors are cut from the autograd graph."""
         return _map(self, lambda t: t.detach())
 
+    def requiring_grad(self) -> EffectorState:
+        """Return a copy in which every tensor requires grad: those that did not become new leaves.
+
+        Same values; gradients reach nothing new upstream. A compiled chunk that starts from it sees
+        the requires_grad pattern of every later chunk, so it compiles one variant, not two.
+        """
+        return _map(self, requiring_grad)
+
     def to(self, *args: object, **kwargs: object) -> EffectorState:
         """Move/cast every tensor like :meth:`torch.Tensor.to`."""
         return _map(self, lambda t: t.to(*args, **kwargs))
@@ -87,6 +95,11 @@ class EffectorState:
     def index(self, rows: Tensor | slice) -> EffectorState:
         """Select batch rows."""
         return _map(self, lambda t: t[rows])
+
+
+def requiring_grad(t: Tensor) -> Tensor:
+    """``t`` if it requires grad, else a detached copy that does (a new leaf with the same values)."""
+    return t if t.requires_grad else t.detach().requires_grad_()
 
 
 def _map(obj: object, fn):

@@ -52,6 +52,35 @@ class StepNoise:
 
 
 @dataclass(frozen=True)
+class EnvCarry:
+    """The environment's step-to-step memory besides the effector state.
+
+    Attributes:
+        vision: the vision delay line, oldest (what the network sees now) first: d + 1 tensors (B, 2).
+        proprio: the proprioceptive delay line, oldest first: d + 1 tensors (B, 2M).
+        actions: the last ``action_frame_stacking`` actions (B, M), oldest first.
+    """
+
+    vision: list[Tensor]
+    proprio: list[Tensor]
+    actions: list[Tensor]
+
+    def tensors(self) -> list[Tensor]:
+        """Every tensor held, in a fixed order."""
+        return [*self.vision, *self.proprio, *self.actions]
+
+    def observe(self, goal: Tensor, cue: Tensor | None) -> Tensor:
+        """The noise-free observation (B, obs_size) these lines give with the task inputs."""
+        return compose_observation(goal, cue, self.vision[0], self.proprio[0], self.actions)
+
+
+def compose_observation(goal: Tensor, cue: Tensor | None, vision: Tensor, proprio: Tensor, actions: list[Tensor]) -> Tensor:
+    """Goal (B, 2), cue (B, 1) if any, delayed vision (B, 2), proprioception (B, 2M), stacked actions: (B, obs_size)."""
+    parts = [goal] if cue is None else [goal, cue]
+    return torch.cat([*parts, vision, proprio, *actions], dim=-1)
+
+
+@dataclass(frozen=True)
 class StepInfo:
     """What a batched step produced besides the observation.
 
@@ -144,15 +173,16 @@ class MotorEnv(gymnasium.Env):
         return self._add_noise(vision, self.task.vision_noise), self._add_noise(proprio, self.task.proprioception_noise)
 
     def _observe(self, vision: Tensor, proprio: Tensor) -> Tensor:
-        ep, k = self.episode, self.k
+        goal, cue = self.task_inputs(self.k)
+        obs = compose_observation(goal, cue, vision, proprio, self._actions)
+        return self._add_noise(obs, self._obs_std)
+
+    def task_inputs(self, k: int) -> tuple[Tensor, Tensor | None]:
+        """The goal (B, 2) [m] and go cue (B, 1) (None without one) shown at time point k."""
+        ep = self.episode
         if ep is None:
             raise RuntimeError("no episode: call reset_batch first")
-        parts = [ep.goal[:, k]]
-        if ep.cue is not None:
-            parts.append(ep.cue[:, k, None])
-        parts += [vision, proprio, *self._actions]
-        obs = torch.cat(parts, dim=-1)  # (B, obs_size)
-        return self._add_noise(obs, self._obs_std)
+        return ep.goal[:, k], None if ep.cue is None else ep.cue[:, k, None]
 
     # -- torch (batched, differentiable) mode --------------------------------------------------------
     def reset_batch(
@@ -220,10 +250,15 @@ class MotorEnv(gymnasium.Env):
             self._draw((batch, 2 * m), self.task.proprioception_noise, ref),
         )
 
-    def step_loads(self) -> StepLoads | None:
-        """The external loads scheduled for the current step (None: the episode has none)."""
+    def step_loads(self, k: int | None = None) -> StepLoads | None:
+        """The external loads scheduled for step k (default: the current one; None: the episode has none)."""
         assert self.episode is not None
-        return self.episode.loads.step(self.k) if self._loaded else None
+        return self.episode.loads.step(self.k if k is None else k) if self._loaded else None
+
+    def draw_obs_noise(self, like: Tensor) -> Tensor | None:
+        """The observation noise (B, obs_size) that :meth:`finish_step` would add next (None: off)."""
+        assert self.state is not None
+        return self._draw((self.state.batch_size, self.obs_size), self._obs_std, like)
 
     def advance(
         self, state: EffectorState, action: Tensor, noise: StepNoise, loads: StepLoads | None
@@ -252,6 +287,26 @@ class MotorEnv(gymnasium.Env):
         obs = self._observe(self._vision.push(vision), self._proprio.push(proprio))
         info = StepInfo(state, action, self.episode.target[:, self.k], self.k, self.k >= self.n_steps)
         return obs, info
+
+    def carry(self) -> EnvCarry:
+        """What the next steps read besides the effector state: delay lines and stacked actions."""
+        return EnvCarry(self._vision.contents, self._proprio.contents, list(self._actions))
+
+    def commit(self, state: EffectorState, carry: EnvCarry, n: int) -> None:
+        """Take the state and carry after ``n`` steps computed outside :meth:`step_batch` (a closed-loop chunk)."""
+        if self.k + n > self.n_steps:
+            raise RuntimeError(f"{n} steps from step {self.k} overrun the episode ({self.n_steps} steps)")
+        self.state = state
+        self.k += n
+        self._vision.contents = carry.vision
+        self._proprio.contents = carry.proprio
+        self._actions = list(carry.actions)
+
+    @staticmethod
+    def carry_step(carry: EnvCarry, action: Tensor, vision: Tensor, proprio: Tensor) -> EnvCarry:
+        """The carry after one step (pure: what :meth:`finish_step` does to the delay lines and actions)."""
+        actions = [*carry.actions[1:], action] if carry.actions else []
+        return EnvCarry([*carry.vision[1:], vision], [*carry.proprio[1:], proprio], actions)
 
     # -- gymnasium (numpy, single trial) mode ---------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:

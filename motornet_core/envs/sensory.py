@@ -30,6 +30,17 @@ class DelayLine:
         self._buffer = [*self._buffer[1:], signal]
         return self._buffer[0]
 
+    @property
+    def contents(self) -> list[Tensor]:
+        """The ``steps + 1`` signals in the line, oldest (the current output) first."""
+        return list(self._buffer)
+
+    @contents.setter
+    def contents(self, signals: list[Tensor]) -> None:
+        if len(signals) != self.steps + 1:
+            raise ValueError(f"a line of {self.steps} steps holds {self.steps + 1} signals, got {len(signals)}")
+        self._buffer = list(signals)
+
 
 def gaussian(shape: tuple[int, ...], std: Tensor | float, generator: torch.Generator | None, like: Tensor) -> Tensor:
     """I.i.d. N(0, std^2) samples of ``shape`` (std broadcast over the last axis), dtype/device of ``like``."""

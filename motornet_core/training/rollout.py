@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -9,56 +10,142 @@ import torch
 from torch import Tensor
 
 from motornet_core.effector import Effector
-from motornet_core.envs import MotorEnv, StepNoise
+from motornet_core.envs import EnvCarry, MotorEnv, StepLoads, StepNoise
 from motornet_core.losses import Trajectory
 from motornet_core.policies import Policy
+from motornet_core.state import EffectorState, requiring_grad
 
 MAX_POINTS = 100
 MAX_UNITS = 64
+DEFAULT_CHUNK = 4  # steps per compiled call of a ClosedLoop
+
+
+@dataclass(frozen=True)
+class StepDraws:
+    """One step's random numbers and schedules, drawn before the step runs (in the eager order).
+
+    Attributes:
+        eps: the policy's hidden noise per layer (B, S), or None.
+        noise: action and sensory noise.
+        loads: the step's external loads, or None.
+        goal: (B, 2) [m] the goal shown at the new time point.
+        cue: (B, 1) the go cue at the new time point, or None.
+        obs_noise: (B, obs_size) observation noise, or None.
+    """
+
+    eps: list[Tensor] | None
+    noise: StepNoise
+    loads: StepLoads | None
+    goal: Tensor
+    cue: Tensor | None
+    obs_noise: Tensor | None
+
+
+@dataclass(frozen=True)
+class Steps:
+    """What k consecutive steps produced, each (B, k, ...): the state after each step, the applied
+    (noisy) action (B, k, M) and the last layer's hidden activity (B, k, H)."""
+
+    fingertip: Tensor
+    activation: Tensor
+    position: Tensor
+    action: Tensor
+    hidden: Tensor
 
 
 class ClosedLoop:
     """A policy driving an environment step by step.
 
-    Each step draws its random numbers first (hidden, action and sensory noise, in the order the
-    eager modules draw them), then runs the policy and the environment's physics as one pure
-    function, then updates the delay lines and time. With ``compile=True`` that function is
-    ``torch.compile``'d: one graph (and one backward node) per step instead of ~100 small
-    operations. Under ``torch.no_grad()`` (evaluation) it always runs eagerly, so evaluation
-    batches compile nothing; so do the first steps of an episode, until gradients reach the
-    observation, the policy state and the joint positions.
+    :meth:`step` is the eager loop of the public modules (the same random stream, bit for bit).
+    :meth:`advance` takes one eager step or, with ``compile=True``, ``chunk`` steps in one
+    ``torch.compile``'d call: the random numbers, loads and task inputs of those steps are drawn
+    first (in the eager order), then policy, physics, delay lines and observations of all
+    ``chunk`` steps run as one graph with one backward node, instead of ~100 small operations and
+    a Python round trip per step. Compiled chunks run only with gradients on (training), from the
+    first step that leaves a whole number of chunks (the first T mod ``chunk`` steps run eagerly);
+    the first chunk's inputs that do not require grad become leaves that do (same values), so one
+    variant is compiled per batch size. Evaluation under ``torch.no_grad()`` runs eagerly.
 
     Args:
-        env: the environment (its episode is started by :meth:`reset`).
+        env: the environment (its episode is started by :meth:`rollout` / ``env.reset_batch``).
         policy: the controller.
-        compile: compile the per-step function (the first steps of each batch size take the
-            compilation time, 10-40 s on a 2-core CPU; inductor caches kernels on disk).
+        compile: compile the chunk function (the first training iteration of each batch size takes
+            the compilation time, ~10-60 s on a 2-core CPU; inductor caches it on disk).
+        chunk: steps per compiled call (more: less overhead per step, longer compilation).
     """
 
-    def __init__(self, env: MotorEnv, policy: Policy, compile: bool = False) -> None:
+    def __init__(self, env: MotorEnv, policy: Policy, compile: bool = False, chunk: int = DEFAULT_CHUNK) -> None:
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk}")
         self.env = env
         self.policy = policy
-        self._compiled = torch.compile(self._core, dynamic=False) if compile else None
+        self.chunk = chunk
+        self.compiled_steps = 0  # steps taken in compiled chunks so far
+        self._compiled = torch.compile(self._chunk_core, dynamic=False) if compile else None
 
     def _core(self, obs: Tensor, h: Tensor, state: Any, eps: list[Tensor] | None, noise: StepNoise, loads: Any) -> tuple:
         action, h = self.policy(obs, h, noise=False, eps=eps)
         action, state, vision, proprio = self.env.advance(state, action, noise, loads)
         return action, h, state, vision, proprio
 
+    def _chunk_core(self, obs: Tensor, h: Tensor, state: EffectorState, carry: EnvCarry, draws: list[StepDraws]) -> tuple:
+        env, records = self.env, []
+        for d in draws:
+            action, h, state, vision, proprio = self._core(obs, h, state, d.eps, d.noise, d.loads)
+            carry = env.carry_step(carry, action, vision, proprio)
+            obs = carry.observe(d.goal, d.cue)
+            if d.obs_noise is not None:
+                obs = obs + d.obs_noise
+            records.append((state.fingertip, state.muscle.activation, state.position, action, self.policy.activity(h)))
+        stacked = [torch.stack(list(r), dim=1) for r in zip(*records, strict=True)]
+        return obs, h, state, carry, stacked
+
+    def _draws(self, obs: Tensor, generator: torch.Generator | None, noise: bool, k: int) -> StepDraws:
+        """Step k's draws, in the order the eager modules make them (policy, step, observation)."""
+        env = self.env
+        eps = self.policy.draw_noise(obs.shape[0], obs, generator) if noise else None
+        step_noise = env.draw_step_noise(obs)
+        loads = env.step_loads(k)
+        obs_noise = env.draw_obs_noise(obs)
+        goal, cue = env.task_inputs(k + 1)
+        return StepDraws(eps, step_noise, loads, goal, cue, obs_noise)
+
+    def _chunked(self) -> bool:
+        env = self.env
+        return self._compiled is not None and torch.is_grad_enabled() and (env.n_steps - env.k) % self.chunk == 0
+
     def step(self, obs: Tensor, h: Tensor, generator: torch.Generator | None = None, noise: bool = True) -> tuple:
-        """One step from observation (B, I) and policy state (B, L, S): returns (obs, h, :class:`StepInfo`)."""
+        """One eager step from observation (B, I) and policy state (B, L, S): returns (obs, h, :class:`StepInfo`)."""
         env = self.env
         env.check_step()
         eps = self.policy.draw_noise(obs.shape[0], obs, generator) if noise else None
         step_noise = env.draw_step_noise(obs)
-        # compiled once the graph reaches every input: while gradients propagate through the first
-        # steps (action -> activation -> force -> velocity -> position, plus delays) each new
-        # requires_grad pattern would compile one more variant
-        settled = torch.is_grad_enabled() and obs.requires_grad and h.requires_grad and env.state.position.requires_grad
-        core = self._compiled if self._compiled is not None and settled else self._core
-        action, h, state, vision, proprio = core(obs, h, env.state, eps, step_noise, env.step_loads())
+        action, h, state, vision, proprio = self._core(obs, h, env.state, eps, step_noise, env.step_loads())
         obs, info = env.finish_step(action, state, vision, proprio)
         return obs, h, info
+
+    def advance(
+        self, obs: Tensor, h: Tensor, generator: torch.Generator | None = None, noise: bool = True
+    ) -> tuple[Tensor, Tensor, Steps]:
+        """One eager step, or ``chunk`` compiled ones (see the class): returns (obs, h, :class:`Steps`)."""
+        env = self.env
+        env.check_step()
+        if self._chunked() and self._compiled is not None:
+            assert env.state is not None
+            draws = [self._draws(obs, generator, noise, env.k + i) for i in range(self.chunk)]
+            # inputs that do not require grad yet (the first chunk's) become leaves that do: the
+            # same values, and every chunk has one requires_grad pattern (one compiled variant)
+            carry = env.carry()
+            carry = EnvCarry(*([requiring_grad(t) for t in ts] for ts in (carry.vision, carry.proprio, carry.actions)))
+            state = env.state.requiring_grad()
+            obs, h, state, carry, stacked = self._compiled(requiring_grad(obs), requiring_grad(h), state, carry, draws)
+            env.commit(state, carry, self.chunk)
+            self.compiled_steps += self.chunk
+            return obs, h, Steps(*stacked)
+        obs, h, info = self.step(obs, h, generator, noise)
+        s = info.state
+        one = (s.fingertip, s.muscle.activation, s.position, info.action, self.policy.activity(h))
+        return obs, h, Steps(*(t[:, None] for t in one))
 
 
 def rollout(
@@ -82,25 +169,27 @@ def rollout(
     obs, state = env.reset_batch(batch_size, generator=generator, evaluation=evaluation, targets=targets)
     h = policy.initial_state(state.batch_size, like=obs)
     noise = not env.deterministic
-    tips, acts, joints, actions, hidden = [state.fingertip], [state.muscle.activation], [state.position], [], []
-    for _ in range(env.n_steps):
-        obs, h, info = loop.step(obs, h, generator=generator, noise=noise)
-        tips.append(info.state.fingertip)
-        acts.append(info.state.muscle.activation)
-        joints.append(info.state.position)
-        actions.append(info.action)
-        hidden.append(policy.activity(h))
+    tips, acts, joints = [state.fingertip[:, None]], [state.muscle.activation[:, None]], [state.position[:, None]]
+    actions: list[Tensor] = []
+    hidden: list[Tensor] = []
+    while env.k < env.n_steps:
+        obs, h, steps = loop.advance(obs, h, generator=generator, noise=noise)
+        tips.append(steps.fingertip)
+        acts.append(steps.activation)
+        joints.append(steps.position)
+        actions.append(steps.action)
+        hidden.append(steps.hidden)
     if env.episode is None:
         raise RuntimeError("the environment lost its episode during the rollout")
     traj = Trajectory(
-        fingertip=torch.stack(tips, 1),
+        fingertip=torch.cat(tips, 1),
         target=env.episode.target,
-        activation=torch.stack(acts, 1),
-        action=torch.stack(actions, 1),
-        hidden=torch.stack(hidden, 1),
+        activation=torch.cat(acts, 1),
+        action=torch.cat(actions, 1),
+        hidden=torch.cat(hidden, 1),
         dt=env.dt,
     )
-    return traj, torch.stack(joints, 1)
+    return traj, torch.cat(joints, 1)
 
 
 def body_points(eff: Effector, joints: Tensor) -> Tensor:
@@ -117,9 +206,7 @@ def _r(x: Tensor) -> Any:
     return np.round(x.detach().cpu().double().numpy(), 5).tolist()
 
 
-def build_snapshot(
-    step: int, eff: Effector, traj: Trajectory, joints: Tensor, go_time: Tensor | None = None
-) -> dict[str, Any]:
+def build_snapshot(step: int, eff: Effector, traj: Trajectory, joints: Tensor, go_time: Tensor | None = None) -> dict[str, Any]:
     """A JSON-serialisable summary of a rollout (time downsampled to <= 100 points, <= 64 units).
 
     Keys: ``step``, ``dt``, ``time`` [T'], ``targets`` [B][2] (final targets), ``hand`` [B][T'][2],

@@ -58,3 +58,33 @@ def test_closed_loop_refuses_steps_outside_an_episode():
     assert info.done
     with pytest.raises(RuntimeError, match="over"):
         loop.step(obs, h)
+
+
+@pytest.mark.slow
+def test_compiled_chunks_follow_the_eager_loop():
+    """Several steps per compiled call (delays, every noise source, stacked actions, a curl field):
+    the same random stream, trajectories and gradients as the eager loop, to rounding."""
+    trainer = Trainer(run_preset("tiny_arm26").with_updates({**NOISY, "task.duration": 0.3}))
+    env, policy = trainer.env, trainer.policy
+    results = []
+    for loop in (ClosedLoop(env, policy), ClosedLoop(env, policy, compile=True, chunk=3)):
+        gen = torch.Generator().manual_seed(5)
+        policy.zero_grad()
+        traj, joints = rollout(env, policy, 4, generator=gen, loop=loop)
+        (traj.fingertip[..., :2] - traj.target).abs().sum().backward()
+        grads = [p.grad.clone() for p in policy.parameters()]
+        results.append((traj, joints, grads, gen.get_state(), loop.compiled_steps))
+    (te, je, ge, se, ne), (tc, jc, gc, sc, nc) = results
+    assert ne == 0 and nc >= env.n_steps // 2 and nc % 3 == 0  # most steps ran compiled
+    assert torch.equal(se, sc)  # the same number of random draws
+    assert tc.fingertip.shape == te.fingertip.shape == (4, env.n_steps + 1, 4)
+    for a, b in [(tc.fingertip, te.fingertip), (tc.hidden, te.hidden), (tc.action, te.action), (jc, je)]:
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    for a, b in zip(gc, ge, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_chunks_must_be_positive():
+    trainer = Trainer(run_preset("tiny_point_mass"))
+    with pytest.raises(ValueError, match="chunk"):
+        ClosedLoop(trainer.env, trainer.policy, compile=True, chunk=0)
