@@ -6,8 +6,14 @@ w.r.t. every excitation), at several batch sizes, for motornet_core and — when
 
     .venv/bin/python benchmarks/physics.py [--batches 1 64 1024 8192] [--steps 100] [--threads 1] [--compile]
 
-``--compile`` adds a column for ``torch.compile(effector.step)`` (what ``TrainSpec.compile`` uses) and
-prints how long each compilation took.
+``--compile`` adds a column for :class:`motornet_core.OpenLoop` (``--chunk`` steps per
+``torch.compile``'d call, default 4; ``--chunk 1`` is ``torch.compile(effector.step)``) and prints how
+long each compilation took (inductor's on-disk cache shortens later ones: clear
+``/tmp/torchinductor_$USER`` for cold figures).
+
+Both sides take their excitations as T separate (B, 6) tensors (``unbind``): indexing one (T, B, 6)
+tensor per step would add T full-size zero-filled gradient buffers to every backward pass, a cost
+of the benchmark rather than of the physics.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Callable
 
 import torch
 
-from motornet_core import build_effector, presets
+from motornet_core import OpenLoop, build_effector, presets
 
 Q0 = [0.785398, 1.570796]
 
@@ -34,19 +40,22 @@ def _best_of(fn: Callable[[], None], repeats: int) -> float:
     return best
 
 
-def ours(batch: int, steps: int, backward: bool, compile: bool = False) -> Callable[[], None]:
+def ours(batch: int, steps: int, backward: bool, compile: bool = False, chunk: int = 4) -> Callable[[], None]:
     eff = build_effector(presets.arm26())
     q0 = torch.tensor(Q0)
     if compile:
         torch._dynamo.reset()  # each configuration compiles afresh (no recompile limit reached)
-    step = torch.compile(eff.step, dynamic=False) if compile else eff.step
+    loop = OpenLoop(eff, chunk=chunk) if compile else None
 
     def run() -> None:
-        u = torch.full((steps, batch, 6), 0.3, requires_grad=backward)
+        u = torch.full((steps, batch, 6), 0.3, requires_grad=backward).unbind(0)
         with torch.set_grad_enabled(backward):
             s = eff.reset(batch, position=q0)
-            for k in range(steps):
-                s = step(s, u[k])
+            if loop is not None:
+                s = loop.run(s, u).state
+            else:
+                for k in range(steps):
+                    s = eff.step(s, u[k])
             if backward:
                 s.fingertip[:, :2].sum().backward()
 
@@ -62,7 +71,7 @@ def motornet_baseline(batch: int, steps: int, backward: bool) -> Callable[[], No
     q0 = torch.tensor([[*Q0, 0.0, 0.0]]).repeat(batch, 1)
 
     def run() -> None:
-        u = torch.full((steps, batch, 6), 0.3, requires_grad=backward)
+        u = torch.full((steps, batch, 6), 0.3, requires_grad=backward).unbind(0)
         with torch.set_grad_enabled(backward):
             eff.reset(options={"batch_size": batch, "joint_state": q0})
             for k in range(steps):
@@ -79,7 +88,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--compile", action="store_true", help="also time torch.compile(effector.step)")
+    parser.add_argument("--compile", action="store_true", help="also time motornet_core.OpenLoop (compiled chunks)")
+    parser.add_argument("--chunk", type=int, default=4, help="steps per compiled call with --compile")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}")
@@ -96,7 +106,7 @@ def main() -> None:
             line = f"{mode:18s} {batch:6d} {ours_rate:12.0f} "
             line += f"{base_rate:12.0f} {ours_rate / base_rate:8.2f}x" if base_rate else f"{'n/a':>12s} {'':>9s}"
             if args.compile:
-                run = ours(batch, args.steps, backward, compile=True)
+                run = ours(batch, args.steps, backward, compile=True, chunk=args.chunk)
                 t0 = time.perf_counter()
                 run()  # compiles
                 first = time.perf_counter() - t0

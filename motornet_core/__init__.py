@@ -11,6 +11,7 @@ from __future__ import annotations
 from motornet_core import presets
 from motornet_core.effector import Effector, Loads
 from motornet_core.errors import MotornetError, SimulationError, SpecError
+from motornet_core.open_loop import OpenLoop, Simulation
 from motornet_core.specs import EffectorSpec, LossSpec, PolicySpec, RunSpec, TaskSpec, TrainSpec, parse_task
 from motornet_core.state import EffectorState, GeometryState, MuscleState
 
@@ -39,6 +40,8 @@ __all__ = [
     "Loads",
     "MotornetError",
     "MuscleState",
+    "OpenLoop",
+    "Simulation",
     "SimulationError",
     "SpecError",
     "__version__",
