@@ -2,7 +2,8 @@
 
 Forward (no autograd) and forward + backward (a 100-step rollout, gradient of the final fingertip
 w.r.t. every excitation), at several batch sizes, for motornet_core and — when the optional
-``bench`` extra (``motornet==0.3.0``) is installed — MotorNet in the same run.
+``bench`` extra (``motornet==0.3.0``) is installed — MotorNet in the same run (each measurement
+in a fresh spawned process, one after another).
 
     .venv/bin/python benchmarks/physics.py [--batches 1 64 1024 8192] [--steps 100] [--threads 1] [--compile]
 
@@ -20,10 +21,15 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train import isolated
 
 from motornet_core import OpenLoop, build_effector, presets
 
@@ -82,6 +88,21 @@ def motornet_baseline(batch: int, steps: int, backward: bool) -> Callable[[], No
     return run
 
 
+def measure(impl: str, batch: int, steps: int, backward: bool, repeats: int, chunk: int) -> tuple[float | None, float]:
+    """Steps x batch per second of ``impl`` ("ours", "motornet" or "compiled"; None: MotorNet is
+    not installed) and the seconds its first run took (the compilation, for "compiled")."""
+    if impl == "motornet":
+        run = motornet_baseline(batch, steps, backward)
+        if run is None:
+            return None, 0.0
+    else:
+        run = ours(batch, steps, backward, compile=impl == "compiled", chunk=chunk)
+    t0 = time.perf_counter()
+    run()
+    first = time.perf_counter() - t0
+    return steps * batch / _best_of(run, repeats), first
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 64, 1024, 8192])
@@ -99,21 +120,17 @@ def main() -> None:
     for backward in (False, True):
         mode = "forward+backward" if backward else "forward"
         for batch in args.batches:
-            work = args.steps * batch
-            ours_rate = work / _best_of(ours(batch, args.steps, backward), args.repeats)
-            base = motornet_baseline(batch, args.steps, backward)
-            base_rate = work / _best_of(base, args.repeats) if base is not None else None
+            # each measurement in a fresh process: in one process, later ones ran measurably slower
+            cfg = (batch, args.steps, backward, args.repeats, args.chunk)
+            ours_rate, _ = isolated(args.threads, measure, "ours", *cfg)
+            base_rate, _ = isolated(args.threads, measure, "motornet", *cfg)
             line = f"{mode:18s} {batch:6d} {ours_rate:12.0f} "
             line += f"{base_rate:12.0f} {ours_rate / base_rate:8.2f}x" if base_rate else f"{'n/a':>12s} {'':>9s}"
             if args.compile:
-                run = ours(batch, args.steps, backward, compile=True, chunk=args.chunk)
-                t0 = time.perf_counter()
-                run()  # compiles
-                first = time.perf_counter() - t0
-                rate = work / _best_of(run, args.repeats)
+                rate, first = isolated(args.threads, measure, "compiled", *cfg)
                 ratio = f"{rate / base_rate:8.2f}x" if base_rate else f"{'':>9s}"
                 line += f" {rate:12.0f} {ratio}  {first:5.1f} s"
-            print(line)
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

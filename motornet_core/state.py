@@ -81,7 +81,7 @@ class EffectorState:
         return _map(self, lambda t: t.detach())
 
     def requiring_grad(self) -> EffectorState:
-        """Return a copy in which every tensor requires grad: those that did not become new leaves.
+        """Return a copy in which every tensor requires grad: those that did not become new (dense) leaves.
 
         Same values; gradients reach nothing new upstream. A compiled chunk that starts from it sees
         the requires_grad pattern of every later chunk, so it compiles one variant, not two.
@@ -98,8 +98,12 @@ class EffectorState:
 
 
 def requiring_grad(t: Tensor) -> Tensor:
-    """``t`` if it requires grad, else a detached copy that does (a new leaf with the same values)."""
-    return t if t.requires_grad else t.detach().requires_grad_()
+    """``t`` if it requires grad, else a detached contiguous copy that does (a new leaf, same values).
+
+    Contiguous: a compiled graph specialises on strides, and a reset state may hold expanded
+    (stride 0) tensors where every later step holds dense ones.
+    """
+    return t if t.requires_grad else t.detach().contiguous().requires_grad_()
 
 
 def _map(obj: object, fn):

@@ -64,13 +64,15 @@ def test_closed_loop_refuses_steps_outside_an_episode():
 def test_compiled_chunks_follow_the_eager_loop():
     """Several steps per compiled call (delays, every noise source, stacked actions, a curl field):
     the same random stream, trajectories and gradients as the eager loop, to rounding."""
+    torch._dynamo.reset()  # compiled code of earlier tests would count as a recompilation below
     trainer = Trainer(run_preset("tiny_arm26").with_updates({**NOISY, "task.duration": 0.3}))
     env, policy = trainer.env, trainer.policy
     results = []
     for loop in (ClosedLoop(env, policy), ClosedLoop(env, policy, compile=True, chunk=3)):
         gen = torch.Generator().manual_seed(5)
         policy.zero_grad()
-        traj, joints = rollout(env, policy, 4, generator=gen, loop=loop)
+        with torch._dynamo.config.patch(error_on_recompile=True):  # the first chunk included: one variant
+            traj, joints = rollout(env, policy, 4, generator=gen, loop=loop)
         (traj.fingertip[..., :2] - traj.target).abs().sum().backward()
         grads = [p.grad.clone() for p in policy.parameters()]
         results.append((traj, joints, grads, gen.get_state(), loop.compiled_steps))
