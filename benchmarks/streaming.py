@@ -14,7 +14,7 @@ Trains the tutorial set-up (point mass 24, random reach, GRU 32, batch 32; the p
 Prints both rates and the cost ``1 - studio / alone`` (alone: the mean of the runs before and
 after), on one torch thread as in the workers::
 
-    nice -n 10 .venv/bin/python benchmarks/streaming.py --seconds 30 --viewers 1
+    nice -n 10 .venv/bin/python benchmarks/streaming.py --seconds 30 --viewers 1 [--compile]
 
 The server process and the viewers share the machine's cores with the worker: on a 2-core machine
 their CPU use is part of the cost measured here.
@@ -42,9 +42,13 @@ from motornet_core.training import Trainer
 PRESET = "tutorial_point_mass"
 
 
-def alone(seconds: float) -> float:
+def _overrides(compile: bool) -> dict:
+    return {"train.n_iterations": 100_000, "train.compile": compile}
+
+
+def alone(seconds: float, compile: bool = False) -> float:
     """Iterations/s of a bare in-process Trainer over ``seconds`` (after 2 warm-up iterations)."""
-    trainer = Trainer(run_preset(PRESET).with_updates({"train.n_iterations": 100_000}))
+    trainer = Trainer(run_preset(PRESET).with_updates(_overrides(compile)))
     for _ in range(2):
         trainer.train_step()
     n, t0 = 0, time.perf_counter()
@@ -64,10 +68,10 @@ async def _watch(ws_url: str, run_id: int, viewers: int, seconds: float) -> Load
     return result
 
 
-def in_studio(seconds: float, viewers: int) -> tuple[float, LoadResult]:
+def in_studio(seconds: float, viewers: int, compile: bool = False) -> tuple[float, LoadResult]:
     """Iterations/s of the same run in a live studio with ``viewers`` websocket viewers, and what they saw."""
     with tempfile.TemporaryDirectory() as tmp, studio(Path(tmp)) as url:
-        body = {"preset": PRESET, "name": "streaming", "overrides": {"train.n_iterations": 100_000}}
+        body = {"preset": PRESET, "name": "streaming", "overrides": _overrides(compile)}
         run_id = httpx.post(f"{url}/api/runs", json=body, timeout=30).json()["id"]
         wait_until_training(url, run_id)
         t0 = time.time()
@@ -85,17 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
     p.add_argument("--viewers", type=int, default=1)
     p.add_argument("--rounds", type=int, default=2, help="studio phases (each between two alone phases)")
+    p.add_argument("--compile", action="store_true", help="both with train.compile (the alone phase warms the cache)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    lines = [f"# {platform.machine()}, torch {torch.__version__}, 1 torch thread, {PRESET}, {args.seconds:g} s phases"]
-    alone_rates, studio_rates, errors = [alone(args.seconds)], [], 0
+    mode = "compiled" if args.compile else "eager"
+    lines = [f"# {platform.machine()}, torch {torch.__version__}, 1 torch thread, {PRESET} ({mode}), {args.seconds:g} s phases"]
+    alone_rates, studio_rates, errors = [alone(args.seconds, args.compile)], [], 0
     for _ in range(args.rounds):
         _say(f"alone: {alone_rates[-1]:.2f} it/s; now the studio with {args.viewers} viewer(s)")
-        rate, seen = in_studio(args.seconds, args.viewers)
+        rate, seen = in_studio(args.seconds, args.viewers, args.compile)
         studio_rates.append(rate)
         errors += seen.viewer_errors
         lines.append(f"studio: {rate:.2f} it/s, messages per viewer {seen.viewer_messages}, viewer errors {seen.viewer_errors}")
-        alone_rates.append(alone(args.seconds))
+        alone_rates.append(alone(args.seconds, args.compile))
     base = sum(alone_rates) / len(alone_rates)
     live = sum(studio_rates) / len(studio_rates)
     lines.append("alone: " + ", ".join(f"{r:.2f}" for r in alone_rates) + f" it/s (mean {base:.2f})")
