@@ -276,6 +276,21 @@ def test_launch_from_runs_page(live_server, page) -> None:  # type: ignore[no-un
     row.locator(".badge", has_text="finished").wait_for(timeout=90_000)
 
 
+def test_launch_a_compiled_run(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    """The quick launch's "compiled" box: the run's spec has train.compile and its worker trains it compiled."""
+    page.goto(f"{live_server.url}/#/runs")
+    page.get_by_test_id("launch-preset").select_option("tiny_point_mass")
+    page.get_by_test_id("launch-iterations").fill("3")
+    page.get_by_test_id("launch-name").fill("compiled three")
+    page.get_by_test_id("launch-compiled").check()
+    page.get_by_test_id("launch-run").click()
+    row = page.locator("tr", has_text="compiled three")
+    row.locator(".badge", has_text="finished").wait_for(timeout=240_000)
+    run = next(r for r in httpx.get(f"{live_server.url}/api/runs").json() if r["name"] == "compiled three")
+    spec = httpx.get(f"{live_server.url}/api/runs/{run['id']}/spec").json()
+    assert spec["train"]["compile"] is True and spec["train"]["n_iterations"] == 3
+
+
 def test_playground_slider_moves_the_arm(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live_server.url}/#/playground?effector=preset:arm26")
     slider = page.get_by_test_id("slider-2")

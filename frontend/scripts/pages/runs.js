@@ -44,6 +44,7 @@ class RunsPage {
     this.presetSel = h("select", { "data-testid": "launch-preset" }, ...Object.keys(presets.runs).map((n) => h("option", { value: n }, n)));
     this.iters = h("input", { type: "number", min: 1, value: 200, "data-testid": "launch-iterations", "aria-label": "iterations" });
     this.runName = h("input", { type: "text", placeholder: "name (optional)", "data-testid": "launch-name" });
+    this.compiled = h("input", { type: "checkbox", "data-testid": "launch-compiled" });
     this.statusSel = h("select", { "aria-label": "status filter" }, h("option", { value: "" }, "any status"), ...STATUSES.map((s) => h("option", { value: s, selected: s === params.status }, s)));
     this.nameFilter = h("input", { type: "search", placeholder: "filter by name", value: params.name ?? "" });
     this.tagFilter = h("input", { type: "search", placeholder: "tag", value: params.tag ?? "", style: "width:8rem" });
@@ -66,6 +67,12 @@ class RunsPage {
         h("strong", {}, "Quick launch"),
         h("label", {}, "preset ", this.presetSel),
         h("label", {}, "iterations ", this.iters),
+        h(
+          "label",
+          { title: "torch.compile the training steps: ~30 s of compilation first (a few seconds once cached), then 1.5-3x faster iterations. Worth it for runs of a few hundred iterations or more." },
+          this.compiled,
+          " compiled"
+        ),
         this.runName,
         h("button", { class: "primary", onclick: () => this.launch(), "data-testid": "launch-run" }, "Launch"),
         h("span", { class: "grow" }),
@@ -188,6 +195,7 @@ class RunsPage {
     const body = { preset: this.presetSel.value, overrides: {} };
     const n = Number(this.iters.value);
     if (Number.isFinite(n) && n > 0) body.overrides["train.n_iterations"] = n;
+    if (this.compiled.checked) body.overrides["train.compile"] = true;
     if (this.runName.value.trim()) body.name = this.runName.value.trim();
     try {
       const run = await api("/api/runs", { method: "POST", body });
