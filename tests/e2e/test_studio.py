@@ -265,30 +265,23 @@ def test_compare_two_runs(live_server, page, shot, background_runs) -> None:  # 
     shot("runs_compare")
 
 
-def test_launch_from_runs_page(live_server, page) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_launch_from_runs_page(live_server, page, compiled) -> None:  # type: ignore[no-untyped-def]
+    """Quick launch, with or without the "compiled" box: the run trains to the end in a worker,
+    and its spec has train.compile as ticked."""
+    name = f"quick {'compiled' if compiled else 'eager'}"
     page.goto(f"{live_server.url}/#/runs")
     page.get_by_test_id("launch-preset").select_option("tiny_point_mass")
-    page.get_by_test_id("launch-iterations").fill("5")
-    page.get_by_test_id("launch-name").fill("quick five")
+    page.get_by_test_id("launch-iterations").fill("4")
+    page.get_by_test_id("launch-name").fill(name)
+    page.get_by_test_id("launch-compiled").set_checked(compiled)
     page.get_by_test_id("launch-run").click()
-    row = page.locator("tr", has_text="quick five")
+    row = page.locator("tr", has_text=name)
     row.wait_for()
-    row.locator(".badge", has_text="finished").wait_for(timeout=90_000)
-
-
-def test_launch_a_compiled_run(live_server, page) -> None:  # type: ignore[no-untyped-def]
-    """The quick launch's "compiled" box: the run's spec has train.compile and its worker trains it compiled."""
-    page.goto(f"{live_server.url}/#/runs")
-    page.get_by_test_id("launch-preset").select_option("tiny_point_mass")
-    page.get_by_test_id("launch-iterations").fill("3")
-    page.get_by_test_id("launch-name").fill("compiled three")
-    page.get_by_test_id("launch-compiled").check()
-    page.get_by_test_id("launch-run").click()
-    row = page.locator("tr", has_text="compiled three")
-    row.locator(".badge", has_text="finished").wait_for(timeout=240_000)
-    run = next(r for r in httpx.get(f"{live_server.url}/api/runs").json() if r["name"] == "compiled three")
+    row.locator(".badge", has_text="finished").wait_for(timeout=240_000 if compiled else 90_000)
+    run = next(r for r in httpx.get(f"{live_server.url}/api/runs").json() if r["name"] == name)
     spec = httpx.get(f"{live_server.url}/api/runs/{run['id']}/spec").json()
-    assert spec["train"]["compile"] is True and spec["train"]["n_iterations"] == 3
+    assert spec["train"]["compile"] is compiled and spec["train"]["n_iterations"] == 4
 
 
 def test_playground_slider_moves_the_arm(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
