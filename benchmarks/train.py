@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -133,19 +134,34 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=10, help="iterations averaged for --to-loss")
     parser.add_argument("--max-iterations", type=int, default=1000, help="cap of the --to-loss runs")
     parser.add_argument("--compile", action="store_true", help="also time motornet_core with train.compile")
+    parser.add_argument("--rounds", type=int, default=1, help="iterations/s measured this many times, alternating")
     args = parser.parse_args()
     n = args.threads
-    a = isolated(n, ours, args.iterations)
-    b = isolated(n, theirs, args.iterations)
-    b_text = f"{b:10.2f}" if isinstance(b, float) else b
     print(f"tutorial set-up, batch 32, 100 steps, {args.iterations} iterations, {n} thread(s), one process each")
     print(f"{'':24s}{'motornet_core':>14s}   motornet 0.3.0")
-    ratio = f"   ({a / b:.2f}x)" if isinstance(b, float) else ""
-    print(f"{'iterations/s':24s}{a:14.2f}   {b_text}{ratio}")
-    if args.compile:
-        c = isolated(n, ours, args.iterations, True)
-        ratio = f"   ({c / b:.2f}x)" if isinstance(b, float) else ""
-        print(f"{'iterations/s, compiled':24s}{c:14.2f}{ratio}")
+    ratios: dict[str, list[float]] = {"eager": [], "compiled": []}
+    for _ in range(args.rounds):
+        # the machine's speed drifts: each round measures MotorNet between ours, eager and compiled
+        a = isolated(n, ours, args.iterations)
+        b = isolated(n, theirs, args.iterations)
+        b_text = f"{b:10.2f}" if isinstance(b, float) else b
+        ratio = f"   ({a / b:.2f}x)" if isinstance(b, float) else ""
+        print(f"{'iterations/s':24s}{a:14.2f}   {b_text}{ratio}", flush=True)
+        if isinstance(b, float):
+            ratios["eager"].append(a / b)
+        if args.compile:
+            c = isolated(n, ours, args.iterations, True)
+            ratio = f"   ({c / b:.2f}x)" if isinstance(b, float) else ""
+            print(f"{'iterations/s, compiled':24s}{c:14.2f}{ratio}", flush=True)
+            if isinstance(b, float):
+                ratios["compiled"].append(c / b)
+    if args.rounds > 1:
+        for name, values in ratios.items():
+            if values:
+                print(
+                    f"{name} speed-up over {len(values)} rounds: median {statistics.median(values):.2f}x, "
+                    f"range {min(values):.2f}-{max(values):.2f}x"
+                )
     if args.to_loss is not None:
         cap = (args.to_loss, args.window, args.max_iterations)
         rows = [("motornet_core", isolated(n, ours_to_loss, *cap))]
