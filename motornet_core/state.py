@@ -98,12 +98,13 @@ class EffectorState:
 
 
 def requiring_grad(t: Tensor) -> Tensor:
-    """``t`` if it requires grad, else a detached contiguous copy that does (a new leaf, same values).
+    """``t`` if it requires grad, else a detached dense copy that does (a new leaf, same values).
 
-    Contiguous: a compiled graph specialises on strides, and a reset state may hold expanded
-    (stride 0) tensors where every later step holds dense ones.
+    A copy: a compiled graph specialises on strides, and a reset state may hold expanded (stride 0)
+    tensors where every later step holds dense ones; ``clone`` makes those contiguous and keeps the
+    layout of dense ones (which later steps reproduce).
     """
-    return t if t.requires_grad else t.detach().contiguous().requires_grad_()
+    return t if t.requires_grad else t.detach().clone().requires_grad_()
 
 
 def _map(obj: object, fn):

@@ -89,19 +89,29 @@ class PathGeometry(Geometry):
         # point mass: on_mass @ difference is +1 / -1 / 0 where a segment's end / start / neither
         # rides on the mass, so every segment vector is affine in q with this (G,) weight
         self.register_buffer("mass_weight", (torch.tensor(bodies) == 1).float() @ difference)
+        self.register_buffer("seg_start", torch.tensor(starts, dtype=torch.long))
+        self.register_buffer("seg_end", torch.tensor(ends, dtype=torch.long))
+        # one segment per muscle, in muscle order (every point-mass preset): the per-muscle sum is
+        # the identity, and skipping its product keeps a compiled step in fewer, fused kernels
+        self.one_segment = owner == list(range(len(paths)))
         self.motornet_velocity = motornet_velocity
+
+    def _per_muscle(self, seg: Tensor) -> Tensor:
+        """Per-muscle sums (..., M) of per-segment values (..., G)."""
+        return seg if self.one_segment else seg @ self.incidence
 
     def _point_mass(self, q: Tensor, qd: Tensor) -> GeometryState:
         # delta = coords^T D + q w, d delta / dq_j = e_j w: the same quantities as the general path,
         # in a dozen operations instead of the point kinematics and three batched products
         w = self.mass_weight
-        delta = (self.coords.T @ self.difference) + q[:, :, None] * w  # (B, 2, G) [m]
+        rest = (self.coords[self.seg_end] - self.coords[self.seg_start]).T.contiguous()  # (2, G): coords^T D, exactly
+        delta = rest + q[:, :, None] * w  # (B, 2, G) [m]
         seg_len = torch.linalg.vector_norm(delta, dim=1)  # (B, G)
         unit = delta / seg_len[:, None]
         seg_arm = unit * w  # (B, n=2, G)
         seg_vel = (seg_arm * qd[:, :, None]).sum(1)
         return GeometryState(
-            length=seg_len @ self.incidence, velocity=seg_vel @ self.incidence, moment_arm=seg_arm @ self.incidence
+            length=self._per_muscle(seg_len), velocity=self._per_muscle(seg_vel), moment_arm=self._per_muscle(seg_arm)
         )
 
     def forward(self, q: Tensor, qd: Tensor, skeleton: Skeleton) -> GeometryState:
@@ -115,9 +125,9 @@ class PathGeometry(Geometry):
         seg_len = torch.linalg.vector_norm(delta, dim=1)  # (B, G)
         seg_vel = (delta * delta_dot).sum(1) / seg_len
         seg_arm = (d_delta * delta[:, None]).sum(2) / seg_len[:, None]  # (B, n, G)
-        length = seg_len @ self.incidence  # (B, M)
-        velocity = seg_vel @ self.incidence
-        moment_arm = seg_arm @ self.incidence  # (B, n, M)
+        length = self._per_muscle(seg_len)  # (B, M)
+        velocity = self._per_muscle(seg_vel)
+        moment_arm = self._per_muscle(seg_arm)  # (B, n, M)
         return GeometryState(length=length, velocity=velocity, moment_arm=moment_arm)
 
 
