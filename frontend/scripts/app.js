@@ -15,8 +15,8 @@ const PAGE_MODULES = {
 };
 
 let current = null; // {page, instance, hash}
+let mounting = null; // {hash} of the page being mounted: the hash it was mounted for, or its own rewrite
 let routing = Promise.resolve();
-let navigations = 0; // hashchange events so far
 
 /** Context handed to every page. */
 const ctx = {
@@ -29,7 +29,8 @@ const ctx = {
     const next = updateHash(location.hash, changes);
     if (next !== location.hash) {
       history.replaceState(null, "", next);
-      if (current) current.hash = next;
+      if (mounting) mounting.hash = next;
+      else if (current) current.hash = next;
     }
   },
   params() {
@@ -39,7 +40,6 @@ const ctx = {
 
 async function route() {
   const hash = location.hash;
-  const seen = navigations;
   const { page, params } = parseHash(hash);
   for (const a of document.querySelectorAll("#nav a")) {
     const on = a.dataset.page === page || (page === "run" && a.dataset.page === "runs");
@@ -55,15 +55,23 @@ async function route() {
   const root = document.getElementById("page");
   setChildren(root);
   const mod = await PAGE_MODULES[page]();
-  const instance = (await mod.mount(root, params, ctx)) ?? {};
-  // The page may have rewritten its own URL state while mounting (keep that); but when the user
-  // navigated meanwhile, keep the hash it was mounted for so that the queued route runs.
-  current = { page, instance, hash: navigations === seen ? location.hash : hash };
+  const target = { hash };
+  mounting = target;
+  let instance;
+  try {
+    instance = (await mod.mount(root, params, ctx)) ?? {};
+  } finally {
+    mounting = null;
+  }
+  // The page may have rewritten its own URL state while mounting (ctx.setParams: kept). Anything
+  // else that changed the URL meanwhile is a navigation whose hashchange may not have fired yet
+  // (the URL changes first, the event comes as a later task): comparing with location.hash here
+  // would take that navigation as done and drop its route.
+  current = { page, instance, hash: target.hash };
   document.title = `${instance.title ?? "MotorNet Studio"} · MotorNet Studio`;
 }
 
 function scheduleRoute() {
-  navigations += 1;
   routing = routing.then(route).catch((err) => {
     console.warn("page failed to load", err);
     setChildren(document.getElementById("page"), h("div", { class: "errorbox" }, `This page failed to load: ${err.message}`));
