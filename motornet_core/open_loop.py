@@ -11,7 +11,7 @@ from torch import Tensor
 from motornet_core.effector import Effector
 from motornet_core.state import EffectorState
 
-DEFAULT_CHUNK = 4
+DEFAULT_CHUNK = 4  # steps per compiled call (OpenLoop and the training ClosedLoop)
 
 
 @dataclass(frozen=True)
@@ -96,10 +96,10 @@ class OpenLoop:
             state = state.requiring_grad()  # chunks from the first step, one compiled variant
         tips, positions, activations = [state.fingertip[:, None]], [state.position[:, None]], [state.muscle.activation[:, None]]
         while k < n_steps:
-            compiled = self._compiled is not None and n_steps - k >= self.chunk
-            size = self.chunk if compiled else 1
+            run = self._compiled if self._compiled is not None and n_steps - k >= self.chunk else None
+            size = self.chunk if run is not None else 1
             window = slice(k, k + size)
-            run = self._compiled if compiled and self._compiled is not None else self._steps
+            run = run or self._steps
             state, tip, position, activation = run(
                 state, u[window], None if endpoint is None else endpoint[window], None if joint is None else joint[window]
             )

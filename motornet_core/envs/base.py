@@ -33,7 +33,7 @@ from motornet_core.errors import SpecError
 from motornet_core.specs.effector import EffectorSpec
 from motornet_core.specs.run import delay_steps, task_input_size
 from motornet_core.specs.task import parse_task
-from motornet_core.state import EffectorState
+from motornet_core.state import EffectorState, requiring_grad
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,9 @@ class EnvCarry:
     proprio: list[Tensor]
     actions: list[Tensor]
 
-    def tensors(self) -> list[Tensor]:
-        """Every tensor held, in a fixed order."""
-        return [*self.vision, *self.proprio, *self.actions]
+    def requiring_grad(self) -> EnvCarry:
+        """A copy whose tensors all require grad (see :func:`motornet_core.state.requiring_grad`)."""
+        return EnvCarry(*([requiring_grad(t) for t in ts] for ts in (self.vision, self.proprio, self.actions)))
 
     def observe(self, goal: Tensor, cue: Tensor | None) -> Tensor:
         """The noise-free observation (B, obs_size) these lines give with the task inputs."""

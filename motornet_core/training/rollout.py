@@ -12,12 +12,12 @@ from torch import Tensor
 from motornet_core.effector import Effector
 from motornet_core.envs import EnvCarry, MotorEnv, StepLoads, StepNoise
 from motornet_core.losses import Trajectory
+from motornet_core.open_loop import DEFAULT_CHUNK
 from motornet_core.policies import Policy
 from motornet_core.state import EffectorState, requiring_grad
 
 MAX_POINTS = 100
 MAX_UNITS = 64
-DEFAULT_CHUNK = 4  # steps per compiled call of a ClosedLoop
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,9 @@ class ClosedLoop:
             draws = [self._draws(obs, generator, noise, env.k + i) for i in range(self.chunk)]
             # inputs that do not require grad yet (the first chunk's) become leaves that do: the
             # same values, and every chunk has one requires_grad pattern (one compiled variant)
-            carry = env.carry()
-            carry = EnvCarry(*([requiring_grad(t) for t in ts] for ts in (carry.vision, carry.proprio, carry.actions)))
-            state = env.state.requiring_grad()
-            obs, h, state, carry, stacked = self._compiled(requiring_grad(obs), requiring_grad(h), state, carry, draws)
+            obs, h, state, carry, stacked = self._compiled(
+                requiring_grad(obs), requiring_grad(h), env.state.requiring_grad(), env.carry().requiring_grad(), draws
+            )
             env.commit(state, carry, self.chunk)
             self.compiled_steps += self.chunk
             return obs, h, Steps(*stacked)
