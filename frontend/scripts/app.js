@@ -14,29 +14,33 @@ const PAGE_MODULES = {
   studies: () => import("./pages/studies.js"),
 };
 
-let current = null; // {page, instance, hash}
-let mounting = null; // {hash} of the page being mounted: the hash it was mounted for, or its own rewrite
+let current = null; // {page, instance, owner}
 let routing = Promise.resolve();
 
-/** Context handed to every page. */
-const ctx = {
-  /** Navigate to another page (adds a history entry). */
-  go(page, params = {}) {
-    location.hash = formatHash(page, params);
-  },
-  /** Update this page's URL state without reloading the page (replaces the history entry). */
-  setParams(changes) {
-    const next = updateHash(location.hash, changes);
-    if (next !== location.hash) {
+/**
+ * Context handed to a page. `owner.hash` is the URL the page is shown for: its own setParams
+ * rewrites move it along; anything else that changes the URL is a navigation away, after which the
+ * page (still mounting, or about to be destroyed) may no longer touch the URL.
+ */
+function pageContext(owner) {
+  return {
+    /** Navigate to another page (adds a history entry). */
+    go(page, params = {}) {
+      location.hash = formatHash(page, params);
+    },
+    /** Update this page's URL state without reloading the page (replaces the history entry). */
+    setParams(changes) {
+      if (location.hash !== owner.hash) return; // navigated away: the next page owns the URL
+      const next = updateHash(location.hash, changes);
+      if (next === location.hash) return;
       history.replaceState(null, "", next);
-      if (mounting) mounting.hash = next;
-      else if (current) current.hash = next;
-    }
-  },
-  params() {
-    return parseHash(location.hash).params;
-  },
-};
+      owner.hash = location.hash;
+    },
+    params() {
+      return parseHash(location.hash).params;
+    },
+  };
+}
 
 async function route() {
   const hash = location.hash;
@@ -45,29 +49,25 @@ async function route() {
     const on = a.dataset.page === page || (page === "run" && a.dataset.page === "runs");
     a.classList.toggle("active", on);
   }
-  if (current && current.hash === hash) return;
+  if (current && current.owner.hash === hash) return;
   if (current && current.page === page && current.instance.update) {
-    current.hash = hash;
+    current.owner.hash = hash;
     current.instance.update(params);
     return;
   }
-  if (current) current.instance.destroy?.();
+  if (current) {
+    current.owner.hash = null; // a page destroyed (or whose mount still finishes) leaves the URL alone
+    current.instance.destroy?.();
+  }
   const root = document.getElementById("page");
   setChildren(root);
   const mod = await PAGE_MODULES[page]();
-  const target = { hash };
-  mounting = target;
-  let instance;
-  try {
-    instance = (await mod.mount(root, params, ctx)) ?? {};
-  } finally {
-    mounting = null;
-  }
-  // The page may have rewritten its own URL state while mounting (ctx.setParams: kept). Anything
-  // else that changed the URL meanwhile is a navigation whose hashchange may not have fired yet
-  // (the URL changes first, the event comes as a later task): comparing with location.hash here
-  // would take that navigation as done and drop its route.
-  current = { page, instance, hash: target.hash };
+  // The page may rewrite its own URL state while mounting (kept in owner.hash). A navigation that
+  // happens meanwhile changes the URL before its hashchange fires (a later task): that route then
+  // finds owner.hash != location.hash and replaces this page.
+  const owner = { hash };
+  const instance = (await mod.mount(root, params, pageContext(owner))) ?? {};
+  current = { page, instance, owner };
   document.title = `${instance.title ?? "MotorNet Studio"} · MotorNet Studio`;
 }
 
@@ -129,7 +129,7 @@ serverEvents.addEventListener("up", () => {
   hideBanner();
   if (wasDown && current) {
     // Reload the page so it refetches what it could not load while the server was away.
-    current.hash = null;
+    current.owner.hash = null;
     scheduleRoute();
   }
 });

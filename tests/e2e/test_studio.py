@@ -94,6 +94,41 @@ def test_start_page_and_navigation(live_server, page, shot) -> None:  # type: ig
     page.get_by_role("heading", name="Studies", exact=True).wait_for()
 
 
+def test_navigating_away_while_a_page_loads(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    """A page still mounting when the user navigates away must neither keep the URL nor the screen.
+
+    The task designer's loads are held until the Runs link has been clicked; when they finish the
+    designer writes its URL state (preset, effector). That write must not land on #/runs, and the
+    Runs page must show (a CI run once kept the designer's state on #/runs and no Runs page).
+    """
+    held: list = []
+    released = False
+
+    def hold(route) -> None:  # type: ignore[no-untyped-def]
+        route.continue_() if released else held.append(route)
+
+    page.route(re.compile(r".*/api/tasks($|\?)"), hold)
+    page.goto(f"{live_server.url}/#/runs")
+    page.get_by_role("heading", name="Runs", exact=True).wait_for()
+    page.locator("#nav a", has_text="Design a task").click()
+    page.get_by_role("heading", name="Task designer", exact=True).wait_for()
+    deadline = time.monotonic() + 30
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the task designer did not request /api/tasks"
+    page.locator("#nav a", has_text="Runs").click()
+    page.wait_for_function("() => location.hash.startsWith('#/runs')")
+    released = True
+    for route in held:
+        route.continue_()
+    page.get_by_role("heading", name="Runs", exact=True).wait_for()
+    page.get_by_test_id("runs-table").wait_for()
+    page.wait_for_timeout(500)  # the designer's mount finishes after its loads
+    assert "preset=" not in page.evaluate("location.hash")
+    assert page.get_by_role("heading", name="Task designer", exact=True).count() == 0
+    assert page.get_by_role("heading", name="Runs", exact=True).is_visible()
+
+
 def test_effector_builder_add_muscle_drag_point_save(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live_server.url}/#/effector?preset=arm210")
     page.get_by_test_id("muscle-list").locator("li").nth(9).wait_for()
