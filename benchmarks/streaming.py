@@ -36,6 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import LoadResult, _say, _viewer, studio, throughput, wait_until_training
 
+from motornet_core import prefer_scalar_cpu_kernels
 from motornet_core.run_presets import run_preset
 from motornet_core.training import Trainer
 
@@ -92,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compile", action="store_true", help="both with train.compile (the alone phase warms the cache)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
+    if args.compile:  # like the studio's training worker, so that both phases compile the same kernels
+        prefer_scalar_cpu_kernels()
     mode = "compiled" if args.compile else "eager"
     lines = [f"# {platform.machine()}, torch {torch.__version__}, 1 torch thread, {PRESET} ({mode}), {args.seconds:g} s phases"]
     alone_rates, studio_rates, errors = [alone(args.seconds, args.compile)], [], 0

@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from motornet_core import prefer_scalar_cpu_kernels
 from motornet_core.policies import build_policy
 from motornet_core.run_presets import run_preset
 from motornet_core.training import Trainer
@@ -41,14 +42,22 @@ def to_loss(step: Callable[[], float], target: float, window: int, cap: int) -> 
     return time.perf_counter() - t0, len(losses), False
 
 
-def tutorial(compile: bool = False) -> Trainer:
-    """A fresh :class:`Trainer` on the tutorial preset (``compile``: ``train.compile``)."""
+def tutorial(compile: bool = False, scalar: bool = True) -> Trainer:
+    """A fresh :class:`Trainer` on the tutorial preset.
+
+    Args:
+        compile: ``train.compile``.
+        scalar: with ``compile``, :func:`motornet_core.prefer_scalar_cpu_kernels` first, as the
+            studio's training workers and ``motornet-studio train`` do (call in a fresh process).
+    """
+    if compile and scalar:
+        prefer_scalar_cpu_kernels()
     return Trainer(run_preset("tutorial_point_mass").with_updates({"train.compile": compile}))
 
 
-def ours(iterations: int, compile: bool = False) -> float:
+def ours(iterations: int, compile: bool = False, scalar: bool = True) -> float:
     """Iterations/s of :class:`Trainer` on the tutorial preset (after 2 warm-up iterations)."""
-    trainer = tutorial(compile)
+    trainer = tutorial(compile, scalar)
     for _ in range(2):
         trainer.train_step()
     t0 = time.perf_counter()
@@ -58,16 +67,17 @@ def ours(iterations: int, compile: bool = False) -> float:
 
 
 def ours_to_loss(
-    target: float, window: int, cap: int, compile: bool = False, cache_dir: str | None = None
+    target: float, window: int, cap: int, compile: bool = False, cache_dir: str | None = None, scalar: bool = True
 ) -> tuple[float, int, bool]:
     """:func:`to_loss` for a fresh :class:`Trainer` on the tutorial preset (compilation time included).
 
     Args:
         cache_dir: inductor's cache folder for this process (an empty one: a cold-cache compilation).
+        scalar: see :func:`tutorial`.
     """
     if cache_dir is not None:
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache_dir
-    trainer = tutorial(compile)
+    trainer = tutorial(compile, scalar)
     return to_loss(lambda: trainer.train_step()["loss"], target, window, cap)
 
 
@@ -134,10 +144,19 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=10, help="iterations averaged for --to-loss")
     parser.add_argument("--max-iterations", type=int, default=1000, help="cap of the --to-loss runs")
     parser.add_argument("--compile", action="store_true", help="also time motornet_core with train.compile")
+    parser.add_argument(
+        "--simd",
+        action="store_true",
+        help="compiled runs keep inductor's vectorised CPU kernels (default: scalar kernels, as the studio's "
+        "training workers and motornet-studio train compile them)",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="iterations/s measured this many times, alternating")
     args = parser.parse_args()
     n = args.threads
+    kernels = "vectorised" if args.simd else "scalar"
     print(f"tutorial set-up, batch 32, 100 steps, {args.iterations} iterations, {n} thread(s), one process each")
+    if args.compile:
+        print(f"compiled: {kernels} CPU kernels")
     print(f"{'':24s}{'motornet_core':>14s}   motornet 0.3.0")
     ratios: dict[str, list[float]] = {"eager": [], "compiled": []}
     for _ in range(args.rounds):
@@ -150,7 +169,7 @@ def main() -> None:
         if isinstance(b, float):
             ratios["eager"].append(a / b)
         if args.compile:
-            c = isolated(n, ours, args.iterations, True)
+            c = isolated(n, ours, args.iterations, True, not args.simd)
             ratio = f"   ({c / b:.2f}x)" if isinstance(b, float) else ""
             print(f"{'iterations/s, compiled':24s}{c:14.2f}{ratio}", flush=True)
             if isinstance(b, float):
@@ -168,8 +187,8 @@ def main() -> None:
         if args.compile:
             with tempfile.TemporaryDirectory(prefix="inductor-") as cache:
                 # the same fresh cache twice: first cold (everything compiled), then warm (loaded)
-                rows.append(("  compiled, cold", isolated(n, ours_to_loss, *cap, True, cache)))
-                rows.append(("  compiled, warm", isolated(n, ours_to_loss, *cap, True, cache)))
+                rows.append(("  compiled, cold", isolated(n, ours_to_loss, *cap, True, cache, not args.simd)))
+                rows.append(("  compiled, warm", isolated(n, ours_to_loss, *cap, True, cache, not args.simd)))
         rows.append(("motornet 0.3.0", isolated(n, theirs, 0, *cap)))
         print(f"wall time to mean loss <= {args.to_loss} over {args.window} iterations (cap {args.max_iterations}):")
         for name, r in rows:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from motornet_core import presets
 from motornet_core.effector import Effector, Loads
 from motornet_core.errors import MotornetError, SimulationError, SpecError
-from motornet_core.open_loop import OpenLoop, Simulation
+from motornet_core.open_loop import OpenLoop, Simulation, prefer_scalar_cpu_kernels
 from motornet_core.specs import EffectorSpec, LossSpec, PolicySpec, RunSpec, TaskSpec, TrainSpec, parse_task
 from motornet_core.state import EffectorState, GeometryState, MuscleState
 
@@ -47,5 +47,6 @@ __all__ = [
     "__version__",
     "build_effector",
     "parse_task",
+    "prefer_scalar_cpu_kernels",
     "presets",
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -12,6 +14,36 @@ from motornet_core.effector import Effector
 from motornet_core.state import EffectorState
 
 DEFAULT_CHUNK = 4  # steps per compiled call (OpenLoop and the training ClosedLoop)
+
+logger = logging.getLogger(__name__)
+
+
+def compile_chunk(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``torch.compile`` for a chunk of steps (static shapes)."""
+    return torch.compile(fn, dynamic=False)
+
+
+def prefer_scalar_cpu_kernels() -> bool:
+    """Process-wide: inductor writes scalar C++ (no explicit SIMD) for every CPU graph compiled afterwards.
+
+    For processes that compile only training chunks, such as the studio's training workers and
+    ``motornet-studio train``. Our tensors are narrow (batch x 2..32): on a 2-core x86 VM a cold
+    compilation of the tutorial's chunk took 19-23 s instead of 33-39 s and trained as fast or
+    faster; forward-only simulation of large batches (1024 and more) ran up to 2x slower, so
+    library users choose. CUDA graphs are not affected.
+
+    Inductor reads the setting when it first lists the CPU's vector instruction sets, once per
+    process: call this before anything is compiled. Returns whether it takes effect (False, with a
+    warning, when the process has compiled a CPU graph already).
+    """
+    from torch._inductor import config, cpu_vec_isa
+
+    listing = getattr(cpu_vec_isa.valid_vec_isa_list, "cache_info", None)
+    if listing is not None and listing().currsize and cpu_vec_isa.valid_vec_isa_list():
+        logger.warning("prefer_scalar_cpu_kernels: this process has compiled vectorised CPU code already; unchanged")
+        return False
+    config.cpp.vec_isa_ok = False
+    return True
 
 
 @dataclass(frozen=True)
@@ -53,7 +85,7 @@ class OpenLoop:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
         self.effector = effector
         self.chunk = chunk
-        self._compiled = torch.compile(self._steps, dynamic=False) if compile else None
+        self._compiled = compile_chunk(self._steps) if compile else None
 
     def _steps(
         self, state: EffectorState, u: list[Tensor], endpoint: list[Tensor] | None, joint: list[Tensor] | None

@@ -26,6 +26,7 @@ import torch
 from tqdm import tqdm
 
 from motornet_core.errors import MotornetError, SpecError
+from motornet_core.open_loop import prefer_scalar_cpu_kernels
 from motornet_core.specs.run import RunSpec
 from motornet_core.training.loop import RESUME_FIELDS, Trainer
 from motornet_core.training.sinks import NullSink
@@ -212,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out.mkdir(parents=True, exist_ok=True)
     (out / "spec.json").write_text(trainer.spec.model_dump_json(indent=2), encoding="utf-8")
+    if trainer.spec.train.compile:  # this process compiles only the training chunks
+        prefer_scalar_cpu_kernels()
     total = trainer.spec.train.n_iterations
     with tqdm(total=total, initial=trainer.step, disable=args.quiet, desc=trainer.spec.name, file=sys.stderr) as bar:
         sink = FileSink(out, bar, resume_step=trainer.step if args.resume else None)

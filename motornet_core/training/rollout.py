@@ -12,7 +12,7 @@ from torch import Tensor
 from motornet_core.effector import Effector
 from motornet_core.envs import EnvCarry, MotorEnv, StepLoads, StepNoise
 from motornet_core.losses import Trajectory
-from motornet_core.open_loop import DEFAULT_CHUNK
+from motornet_core.open_loop import DEFAULT_CHUNK, compile_chunk
 from motornet_core.policies import Policy
 from motornet_core.state import EffectorState, requiring_grad
 
@@ -81,7 +81,7 @@ class ClosedLoop:
         self.policy = policy
         self.chunk = chunk
         self.compiled_steps = 0  # steps taken in compiled chunks so far
-        self._compiled = torch.compile(self._chunk_core, dynamic=False) if compile else None
+        self._compiled = compile_chunk(self._chunk_core) if compile else None
 
     def _core(self, obs: Tensor, h: Tensor, state: Any, eps: list[Tensor] | None, noise: StepNoise, loads: Any) -> tuple:
         action, h = self.policy(obs, h, noise=False, eps=eps)

@@ -41,3 +41,35 @@ def test_open_loop_checks_its_arguments():
         loop.run(eff.reset(1), torch.zeros(1, 3, 4), endpoint_loads=torch.zeros(1, 2, 2))
     sim = loop.run(eff.reset(1), [torch.ones(1, 4) * 0.5] * 3)
     assert sim.fingertip.shape == (1, 4, 4)
+
+
+SCALAR_PROBE = """
+import json, sys
+import torch
+from torch._inductor import cpu_vec_isa
+from torch._inductor.utils import run_and_get_code
+import motornet_core
+
+if sys.argv[1] == "scalar":
+    took = motornet_core.prefer_scalar_cpu_kernels()
+    _, code = run_and_get_code(torch.compile(lambda x: (x.sin() * 2 + x.cos()).sum(1)), torch.randn(64, 24))
+    print(json.dumps({"took": took, "vectorised": any("at::vec" in c for c in code)}))
+else:  # what compiling a CPU graph does first: list the vector instruction sets
+    simd = bool(cpu_vec_isa.valid_vec_isa_list())
+    print(json.dumps({"took": motornet_core.prefer_scalar_cpu_kernels(), "simd": simd}))
+"""
+
+
+@pytest.mark.slow
+def test_prefer_scalar_cpu_kernels_is_process_wide_and_says_when_too_late():
+    import json
+    import subprocess
+    import sys
+
+    results = {}
+    for case in ("scalar", "late"):
+        proc = subprocess.run([sys.executable, "-c", SCALAR_PROBE, case], capture_output=True, text=True, timeout=240)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        results[case] = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert results["scalar"] == {"took": True, "vectorised": False}
+    assert results["late"]["took"] is not results["late"]["simd"]  # too late exactly when SIMD was found

@@ -162,3 +162,22 @@ def test_resume_after_a_kill_logs_each_step_once(tmp_path, monkeypatch) -> None:
     rows = _lines(out / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2, 3, 4, 5]
     assert _snapshot_steps(out) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.slow
+def test_compiled_run_from_the_command_line(tmp_path) -> None:
+    """``--set train.compile=true`` trains in compiled chunks (a process of its own: the CLI
+    switches inductor to scalar CPU kernels process-wide, see prefer_scalar_cpu_kernels)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    args = ["--preset", "tiny_point_mass", "--out", str(out), "--iterations", "2", "--quiet"]
+    args += ["--set", "train.compile=true", "--set", "task.duration=0.2", "--threads", "1"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "motornet_core.training.cli", *args], capture_output=True, text=True, timeout=280
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert RunSpec.parse((out / "spec.json").read_text()).train.compile
+    rows = _lines(out / "metrics.jsonl")
+    assert [r["step"] for r in rows] == [1, 2] and all(r["loss"] > 0 for r in rows)

@@ -74,6 +74,10 @@ def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
             sink.on_log("info", f"resumed from {job.resume_from}")
         else:
             trainer = Trainer(spec, device=device)
+        if spec.train.compile:  # this process compiles only the training chunks
+            from motornet_core import prefer_scalar_cpu_kernels
+
+            prefer_scalar_cpu_kernels()
         queue.put(StatusMsg(job.run_id, "running", device=device))
         try:
             result = trainer.train(sink=sink, should_stop=stop_event.is_set, checkpoint_path=job.checkpoint_path)
