@@ -81,8 +81,8 @@ class TrainSpec(SpecModel):
     eval_batch_size: int = Field(8, ge=1, le=256, description="episodes of the evaluation batch (centre-out: all targets)")
     compile: bool = Field(
         False,
-        description="torch.compile policy and environment, 4 steps per graph (opt-in: ~40 s of compilation per "
-        "batch size first, a few seconds once inductor's disk cache holds it, then ~3x faster iterations; "
+        description="torch.compile policy and environment, 4 steps per graph (opt-in: ~20 s of compilation per "
+        "batch size first, a few seconds once inductor's disk cache holds it, then ~3.5x faster iterations; "
         "results agree with eager mode to rounding, not bit for bit; evaluation stays eager)",
     )
 

@@ -69,7 +69,7 @@ class RunsPage {
         h("label", {}, "iterations ", this.iters),
         h(
           "label",
-          { title: "torch.compile the training steps: ~40 s of compilation first (a few seconds once cached), then about 3x faster iterations. Worth it for runs of a few hundred iterations or more." },
+          { title: "torch.compile the training steps: ~20 s of compilation first (a few seconds once cached), then about 3.5x faster iterations. Worth it for runs of a few hundred iterations or more." },
           this.compiled,
           " compiled"
         ),
