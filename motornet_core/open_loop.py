@@ -128,10 +128,8 @@ class OpenLoop:
             state = state.requiring_grad()  # chunks from the first step, one compiled variant
         tips, positions, activations = [state.fingertip[:, None]], [state.position[:, None]], [state.muscle.activation[:, None]]
         while k < n_steps:
-            run = self._compiled if self._compiled is not None and n_steps - k >= self.chunk else None
-            size = self.chunk if run is not None else 1
+            run, size = (self._compiled, self.chunk) if self._compiled and n_steps - k >= self.chunk else (self._steps, 1)
             window = slice(k, k + size)
-            run = run or self._steps
             state, tip, position, activation = run(
                 state, u[window], None if endpoint is None else endpoint[window], None if joint is None else joint[window]
             )

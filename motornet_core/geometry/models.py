@@ -89,8 +89,11 @@ class PathGeometry(Geometry):
         # point mass: on_mass @ difference is +1 / -1 / 0 where a segment's end / start / neither
         # rides on the mass, so every segment vector is affine in q with this (G,) weight
         self.register_buffer("mass_weight", (torch.tensor(bodies) == 1).float() @ difference)
-        self.register_buffer("seg_start", torch.tensor(starts, dtype=torch.long))
-        self.register_buffer("seg_end", torch.tensor(ends, dtype=torch.long))
+        # (2, G) coordinates of each segment's start and end point: cast with coords (exactly, as
+        # indexing commutes with the cast), so their difference is coords^T D in the model's dtype
+        xy = torch.tensor(coords, dtype=torch.float64)
+        self.register_buffer("start_xy", xy[starts].T.contiguous())
+        self.register_buffer("end_xy", xy[ends].T.contiguous())
         # one segment per muscle, in muscle order (every point-mass preset): the per-muscle sum is
         # the identity, and skipping its product keeps a compiled step in fewer, fused kernels
         self.one_segment = owner == list(range(len(paths)))
@@ -104,8 +107,7 @@ class PathGeometry(Geometry):
         # delta = coords^T D + q w, d delta / dq_j = e_j w: the same quantities as the general path,
         # in a dozen operations instead of the point kinematics and three batched products
         w = self.mass_weight
-        rest = (self.coords[self.seg_end] - self.coords[self.seg_start]).T.contiguous()  # (2, G): coords^T D, exactly
-        delta = rest + q[:, :, None] * w  # (B, 2, G) [m]
+        delta = (self.end_xy - self.start_xy) + q[:, :, None] * w  # (B, 2, G) [m]
         seg_len = torch.linalg.vector_norm(delta, dim=1)  # (B, G)
         unit = delta / seg_len[:, None]
         seg_arm = unit * w  # (B, n=2, G)
