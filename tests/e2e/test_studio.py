@@ -105,7 +105,10 @@ def test_navigating_away_while_a_page_loads(live_server, page) -> None:  # type:
     released = False
 
     def hold(route) -> None:  # type: ignore[no-untyped-def]
-        route.continue_() if released else held.append(route)
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
 
     page.route(re.compile(r".*/api/tasks($|\?)"), hold)
     page.goto(f"{live_server.url}/#/runs")
@@ -121,9 +124,9 @@ def test_navigating_away_while_a_page_loads(live_server, page) -> None:  # type:
     released = True
     for route in held:
         route.continue_()
+    # routes run one after another: the Runs page mounts only once the designer's mount has ended
     page.get_by_role("heading", name="Runs", exact=True).wait_for()
     page.get_by_test_id("runs-table").wait_for()
-    page.wait_for_timeout(500)  # the designer's mount finishes after its loads
     assert "preset=" not in page.evaluate("location.hash")
     assert page.get_by_role("heading", name="Task designer", exact=True).count() == 0
     assert page.get_by_role("heading", name="Runs", exact=True).is_visible()
