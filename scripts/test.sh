@@ -18,4 +18,5 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 exec .venv/bin/python -m pytest -q "$@"
