@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import torch
 from torch import Tensor
@@ -58,6 +59,16 @@ class LoadPlan:
     def at(self, k: int, fingertip: Tensor) -> tuple[Tensor, Tensor]:
         """Endpoint (B, 2) and joint (B, n) loads of step k given the fingertip state (B, 4) at its start."""
         return self.step(k).at(fingertip)
+
+    @cached_property
+    def active(self) -> bool:
+        """False when no step of any trial has a load (steps then skip the load evaluation entirely)."""
+        return any(bool(t.any()) for t in (self.endpoint, self.joint, self.curl, self.channel_k, self.channel_b))
+
+    def zeroed(self) -> LoadPlan:
+        """The same schedule's shapes with no load at all."""
+        zeros = {name: torch.zeros_like(getattr(self, name)) for name in ("endpoint", "joint", "curl", "channel_k", "channel_b")}
+        return replace(self, **zeros)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Sensory feedback: delay lines and i.i.d. Gaussian noise (physics.md §10, without MotorNet's bugs).
 
-* A delay of d seconds lags a signal by exactly round(d / dt) steps; d = 0 means no lag.
+* A delay of d seconds lags a signal by exactly round(d / dt) steps; d = 0 means no lag (the delay
+  lines are tuples in :class:`~motornet_core.envs.functional.EnvState`).
 * Every noise sample is drawn independently per batch row and per element from an explicit
   :class:`torch.Generator` (MotorNet shared one sample across all features of a row).
 """
@@ -9,37 +10,6 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-
-
-class DelayLine:
-    """A fixed lag of ``steps`` pushes; filled with the first signal at :meth:`reset`."""
-
-    def __init__(self, steps: int) -> None:
-        if steps < 0:
-            raise ValueError(f"a delay cannot be negative, got {steps} steps")
-        self.steps = steps
-        self._buffer: list[Tensor] = []
-
-    def reset(self, signal: Tensor) -> Tensor:
-        """Fill the line with ``signal`` (B, k) and return what it outputs now."""
-        self._buffer = [signal] * (self.steps + 1)
-        return signal
-
-    def push(self, signal: Tensor) -> Tensor:
-        """Insert ``signal`` (B, k) and return the one pushed ``steps`` pushes ago."""
-        self._buffer = [*self._buffer[1:], signal]
-        return self._buffer[0]
-
-    @property
-    def contents(self) -> list[Tensor]:
-        """The ``steps + 1`` signals in the line, oldest (the current output) first."""
-        return list(self._buffer)
-
-    @contents.setter
-    def contents(self, signals: list[Tensor]) -> None:
-        if len(signals) != self.steps + 1:
-            raise ValueError(f"a line of {self.steps} steps holds {self.steps + 1} signals, got {len(signals)}")
-        self._buffer = list(signals)
 
 
 def gaussian(shape: tuple[int, ...], std: Tensor | float, generator: torch.Generator | None, like: Tensor) -> Tensor:

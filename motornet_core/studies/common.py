@@ -10,7 +10,7 @@ from pydantic import Field
 
 from motornet_core import presets
 from motornet_core.effector import Effector
-from motornet_core.envs import MotorEnv
+from motornet_core.envs import FunctionalEnv
 from motornet_core.policies import Policy
 from motornet_core.run_presets import ARM26_CENTRE, arm26_centre_out
 from motornet_core.specs.base import SpecModel
@@ -89,21 +89,21 @@ def evaluate(effector: Effector, policy: Policy, task: Any, batch_size: int = 8,
     (final), ``hidden`` (B, T+1, H) (0 at t = 0), ``activation`` (B, T+1, M), ``load`` (B, T, 2) [N]
     (constant endpoint loads), ``time`` (T+1,) [s], and ``dt``.
     """
-    env = MotorEnv(effector, task, deterministic=True)
+    env = FunctionalEnv(effector, task, deterministic=True)
     policy.eval()
     gen = torch.Generator().manual_seed(seed)
-    traj, _ = rollout(env, policy, batch_size, generator=gen, evaluation=True)
+    run = rollout(env, policy, batch_size, generator=gen, evaluation=True)
+    traj, episode = run.trajectory, run.episode
     hand = traj.fingertip[..., :2].double().numpy()
     hidden = traj.hidden.double().numpy()
     hidden = np.concatenate([np.zeros_like(hidden[:, :1]), hidden], axis=1)
-    episode = env.episode
     return {
         "hand": hand,
         "start": hand[:, 0],
         "target": traj.target[:, -1].double().numpy(),
         "hidden": hidden,
         "activation": traj.activation.double().numpy(),
-        "load": episode.loads.endpoint.double().numpy() if episode is not None else np.zeros((hand.shape[0], 0, 2)),
+        "load": episode.loads.endpoint.double().numpy(),
         "time": np.arange(hand.shape[1]) * env.dt,
         "dt": np.float64(env.dt),
     }

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from motornet_core.effector import Effector
-from motornet_core.envs import MotorEnv
+from motornet_core.envs import FunctionalEnv
 from motornet_core.errors import MotornetError, SpecError
 from motornet_core.losses import compute_loss
 from motornet_core.policies import Policy, build_policy
@@ -101,11 +101,11 @@ def learning_rate(spec: RunSpec, step: int) -> float:
     return t.lr
 
 
-def build_models(spec: RunSpec, device: torch.device) -> tuple[Effector, MotorEnv, MotorEnv, Policy]:
+def build_models(spec: RunSpec, device: torch.device) -> tuple[Effector, FunctionalEnv, FunctionalEnv, Policy]:
     """Effector, training env, deterministic evaluation env and a freshly initialised policy."""
     effector = Effector(spec.effector).to(device)
-    env = MotorEnv(effector, spec.task)
-    eval_env = MotorEnv(effector, spec.task, deterministic=True)
+    env = FunctionalEnv(effector, spec.task)
+    eval_env = FunctionalEnv(effector, spec.task, deterministic=True)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(spec.train.seed)
         policy = build_policy(spec.policy, env.obs_size, effector.n_muscles)
@@ -145,7 +145,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.policy.train()
-        traj, _ = rollout(self.env, self.policy, t.batch_size, generator=self.generator, loop=self.loop)
+        traj = rollout(self.env, self.policy, t.batch_size, generator=self.generator, loop=self.loop).trajectory
         loss, parts = compute_loss(self.spec.loss, traj)
         step = self.step + 1
         if not bool(torch.isfinite(loss)):
@@ -171,11 +171,8 @@ class Trainer:
         self.policy.eval()
         gen = torch.Generator(device=self.device).manual_seed(self.spec.train.seed + EVAL_SEED_OFFSET)
         tgt = None if targets is None else torch.tensor(targets, dtype=torch.float32, device=self.device)
-        traj, joints = rollout(
-            self.eval_env, self.policy, self.spec.train.eval_batch_size, generator=gen, evaluation=True, targets=tgt
-        )
-        episode = self.eval_env.episode
-        return build_snapshot(self.step, self.effector, traj, joints, go_time=None if episode is None else episode.go_time)
+        run = rollout(self.eval_env, self.policy, self.spec.train.eval_batch_size, generator=gen, evaluation=True, targets=tgt)
+        return build_snapshot(self.step, self.effector, run.trajectory, run.joints, go_time=run.episode.go_time)
 
     # -- the loop ------------------------------------------------------------------------------------------
     def train(

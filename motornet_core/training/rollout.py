@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -10,35 +10,27 @@ import torch
 from torch import Tensor
 
 from motornet_core.effector import Effector
-from motornet_core.envs import EnvCarry, MotorEnv, StepLoads, StepNoise
+from motornet_core.envs import EnvState, Episode, FunctionalEnv, StepDraws
 from motornet_core.losses import Trajectory
 from motornet_core.open_loop import DEFAULT_CHUNK, compile_chunk
 from motornet_core.policies import Policy
-from motornet_core.state import EffectorState, requiring_grad
+from motornet_core.state import requiring_grad
 
 MAX_POINTS = 100
 MAX_UNITS = 64
 
 
 @dataclass(frozen=True)
-class StepDraws:
-    """One step's random numbers and schedules, drawn before the step runs (in the eager order).
+class LoopDraws:
+    """One closed-loop step's random numbers: the policy's hidden noise, then the environment's draws.
 
     Attributes:
         eps: the policy's hidden noise per layer (B, S), or None.
-        noise: action and sensory noise.
-        loads: the step's external loads, or None.
-        goal: (B, 2) [m] the goal shown at the new time point.
-        cue: (B, 1) the go cue at the new time point, or None.
-        obs_noise: (B, obs_size) observation noise, or None.
+        env: the environment's noise, loads and next task inputs.
     """
 
     eps: list[Tensor] | None
-    noise: StepNoise
-    loads: StepLoads | None
-    goal: Tensor
-    cue: Tensor | None
-    obs_noise: Tensor | None
+    env: StepDraws
 
 
 @dataclass(frozen=True)
@@ -54,27 +46,27 @@ class Steps:
 
 
 class ClosedLoop:
-    """A policy driving an environment step by step.
+    """A policy driving a :class:`FunctionalEnv`: observe, act, transition.
 
-    :meth:`step` is the eager loop of the public modules (the same random stream, bit for bit).
-    :meth:`advance` takes one eager step or, with ``compile=True``, ``chunk`` steps in one
-    ``torch.compile``'d call: the random numbers, loads and task inputs of those steps are drawn
-    first (in the eager order), then policy, physics, delay lines and observations of all
-    ``chunk`` steps run as one graph with one backward node, instead of ~100 small operations and
-    a Python round trip per step. Compiled chunks run only with gradients on (training), from the
+    The step is written once (:meth:`_step`). :meth:`advance` takes one eager step or, with
+    ``compile=True``, ``chunk`` steps in one ``torch.compile``'d call that composes the step
+    ``chunk`` times: the random numbers, loads and task inputs of those steps are drawn first
+    (:meth:`draw`, the order of eager steps), then policy, physics, delay lines and observations
+    of all ``chunk`` steps run as one graph with one backward node, instead of ~100 small operations
+    and a Python round trip per step. Compiled chunks run only with gradients on (training), from the
     first step that leaves a whole number of chunks (the first T mod ``chunk`` steps run eagerly);
     the first chunk's inputs that do not require grad become leaves that do (same values), so one
     variant is compiled per batch size. Evaluation under ``torch.no_grad()`` runs eagerly.
 
     Args:
-        env: the environment (its episode is started by :meth:`rollout` / ``env.reset_batch``).
+        env: the functional environment.
         policy: the controller.
         compile: compile the chunk function (the first training iteration of each batch size takes
-            the compilation time, ~10-60 s on a 2-core CPU; inductor caches it on disk).
+            the compilation time, ~20 s on a 2-core CPU; inductor caches it on disk).
         chunk: steps per compiled call (more: less overhead per step, longer compilation).
     """
 
-    def __init__(self, env: MotorEnv, policy: Policy, compile: bool = False, chunk: int = DEFAULT_CHUNK) -> None:
+    def __init__(self, env: FunctionalEnv, policy: Policy, compile: bool = False, chunk: int = DEFAULT_CHUNK) -> None:
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
         self.env = env
@@ -83,122 +75,107 @@ class ClosedLoop:
         self.compiled_steps = 0  # steps taken in compiled chunks so far
         self._compiled = compile_chunk(self._chunk_core) if compile else None
 
-    def _core(self, obs: Tensor, h: Tensor, state: Any, eps: list[Tensor] | None, noise: StepNoise, loads: Any) -> tuple:
-        action, h = self.policy(obs, h, noise=False, eps=eps)
-        action, state, vision, proprio = self.env.advance(state, action, noise, loads)
-        return action, h, state, vision, proprio
+    def draw(self, state: EnvState, generator: torch.Generator | None = None, noise: bool = True) -> LoopDraws:
+        """The draws of the step from ``state``: the policy's hidden noise (when ``noise``), then the environment's."""
+        ref = state.effector.position
+        eps = self.policy.draw_noise(state.batch_size, ref, generator) if noise else None
+        return LoopDraws(eps, self.env.draw(state, generator))
 
-    def _chunk_core(self, obs: Tensor, h: Tensor, state: EffectorState, carry: EnvCarry, draws: list[StepDraws]) -> tuple:
-        env, records = self.env, []
+    def _step(self, h: Tensor, state: EnvState, draws: LoopDraws) -> tuple[Tensor, EnvState]:
+        """The closed-loop step: observe ``state``, act from policy state h (B, L, S), transition."""
+        action, h = self.policy(self.env.observation(state), h, noise=False, eps=draws.eps)
+        return h, self.env.transition(state, action, draws.env)
+
+    def _record(self, h: Tensor, state: EnvState) -> tuple[Tensor, ...]:
+        s = state.effector
+        return s.fingertip, s.muscle.activation, s.position, state.action, self.policy.activity(h)
+
+    def _chunk_core(self, h: Tensor, state: EnvState, draws: list[LoopDraws]) -> tuple[Tensor, EnvState, list[Tensor]]:
+        records = []
         for d in draws:
-            action, h, state, vision, proprio = self._core(obs, h, state, d.eps, d.noise, d.loads)
-            carry = env.carry_step(carry, action, vision, proprio)
-            obs = carry.observe(d.goal, d.cue)
-            if d.obs_noise is not None:
-                obs = obs + d.obs_noise
-            records.append((state.fingertip, state.muscle.activation, state.position, action, self.policy.activity(h)))
-        stacked = [torch.stack(list(r), dim=1) for r in zip(*records, strict=True)]
-        return obs, h, state, carry, stacked
+            h, state = self._step(h, state, d)
+            records.append(self._record(h, state))
+        return h, state, [torch.stack(list(r), dim=1) for r in zip(*records, strict=True)]
 
-    def _draws(self, obs: Tensor, generator: torch.Generator | None, noise: bool, k: int) -> StepDraws:
-        """Step k's draws, in the order the eager modules make them (policy, step, observation)."""
-        env = self.env
-        eps = self.policy.draw_noise(obs.shape[0], obs, generator) if noise else None
-        step_noise = env.draw_step_noise(obs)
-        loads = env.step_loads(k)
-        obs_noise = env.draw_obs_noise(obs)
-        goal, cue = env.task_inputs(k + 1)
-        return StepDraws(eps, step_noise, loads, goal, cue, obs_noise)
-
-    def _chunked(self) -> bool:
-        env = self.env
-        return self._compiled is not None and torch.is_grad_enabled() and (env.n_steps - env.k) % self.chunk == 0
-
-    def step(self, obs: Tensor, h: Tensor, generator: torch.Generator | None = None, noise: bool = True) -> tuple:
-        """One eager step from observation (B, I) and policy state (B, L, S): returns (obs, h, :class:`StepInfo`)."""
-        env = self.env
-        env.check_step()
-        eps = self.policy.draw_noise(obs.shape[0], obs, generator) if noise else None
-        step_noise = env.draw_step_noise(obs)
-        action, h, state, vision, proprio = self._core(obs, h, env.state, eps, step_noise, env.step_loads())
-        obs, info = env.finish_step(action, state, vision, proprio)
-        return obs, h, info
+    def step(
+        self, h: Tensor, state: EnvState, generator: torch.Generator | None = None, noise: bool = True
+    ) -> tuple[Tensor, EnvState]:
+        """One eager step: returns the new policy state (B, L, S) and environment state."""
+        return self._step(h, state, self.draw(state, generator, noise))
 
     def advance(
-        self, obs: Tensor, h: Tensor, generator: torch.Generator | None = None, noise: bool = True
-    ) -> tuple[Tensor, Tensor, Steps]:
-        """One eager step, or ``chunk`` compiled ones (see the class): returns (obs, h, :class:`Steps`)."""
-        env = self.env
-        env.check_step()
-        if self._chunked() and self._compiled is not None:
-            assert env.state is not None
-            draws = [self._draws(obs, generator, noise, env.k + i) for i in range(self.chunk)]
+        self, h: Tensor, state: EnvState, generator: torch.Generator | None = None, noise: bool = True
+    ) -> tuple[Tensor, EnvState, Steps]:
+        """One eager step, or ``chunk`` compiled ones (see the class): returns (h, state, :class:`Steps`)."""
+        compiled = self._compiled
+        if compiled is not None and torch.is_grad_enabled() and (self.env.n_steps - state.step) % self.chunk == 0:
+            # a step's draws read only its index, the episode and the batch: drawn ahead, in step order
+            draws = [self.draw(replace(state, step=state.step + i), generator, noise) for i in range(self.chunk)]
             # inputs that do not require grad yet (the first chunk's) become leaves that do: the
             # same values, and every chunk has one requires_grad pattern (one compiled variant)
-            obs, h, state, carry, stacked = self._compiled(
-                requiring_grad(obs), requiring_grad(h), env.state.requiring_grad(), env.carry().requiring_grad(), draws
-            )
-            env.commit(state, carry, self.chunk)
+            # the graph is traced at step 0 (the steps' schedules are in their draws, so one graph
+            # serves every offset; a step index in the graph would compile a variant per chunk)
+            start = state.step
+            h, state, stacked = compiled(requiring_grad(h), replace(state.requiring_grad(), step=0), draws)
             self.compiled_steps += self.chunk
-            return obs, h, Steps(*stacked)
-        obs, h, info = self.step(obs, h, generator, noise)
-        s = info.state
-        one = (s.fingertip, s.muscle.activation, s.position, info.action, self.policy.activity(h))
-        return obs, h, Steps(*(t[:, None] for t in one))
+            return h, replace(state, step=start + self.chunk), Steps(*stacked)
+        h, state = self.step(h, state, generator, noise)
+        return h, state, Steps(*(t[:, None] for t in self._record(h, state)))
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A batch of whole episodes.
+
+    Attributes:
+        trajectory: what the losses read.
+        joints: (B, T + 1, n) joint positions [rad] (point mass: [m]).
+        episode: the trials' schedule.
+    """
+
+    trajectory: Trajectory
+    joints: Tensor
+    episode: Episode
 
 
 def rollout(
-    env: MotorEnv,
+    env: FunctionalEnv,
     policy: Policy,
     batch_size: int,
     generator: torch.Generator | None = None,
     evaluation: bool = False,
     targets: Tensor | None = None,
     loop: ClosedLoop | None = None,
-) -> tuple[Trajectory, Tensor]:
+) -> Rollout:
     """Run one batch of episodes; differentiable unless called under ``torch.no_grad()``.
 
     Args:
         loop: the :class:`ClosedLoop` of ``env`` and ``policy`` to step with (default: an eager one).
-
-    Returns:
-        The trajectory and the joint positions (B, T + 1, n).
     """
     loop = loop if loop is not None else ClosedLoop(env, policy)
-    obs, state = env.reset_batch(batch_size, generator=generator, evaluation=evaluation, targets=targets)
-    h = policy.initial_state(state.batch_size, like=obs)
+    state = env.initial(batch_size, generator=generator, evaluation=evaluation, targets=targets)
+    h = policy.initial_state(state.batch_size, like=state.effector.position)
     noise = not env.deterministic
-    tips, acts, joints = [state.fingertip[:, None]], [state.muscle.activation[:, None]], [state.position[:, None]]
+    s = state.effector
+    tips, acts, joints = [s.fingertip[:, None]], [s.muscle.activation[:, None]], [s.position[:, None]]
     actions: list[Tensor] = []
     hidden: list[Tensor] = []
-    while env.k < env.n_steps:
-        obs, h, steps = loop.advance(obs, h, generator=generator, noise=noise)
+    while not env.done(state):
+        h, state, steps = loop.advance(h, state, generator=generator, noise=noise)
         tips.append(steps.fingertip)
         acts.append(steps.activation)
         joints.append(steps.position)
         actions.append(steps.action)
         hidden.append(steps.hidden)
-    if env.episode is None:
-        raise RuntimeError("the environment lost its episode during the rollout")
     traj = Trajectory(
         fingertip=torch.cat(tips, 1),
-        target=env.episode.target,
+        target=state.episode.target,
         activation=torch.cat(acts, 1),
         action=torch.cat(actions, 1),
         hidden=torch.cat(hidden, 1),
         dt=env.dt,
     )
-    return traj, torch.cat(joints, 1)
-
-
-def body_points(eff: Effector, joints: Tensor) -> Tensor:
-    """World positions (B, T, P, 2) [m] for drawing: shoulder, elbow, ..., fingertip (point mass: the mass)."""
-    if eff.spec.skeleton.kind == "point_mass":
-        return joints[..., None, :2]
-    theta = torch.cumsum(joints, dim=-1)  # (B, T, n) absolute angles [rad]
-    seg = torch.stack([torch.cos(theta), torch.sin(theta)], dim=-1) * eff.skeleton.lengths[:, None]  # (B, T, n, 2)
-    origin = torch.zeros_like(seg[..., :1, :])
-    return torch.cat([origin, torch.cumsum(seg, dim=-2)], dim=-2)
+    return Rollout(traj, torch.cat(joints, 1), state.episode)
 
 
 def _r(x: Tensor) -> Any:
@@ -224,7 +201,7 @@ def build_snapshot(step: int, eff: Effector, traj: Trajectory, joints: Tensor, g
         "time": _r(idx.double() * traj.dt),
         "targets": _r(traj.target[:, -1]),
         "hand": _r(traj.fingertip[:, idx, :2]),
-        "joints": _r(body_points(eff, joints[:, idx])),
+        "joints": _r(eff.body_points(joints[:, idx])),
         "activation": _r(traj.activation[:, idx]),
         "muscle_names": list(eff.muscle_names),
         "hidden": _r(hidden),

@@ -142,3 +142,35 @@ def test_playground_follows_a_policy_from_the_task_centre(preset):
         state = pg.reach(goal, steps=2)
     assert state["type"] == "state" and state["t"] == pytest.approx(6 * trainer.effector.dt)
     assert state["target"] == pytest.approx(goal) and len(state["activation"]) == trainer.effector.n_muscles
+
+
+def test_playground_reaches_through_the_shared_closed_loop_past_the_episode_end():
+    """The playground is a caller of the core's ClosedLoop over the functional environment: its
+    states equal a ClosedLoop stepped from a held goal, and it keeps going past the episode's T steps."""
+    import dataclasses
+
+    import torch
+
+    from backend.app.services.playground import Playground
+    from motornet_core.envs import FunctionalEnv
+    from motornet_core.run_presets import run_preset
+    from motornet_core.training import ClosedLoop, Trainer
+
+    trainer = Trainer(run_preset("tiny_point_mass"))
+    pg = Playground.for_trainer(trainer, max_steps=100)
+    goal = [0.05, -0.02]
+    n = pg.loop.env.n_steps  # type: ignore[union-attr]
+    state = pg.reach(goal, steps=n + 7)  # beyond the end of the episode
+    assert state["t"] == pytest.approx((n + 7) * trainer.effector.dt)
+
+    env = FunctionalEnv(trainer.effector, trainer.spec.task, deterministic=True)
+    loop = ClosedLoop(env, trainer.policy)
+    with torch.no_grad():
+        s = env.initial(1, generator=torch.Generator().manual_seed(0), targets=torch.zeros(1, 2))
+        s = env.hold_goal(s, torch.tensor([goal]))
+        h = trainer.policy.initial_state(1)
+        for k in range(n + 7):
+            if k == n:
+                s = dataclasses.replace(s, step=0)
+            h, s = loop.step(h, s, noise=False)
+    assert state["fingertip"] == pytest.approx(s.effector.fingertip[0, :2].tolist(), abs=1e-6)

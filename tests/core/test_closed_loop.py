@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from motornet_core.envs import MotorEnv
 from motornet_core.run_presets import run_preset
 from motornet_core.training import Trainer
 from motornet_core.training.rollout import ClosedLoop, rollout
@@ -17,8 +18,9 @@ NOISY = {
 }
 
 
-def _manual_rollout(env, policy, batch, generator):
-    """The step-by-step loop of the public modules: policy(...) then env.step_batch(...)."""
+def _manual_rollout(fn, policy, batch, generator):
+    """The step-by-step loop of the public modules: policy(...) then the Gymnasium wrapper's step_batch(...)."""
+    env = MotorEnv(fn.effector, fn.task)
     obs, state = env.reset_batch(batch, generator=generator)
     h = policy.initial_state(state.batch_size, like=obs)
     tips = [state.fingertip]
@@ -39,25 +41,22 @@ def test_closed_loop_draws_the_same_random_stream_as_the_modules(preset):
     b = torch.Generator().manual_seed(3)
     with torch.no_grad():
         manual, h_manual = _manual_rollout(env, policy, 4, a)
-        traj, _ = rollout(env, policy, 4, generator=b, loop=ClosedLoop(env, policy))
+        traj = rollout(env, policy, 4, generator=b, loop=ClosedLoop(env, policy)).trajectory
     assert torch.equal(traj.fingertip, manual)
     assert torch.equal(traj.hidden[:, -1], policy.activity(h_manual))
     assert torch.equal(a.get_state(), b.get_state())  # the same number of draws
 
 
-def test_closed_loop_refuses_steps_outside_an_episode():
+def test_closed_loop_refuses_steps_past_the_episode():
     trainer = Trainer(run_preset("tiny_point_mass"))
     loop = ClosedLoop(trainer.env, trainer.policy)
-    fresh = Trainer(run_preset("tiny_point_mass"))
-    with pytest.raises(RuntimeError, match="reset_batch"):
-        ClosedLoop(fresh.env, fresh.policy).step(torch.zeros(1, fresh.env.obs_size), fresh.policy.initial_state(1))
-    obs, _ = trainer.env.reset_batch(2)
+    state = trainer.env.initial(2)
     h = trainer.policy.initial_state(2)
     for _ in range(trainer.env.n_steps):
-        obs, h, info = loop.step(obs, h)
-    assert info.done
+        h, state = loop.step(h, state)
+    assert trainer.env.done(state)
     with pytest.raises(RuntimeError, match="over"):
-        loop.step(obs, h)
+        loop.step(h, state)
 
 
 @pytest.mark.slow
@@ -72,7 +71,8 @@ def test_compiled_chunks_follow_the_eager_loop():
         gen = torch.Generator().manual_seed(5)
         policy.zero_grad()
         with torch._dynamo.config.patch(error_on_recompile=True):  # the first chunk included: one variant
-            traj, joints = rollout(env, policy, 4, generator=gen, loop=loop)
+            run = rollout(env, policy, 4, generator=gen, loop=loop)
+        traj, joints = run.trajectory, run.joints
         (traj.fingertip[..., :2] - traj.target).abs().sum().backward()
         grads = [p.grad.clone() for p in policy.parameters()]
         results.append((traj, joints, grads, gen.get_state(), loop.compiled_steps))

@@ -72,7 +72,7 @@ def test_observation_layout_matches_physics_doc() -> None:
 def test_delays_lag_by_exactly_round_d_over_dt_steps(delay: float) -> None:
     env = _pm_env({"kind": "random_reach", "duration": 0.3, "vision_delay": delay, "proprioception_delay": delay}, True)
     lag = round(delay / 0.01)
-    assert env.vision_steps == env.proprio_steps == lag
+    assert env.fn.vision_steps == env.fn.proprio_steps == lag
     obs, state = env.reset_batch(2, generator=torch.Generator().manual_seed(1))
     tips, lengths, seen_v, seen_p = [state.fingertip[:, :2]], [state.muscle.length], [obs[:, 2:4]], [obs[:, 4:8]]
     for k in range(env.n_steps):

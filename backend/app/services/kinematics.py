@@ -16,17 +16,6 @@ def mid_position(eff: Effector) -> Tensor:
     return (eff.skeleton.pos_lb + eff.skeleton.pos_ub) / 2
 
 
-def joint_points(eff: Effector, q: Tensor) -> Tensor:
-    """(B, J, 2) [m] points to draw: shoulder, elbow, ..., fingertip for arms; the mass for a point mass."""
-    lengths = getattr(eff.skeleton, "lengths", None)
-    if lengths is None:
-        return q[:, None, :2]
-    theta = torch.cumsum(q, dim=-1)  # (B, n) absolute angles [rad]
-    seg = torch.stack([torch.cos(theta), torch.sin(theta)], dim=-1) * lengths[:, None]  # (B, n, 2)
-    origin = torch.zeros(q.shape[0], 1, 2, dtype=q.dtype, device=q.device)
-    return torch.cat([origin, torch.cumsum(seg, dim=1)], dim=1)
-
-
 def muscle_paths(eff: Effector, q: Tensor) -> list[list[list[float]]] | None:
     """[M][P][2] world xy of each muscle's path points at posture ``q`` (1, n), or None without path geometry."""
     out = []

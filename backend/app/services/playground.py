@@ -15,8 +15,11 @@ from sqlalchemy.orm import Session
 
 from backend.app.core.errors import Conflict, NotFound, spec_error
 from backend.app.models import Run
-from backend.app.services.kinematics import as_tensor, joint_points, mid_position
+from backend.app.services.kinematics import as_tensor, mid_position
 from motornet_core import Effector, EffectorState, MotornetError, build_effector
+from motornet_core.envs import EnvState, FunctionalEnv
+from motornet_core.policies import Policy
+from motornet_core.training import ClosedLoop
 
 MAX_STEPS_PER_MESSAGE = 100
 
@@ -56,12 +59,10 @@ class Playground:
         self.max_steps = max_steps
         self.t = 0.0
         self.state: EffectorState | None = None
-        self.policy: Any = None
-        self.env: Any = None
+        self.loop: ClosedLoop | None = None  # under a run's policy: the closed loop every trainer uses
+        self.env_state: EnvState | None = None
         self.hidden: torch.Tensor | None = None
-        self.obs: torch.Tensor | None = None
         self.target: list[float] | None = None
-        self.zero_loads: Any = None
 
     # -- construction ------------------------------------------------------------------------------------
     @classmethod
@@ -88,11 +89,9 @@ class Playground:
     @classmethod
     def for_trainer(cls, trainer: Any, max_steps: int) -> Playground:
         """Closed-loop playground under a :class:`~motornet_core.training.Trainer`'s policy."""
-        from motornet_core.envs import MotorEnv
-
         pg = cls(trainer.effector, max_steps)
-        pg.policy = trainer.policy.eval()
-        pg.env = MotorEnv(trainer.effector, trainer.spec.task, deterministic=True)
+        policy: Policy = trainer.policy.eval()
+        pg.loop = ClosedLoop(FunctionalEnv(trainer.effector, trainer.spec.task, deterministic=True), policy)
         pg.reset(None)
         return pg
 
@@ -100,22 +99,23 @@ class Playground:
         """Back to the start posture (zero velocity, zero recurrent state)."""
         self.t = 0.0
         with torch.no_grad():
-            if self.env is None:
+            if self.loop is None:
                 q = mid_position(self.effector) if position is None else as_tensor(position, "position", (1,))
                 self.state = self.effector.reset(1, position=q)
                 return
             # one trial from the task's centre (an evaluation set may hold several, e.g. centre-out's
             # targets); the goal is then moved onto the start: hold still until the user clicks
-            gen = torch.Generator().manual_seed(0)
             hold = torch.zeros(1, 2, dtype=self.effector.dtype)
-            self.obs, self.state = self.env.reset_batch(1, generator=gen, targets=hold)
-            self.hidden = self.policy.initial_state(1, like=self.obs)
-            self._set_goal(self.state.fingertip[0, :2].tolist())
+            env_state = self.loop.env.initial(1, generator=torch.Generator().manual_seed(0), targets=hold)
+            self.hidden = self.loop.policy.initial_state(1, like=env_state.effector.position)
+            self.env_state = env_state
+            self.state = env_state.effector
+            self._set_goal(env_state.effector.fingertip[0, :2].tolist())
 
     # -- stepping ------------------------------------------------------------------------------------------
     def excite(self, values: Any, steps: int) -> dict[str, Any]:
         """Hold the excitation [M] for ``steps`` dt."""
-        if self.env is not None:
+        if self.loop is not None:
             raise spec_error("type", "this playground follows a run's policy: send target messages")
         u = as_tensor(values, "values", (1,))
         if u.shape[0] != self.effector.n_muscles:
@@ -128,21 +128,20 @@ class Playground:
 
     def reach(self, xy: Any, steps: int) -> dict[str, Any]:
         """Move the policy's goal to ``xy`` and advance ``steps`` dt."""
-        if self.env is None:
+        if self.loop is None or self.env_state is None or self.hidden is None:
             raise spec_error("type", "target needs a run's policy: init with run_id")
         goal = as_tensor(xy, "xy", (1,))
         if goal.shape[0] != 2:
             raise spec_error("xy", "needs [x, y]", xy)
         self._set_goal(goal.tolist())
-        env = self.env
+        loop, h, state = self.loop, self.hidden, self.env_state
         with torch.no_grad():
             for _ in range(self._steps(steps)):
-                if env.k >= env.n_steps:  # endless episode: keep going with the same state
-                    env.k = 0
-                action, self.hidden = self.policy(self.obs, self.hidden, noise=False)
-                self.obs, info = env.step_batch(action)
-                self.state = info.state
+                if loop.env.done(state):  # an endless episode: the same trial's clock starts again
+                    state = dataclasses.replace(state, step=0)
+                h, state = loop.step(h, state, noise=False)
                 self.t += self.effector.dt
+        self.hidden, self.env_state, self.state = h, state, state.effector
         return self.message()
 
     def _steps(self, steps: int) -> int:
@@ -151,15 +150,9 @@ class Playground:
         return steps
 
     def _set_goal(self, xy: list[float]) -> None:
-        env = self.env
-        ep = env.episode
-        goal = torch.tensor(xy, dtype=ep.goal.dtype).expand_as(ep.goal).clone()  # (1, T + 1, 2)
-        if self.zero_loads is None:
-            self.zero_loads = dataclasses.replace(
-                ep.loads, **{f.name: torch.zeros_like(getattr(ep.loads, f.name)) for f in dataclasses.fields(ep.loads)}
-            )
-        cue = None if ep.cue is None else torch.ones_like(ep.cue)
-        env.episode = dataclasses.replace(ep, goal=goal, target=goal.clone(), cue=cue, loads=self.zero_loads)
+        assert self.loop is not None and self.env_state is not None
+        goal = torch.tensor([xy], dtype=self.effector.dtype)  # (1, 2) [m]
+        self.env_state = self.loop.env.hold_goal(self.env_state, goal)
         self.target = list(xy)
 
     def message(self) -> dict[str, Any]:
@@ -170,7 +163,7 @@ class Playground:
             "type": "state",
             "t": round(self.t, 6),
             "position": s.position[0].tolist(),
-            "joints": joint_points(self.effector, s.position)[0].tolist(),
+            "joints": self.effector.body_points(s.position)[0].tolist(),
             "fingertip": s.fingertip[0, :2].tolist(),
             "activation": s.muscle.activation[0].tolist(),
             "force": s.muscle.force[0].tolist(),
@@ -185,6 +178,6 @@ class Playground:
             "type": "ready",
             "dt": self.effector.dt,
             "muscle_names": self.effector.muscle_names,
-            "mode": "policy" if self.env is not None else "excitation",
+            "mode": "policy" if self.loop is not None else "excitation",
             "state": self.message(),
         }

@@ -10,7 +10,7 @@ from torch import Tensor
 from backend.app.core.config import Settings
 from backend.app.core.errors import spec_error
 from backend.app.schemas import GeometryIn, GeometryOut, JointSweep, Posture, SimulateIn, Trajectory
-from backend.app.services.kinematics import as_tensor, joint_points, mid_position, muscle_paths
+from backend.app.services.kinematics import as_tensor, mid_position, muscle_paths
 from motornet_core import Effector, EffectorState, build_effector
 
 
@@ -45,7 +45,7 @@ def _record(eff: Effector, states: list[EffectorState]) -> dict[str, Any]:
         "position": stack(lambda s: s.position),
         "velocity": stack(lambda s: s.velocity),
         "fingertip": stack(lambda s: s.fingertip[:, :2]),
-        "joints": stack(lambda s: joint_points(eff, s.position)),
+        "joints": stack(lambda s: eff.body_points(s.position)),
         "activation": stack(lambda s: s.muscle.activation),
         "force": stack(lambda s: s.muscle.force),
         "muscle_length": stack(lambda s: s.geometry.length),
@@ -115,7 +115,7 @@ def geometry_sweep(req: GeometryIn, settings: Settings) -> GeometryOut:
         tip = sk.fingertip(q0, torch.zeros_like(q0))
         reference = Posture(
             position=mid.tolist(),
-            joints=joint_points(eff, q0)[0].tolist(),
+            joints=eff.body_points(q0)[0].tolist(),
             fingertip=tip[0, :2].tolist(),
             paths=muscle_paths(eff, q0),
         )
