@@ -18,8 +18,15 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def version() -> str:
+    """The package version: ``motornet_core.__version__`` (pyproject.toml reads it from there too)."""
+    import motornet_core
+
+    return motornet_core.__version__
+
+
 def _usage() -> str:
-    lines = ["usage: motornet-studio <command> [options]", "", "commands:"]
+    lines = ["usage: motornet-studio [--version] <command> [options]", "", "commands:"]
     lines += [f"  {name:8s} {text}" for name, (_, text) in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
@@ -29,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(_usage() + "\n")
+        return 0
+    if args[0] == "--version":
+        sys.stdout.write(f"motornet-studio {version()}\n")
         return 0
     name, rest = args[0], args[1:]
     if name not in SUBCOMMANDS:
