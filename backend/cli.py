@@ -13,7 +13,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("backend.app.main", "start the studio server (--host, --port, --data-dir)"),
     "replay": ("motornet_core.replay", "replay a MotorNet reference scenario: replay SCENARIO.json -o OUT.json"),
     "train": ("motornet_core.training.cli", "train a run: train (--preset NAME | --spec RUN.json) --out DIR"),
-    "presets": ("motornet_core.run_presets", "list the effector, task, run and study presets"),
+    "presets": ("motornet_core.presets_cli", "list the effector, task, run and study presets"),
     "study": ("motornet_core.studies.cli", "run a study: study NAME --out DIR"),
 }
 
