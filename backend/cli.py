@@ -13,13 +13,20 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("backend.app.main", "start the studio server (--host, --port, --data-dir)"),
     "replay": ("motornet_core.replay", "replay a MotorNet reference scenario: replay SCENARIO.json -o OUT.json"),
     "train": ("motornet_core.training.cli", "train a run: train (--preset NAME | --spec RUN.json) --out DIR"),
-    "presets": ("motornet_core.run_presets", "list the effector, task, run and study presets"),
+    "presets": ("motornet_core.presets_cli", "list the effector, task, run and study presets"),
     "study": ("motornet_core.studies.cli", "run a study: study NAME --out DIR"),
 }
 
 
+def version() -> str:
+    """The package version: ``motornet_core.__version__`` (pyproject.toml reads it from there too)."""
+    import motornet_core
+
+    return motornet_core.__version__
+
+
 def _usage() -> str:
-    lines = ["usage: motornet-studio <command> [options]", "", "commands:"]
+    lines = ["usage: motornet-studio [--version] <command> [options]", "", "commands:"]
     lines += [f"  {name:8s} {text}" for name, (_, text) in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
@@ -29,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(_usage() + "\n")
+        return 0
+    if args[0] == "--version":
+        sys.stdout.write(f"motornet-studio {version()}\n")
         return 0
     name, rest = args[0], args[1:]
     if name not in SUBCOMMANDS:

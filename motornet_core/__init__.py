@@ -15,7 +15,7 @@ from motornet_core.open_loop import OpenLoop, Simulation, prefer_scalar_cpu_kern
 from motornet_core.specs import EffectorSpec, LossSpec, PolicySpec, RunSpec, TaskSpec, TrainSpec, parse_task
 from motornet_core.state import EffectorState, GeometryState, MuscleState
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one source of the version: pyproject.toml, the API and the CLI read it
 
 
 def build_effector(spec: EffectorSpec | dict | str) -> Effector:

@@ -66,6 +66,8 @@ class Effector(nn.Module):
     not float32's 0.30900001525...), unless they were changed in between.
     """
 
+    damping: Tensor  # () [N m s/rad]
+
     def __init__(self, spec: EffectorSpec) -> None:
         super().__init__()
         self.spec = spec
@@ -127,9 +129,10 @@ class Effector(nn.Module):
         for name in names:
             owner_name, _, attr = name.rpartition(".")
             owner = self.get_submodule(owner_name) if owner_name else self
-            if attr not in owner._buffers:
+            value = owner._buffers.get(attr)
+            if value is None:
                 raise SimulationError(f"no constant named {name!r}")
-            value = owner._buffers.pop(attr)
+            del owner._buffers[attr]
             param = nn.Parameter(value.clone())
             owner.register_parameter(attr, param)
             params.append(param)

@@ -1,4 +1,4 @@
-"""Task and run presets, and ``motornet-studio presets`` (list every preset).
+"""Task and run presets (``motornet-studio presets`` lists them: :mod:`motornet_core.presets_cli`).
 
 Run presets:
 
@@ -12,10 +12,7 @@ Run presets:
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -151,37 +148,3 @@ def task_preset(name: str) -> Any:
     if name not in TASK_PRESETS:
         raise SpecError([{"loc": "preset", "msg": f"unknown task preset; choose one of {sorted(TASK_PRESETS)}", "input": name}])
     return TASK_PRESETS[name]()
-
-
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if text and text.strip() else ""
-
-
-def list_presets() -> dict[str, dict[str, str]]:
-    """{"effectors": {name: description}, "tasks": {...}, "runs": {...}, "studies": {...}}."""
-    from motornet_core.studies import STUDIES  # the studies build on this module
-
-    effectors = {name: factory().description for name, factory in presets.EFFECTOR_PRESETS.items()}
-    runs = {name: _first_line(factory.__doc__) for name, factory in RUN_PRESETS.items()}
-    studies = {name: info.title for name, info in STUDIES.items()}
-    return {"effectors": effectors, "tasks": dict(TASK_DESCRIPTIONS), "runs": runs, "studies": studies}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``motornet-studio presets [--json]``: list the effector, task, run and study presets."""
-    parser = argparse.ArgumentParser(prog="motornet-studio presets", description="List the presets.")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    args = parser.parse_args(argv)
-    table = list_presets()
-    if args.json:
-        sys.stdout.write(json.dumps(table, indent=2) + "\n")
-        return 0
-    for group, items in table.items():
-        sys.stdout.write(f"{group}:\n")
-        for name, text in items.items():
-            sys.stdout.write(f"  {name:24s} {text}\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import torch
 from torch import Tensor
 
 
@@ -114,17 +113,3 @@ def _map(obj: object, fn):
         return None
     values = {f.name: _map(getattr(obj, f.name), fn) for f in fields(obj)}  # type: ignore[arg-type]
     return type(obj)(**values)
-
-
-def stack_states(states: list[EffectorState]) -> EffectorState:
-    """Stack states along a new time axis 1 (every tensor becomes (B, T, ...))."""
-
-    def rec(objs: list[object]) -> object:
-        head = objs[0]
-        if isinstance(head, Tensor):
-            return torch.stack(objs, dim=1)  # type: ignore[arg-type]
-        if head is None:
-            return None
-        return type(head)(**{f.name: rec([getattr(o, f.name) for o in objs]) for f in fields(head)})  # type: ignore[arg-type]
-
-    return rec(states)  # type: ignore[return-value,arg-type]

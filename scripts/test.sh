@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian machine with Python 3.11:
 # creates .venv, installs the project with its test extra, installs Debian's Chromium when run
-# as root and it is missing, lints with ruff, then runs pytest. Extra arguments go to pytest.
+# as root and it is missing, lints with ruff, type-checks with mypy, then runs pytest. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -19,4 +19,5 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy motornet_core backend
 exec .venv/bin/python -m pytest -q "$@"

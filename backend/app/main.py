@@ -79,8 +79,9 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
         app.include_router(router)
     _mount_frontend(app, settings.frontend_dir or REPO_FRONTEND)
     uploads = {"/api/runs/import": settings.max_checkpoint_bytes}
-    limits = {"max_bytes": settings.max_body_bytes, "per_path": uploads, "max_depth": settings.max_json_depth}
-    app.add_middleware(BodyLimitMiddleware, **limits)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, per_path=uploads, max_depth=settings.max_json_depth
+    )
     if settings.access_token:
         app.add_middleware(AccessTokenMiddleware, token=settings.access_token)
     if settings.cors_origins:  # closed by default: no Access-Control-Allow-Origin for anyone

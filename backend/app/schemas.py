@@ -103,32 +103,31 @@ def _depth(value: Any) -> int:
     return depth
 
 
-def by_depth(shallow: Any, deep: Any, levels: int) -> Any:
-    """``shallow | deep``, nested lists with ``deep`` ``levels`` deep, told apart by the input's own
+def by_depth(levels: int) -> Discriminator:
+    """Tells ``shallow | deep`` apart, nested lists with ``deep`` ``levels`` deep, by the input's own
     nesting: a bad value gets the errors of the one shape it has (not also those of the other)."""
-    return Annotated[
-        Union[Annotated[shallow, Tag("shallow")], Annotated[deep, Tag("deep")]],
-        Discriminator(lambda value: "deep" if _depth(value) >= levels else "shallow"),
-    ]
+    return Discriminator(lambda value: "deep" if _depth(value) >= levels else "shallow")
+
+
+# one trajectory [T][M] or a batch [T][B][M] of excitations
+Excitations = Annotated[
+    Union[Annotated[list[list[Unit]], Tag("shallow")], Annotated[list[list[list[Unit]]], Tag("deep")]], by_depth(3)
+]
+# one vector [n] or one per row [B][n] (or per step [T][n])
+VectorOrRows = Annotated[Union[Annotated[list[float], Tag("shallow")], Annotated[list[list[float]], Tag("deep")]], by_depth(2)]
 
 
 class SimulateIn(ApiIn):
     """Open loop (``effector`` + ``excitations``) or closed loop under a saved run's policy (``run_id`` + ``targets``)."""
 
     effector: EffectorSpec | None = None
-    excitations: by_depth(list[list[Unit]], list[list[list[Unit]]], 3) | None = Field(
-        None, description="[T][M] (one trajectory) or [T][B][M], each in [0, 1]"
-    )
-    position: by_depth(list[float], list[list[float]], 2) | None = Field(
+    excitations: Excitations | None = Field(None, description="[T][M] (one trajectory) or [T][B][M], each in [0, 1]")
+    position: VectorOrRows | None = Field(
         None, description="initial joint position [n] or [B][n]; default: the middle of the joint bounds"
     )
-    velocity: by_depth(list[float], list[list[float]], 2) | None = Field(None, description="initial joint velocity [n] or [B][n]")
-    endpoint_load: by_depth(list[float], list[list[float]], 2) | None = Field(
-        None, description="fingertip force [N]: [2] constant or [T][2]"
-    )
-    joint_load: by_depth(list[float], list[list[float]], 2) | None = Field(
-        None, description="joint torques [N m]: [n] constant or [T][n]"
-    )
+    velocity: VectorOrRows | None = Field(None, description="initial joint velocity [n] or [B][n]")
+    endpoint_load: VectorOrRows | None = Field(None, description="fingertip force [N]: [2] constant or [T][2]")
+    joint_load: VectorOrRows | None = Field(None, description="joint torques [N m]: [n] constant or [T][n]")
     run_id: Id | None = None
     targets: list[list[float]] | None = Field(None, description="closed loop: fingertip targets [[x, y], ...] [m]")
 

@@ -11,10 +11,6 @@ function setUp(up) {
   }
 }
 
-export function isServerUp() {
-  return serverUp;
-}
-
 /** An HTTP error with the server's detail message. */
 export class ApiError extends Error {
   constructor(status, detail, body) {

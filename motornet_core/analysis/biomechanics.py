@@ -5,15 +5,21 @@ force-length, force-velocity and passive curves of its muscle model (evaluated b
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import torch
 
 from motornet_core.effector import Effector
+from motornet_core.muscles.compliant import CompliantHillMuscle
 from motornet_core.state import GeometryState
 
 MAX_GRID = 20_000
+
+
+class _TensorOptions(TypedDict):
+    dtype: torch.dtype
+    device: torch.device
 
 
 @torch.no_grad()
@@ -81,10 +87,10 @@ def muscle_curves(eff: Effector, n_points: int = 101, length_range: tuple[float,
     """
     mus = eff.muscles
     m = eff.n_muscles
-    opts = {"dtype": eff.dtype, "device": eff.device}
+    opts: _TensorOptions = {"dtype": eff.dtype, "device": eff.device}
     ln = torch.linspace(*length_range, n_points, **opts)[:, None].expand(-1, m)
     zero = torch.zeros_like(ln)
-    if mus.has_fibre_state:
+    if isinstance(mus, CompliantHillMuscle):  # the only model with a fibre state
         passive = mus.passive(ln * mus.l0_ce)
         active = mus.force_length(ln)
         f_act = torch.linspace(0.0, 1.6, n_points, **opts)[:, None].expand(-1, m)

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TypedDict
 
 import torch
 from torch import Tensor
@@ -21,9 +22,15 @@ from motornet_core.specs.task import (
     ForceChannelSpec,
     ForceFieldSpec,
     JointLoadSpec,
+    PerturbationSpec,
 )
 
 _EPS = 1e-9
+
+
+class _TensorOptions(TypedDict):
+    dtype: torch.dtype
+    device: torch.device
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,7 @@ def step_window(start: float, end: float | None, n_steps: int, dt: float, like: 
 
 
 def plan_loads(
-    perturbations: Sequence[object],
+    perturbations: Sequence[PerturbationSpec],
     batch: int,
     n_steps: int,
     dof: int,
@@ -123,7 +130,7 @@ def plan_loads(
         generator: random source (on the device of ``start_xy``).
     """
     like = start_xy
-    opts = {"dtype": like.dtype, "device": like.device}
+    opts: _TensorOptions = {"dtype": like.dtype, "device": like.device}
     endpoint = torch.zeros(batch, n_steps, 2, **opts)
     joint = torch.zeros(batch, n_steps, dof, **opts)
     curl = torch.zeros(batch, n_steps, **opts)

@@ -14,7 +14,7 @@ from torch import Tensor
 
 from motornet_core.effector import Effector
 from motornet_core.envs.perturbations import LoadPlan, plan_loads
-from motornet_core.specs.task import CentreOutSpec, PostureSpec, RandomReachSpec, TrackingSpec
+from motornet_core.specs.task import AnyTask, CentreOutSpec, PostureSpec, RandomReachSpec, TrackingSpec
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def centre_out_targets(centre_xy: Tensor, n_targets: int, radius: float) -> Tens
 
 def sample_episode(
     eff: Effector,
-    task: object,
+    task: AnyTask,
     batch: int,
     generator: torch.Generator | None = None,
     evaluation: bool = False,
@@ -111,7 +111,7 @@ def sample_episode(
     raise TypeError(f"unknown task spec {type(task).__name__}")
 
 
-def _static(eff: Effector, task: object, start: Tensor, goal: Tensor, n_steps: int, gen) -> Episode:
+def _static(eff: Effector, task: AnyTask, start: Tensor, goal: Tensor, n_steps: int, gen) -> Episode:
     goal_t = goal[:, None, :].expand(-1, n_steps + 1, -1)
     cue = None
     if isinstance(task, CentreOutSpec) and task.go_cue:

@@ -32,6 +32,11 @@ class PolynomialGeometry(Geometry):
     Constant moment arms are the special case a2 = 0, a3 = 0.
     """
 
+    a0: Tensor  # (M,) [m]
+    a1: Tensor  # (n, M)
+    a2: Tensor  # (n, M)
+    a3: Tensor  # (n, M) [rad]
+
     def __init__(self, a0: list[float], a1: list[list[float]], a2: list[list[float]], a3: list[list[float]]) -> None:
         super().__init__()
         # float64 from the spec's numbers (the Effector's exact constants; it casts them)
@@ -63,9 +68,21 @@ class PathGeometry(Geometry):
     table; per-muscle sums are a product with a (G, M) incidence matrix.
     """
 
+    body: Tensor  # (P,) long
+    coords: Tensor  # (P, 2) [m]
+    difference: Tensor  # (P, G)
+    incidence: Tensor  # (G, M)
+    mass_weight: Tensor  # (G,)
+    start_xy: Tensor  # (2, G) [m]
+    end_xy: Tensor  # (2, G) [m]
+
     def __init__(self, paths: list[list[tuple[int, float, float]]], motornet_velocity: bool) -> None:
         super().__init__()
-        bodies, coords, starts, ends, owner = [], [], [], [], []
+        bodies: list[int] = []
+        coords: list[tuple[float, float]] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        owner: list[int] = []
         for m, path in enumerate(paths):
             base = len(bodies)
             for body, x, y in path:

@@ -21,7 +21,7 @@ MUSCLE_MODELS: dict[str, type[MuscleModel]] = {
 
 def build_muscles(spec: EffectorSpec) -> MuscleModel:
     """Build the muscle model shared by every muscle of ``spec``."""
-    return MUSCLE_MODELS[spec.muscle_kind](spec.muscles, spec.motornet_compat)  # type: ignore[arg-type]
+    return MUSCLE_MODELS[spec.muscle_kind](spec.muscles, spec.motornet_compat)
 
 
 __all__ = [

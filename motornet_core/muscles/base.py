@@ -26,6 +26,7 @@ class MuscleModel(nn.Module):
     min_activation: Tensor
     l0_ce: Tensor
     vmax: Tensor
+    max_activation: Tensor  # (M,) the upper bound of activations, 1
 
     def __init__(self, specs: Sequence[object], compat: bool) -> None:
         super().__init__()

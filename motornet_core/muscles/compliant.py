@@ -13,6 +13,7 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
+from motornet_core.errors import SimulationError
 from motornet_core.muscles.hill import HillConstants
 from motornet_core.specs.effector import CompliantHillMuscleSpec
 from motornet_core.state import GeometryState, MuscleState
@@ -34,6 +35,7 @@ class CompliantHillMuscle(HillConstants):
         "active force",
         "force",
     )
+    k_se: Tensor  # (M,)
 
     def __init__(self, specs: Sequence[CompliantHillMuscleSpec], compat: bool) -> None:
         super().__init__(specs, compat)
@@ -110,6 +112,9 @@ class CompliantHillMuscle(HillConstants):
         if not self.compat:
             return self.with_velocity(state)
         # MotorNet: F_PE capped at 1 for the initial velocity, then one dt advance of the length
-        f_act0 = torch.relu(state.curve_a - torch.clamp(state.passive, max=1.0))  # type: ignore[operator]
+        f_se, f_pe = state.curve_a, state.passive
+        if f_se is None or f_pe is None:  # evaluate() always fills both rows
+            raise SimulationError("the compliant muscle state lacks its tendon or passive force")
+        f_act0 = torch.relu(f_se - torch.clamp(f_pe, max=1.0))
         vn0 = self.normalized_velocity(a, l_star / self.l0_ce, f_act0)
         return self.stage_update(dt, torch.zeros_like(a), vn0, replace(state, length=l_star), geometry)

@@ -43,6 +43,15 @@ class MujocoMuscle(MuscleModel):
         "force-velocity CE",
         "force",
     )
+    l0_se: Tensor  # (M,) [m]
+    lmin: Tensor  # (M,) [optimal lengths]
+    lmax: Tensor  # (M,) [optimal lengths]
+    fvmax: Tensor  # (M,)
+    passive_scale: Tensor  # (M,)
+    b: Tensor  # (M,)
+    p1: Tensor  # (M,)
+    p2: Tensor  # (M,)
+    mid: Tensor  # (M,) [optimal lengths]
 
     def __init__(self, specs: Sequence[MujocoMuscleSpec], compat: bool) -> None:
         super().__init__(specs, compat)

@@ -26,6 +26,13 @@ class ThelenMuscle(MuscleModel):
         "force-velocity CE",
         "force",
     )
+    l0_se: Tensor  # (M,) [m]
+    l0_pe: Tensor  # (M,) [m]
+    af: Tensor  # (M,)
+    fmlen: Tensor  # (M,)
+    gamma: Tensor  # (M,)
+    pe_1: Tensor  # (M,)
+    pe_den: Tensor  # (M,)
 
     def __init__(self, specs: Sequence[ThelenMuscleSpec], compat: bool) -> None:
         super().__init__(specs, compat)

@@ -13,7 +13,7 @@ from motornet_core.policies.base import Policy
 from motornet_core.specs.run import PolicySpec
 
 
-def _init_cell(cell: nn.Module, gates: int, hidden: int) -> None:
+def _init_cell(cell: nn.RNNCellBase, gates: int, hidden: int) -> None:
     nn.init.xavier_uniform_(cell.weight_ih)
     for g in range(gates):
         nn.init.orthogonal_(cell.weight_hh.data[g * hidden : (g + 1) * hidden])
@@ -28,9 +28,10 @@ class GRUPolicy(Policy):
         super().__init__(n_inputs, n_outputs, spec)
         h = spec.hidden_size
         self.state_size = h
-        self.cells = nn.ModuleList(nn.GRUCell(n_inputs if i == 0 else h, h) for i in range(spec.n_layers))
-        for cell in self.cells:
+        cells = [nn.GRUCell(n_inputs if i == 0 else h, h) for i in range(spec.n_layers)]
+        for cell in cells:
             _init_cell(cell, 3, h)
+        self.cells = nn.ModuleList(cells)
 
     def _advance(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
         return self.cells[layer](x, state)
@@ -43,9 +44,10 @@ class RNNPolicy(Policy):
         super().__init__(n_inputs, n_outputs, spec)
         h = spec.hidden_size
         self.state_size = h
-        self.cells = nn.ModuleList(nn.RNNCell(n_inputs if i == 0 else h, h, nonlinearity="tanh") for i in range(spec.n_layers))
-        for cell in self.cells:
+        cells = [nn.RNNCell(n_inputs if i == 0 else h, h, nonlinearity="tanh") for i in range(spec.n_layers)]
+        for cell in cells:
             _init_cell(cell, 1, h)
+        self.cells = nn.ModuleList(cells)
 
     def _advance(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
         return self.cells[layer](x, state)
@@ -58,10 +60,11 @@ class LSTMPolicy(Policy):
         super().__init__(n_inputs, n_outputs, spec)
         h = spec.hidden_size
         self.state_size = 2 * h
-        self.cells = nn.ModuleList(nn.LSTMCell(n_inputs if i == 0 else h, h) for i in range(spec.n_layers))
-        for cell in self.cells:
+        cells = [nn.LSTMCell(n_inputs if i == 0 else h, h) for i in range(spec.n_layers)]
+        for cell in cells:
             _init_cell(cell, 4, h)
             cell.bias_ih.data[h : 2 * h] = 1.0  # forget gate
+        self.cells = nn.ModuleList(cells)
 
     def _advance(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
         h = self.hidden_size
@@ -76,10 +79,11 @@ class MLPPolicy(Policy):
         super().__init__(n_inputs, n_outputs, spec)
         h = spec.hidden_size
         self.state_size = h
-        self.layers = nn.ModuleList(nn.Linear(n_inputs if i == 0 else h, h) for i in range(spec.n_layers))
-        for layer in self.layers:
+        layers = [nn.Linear(n_inputs if i == 0 else h, h) for i in range(spec.n_layers)]
+        for layer in layers:
             nn.init.xavier_uniform_(layer.weight)
             nn.init.zeros_(layer.bias)
+        self.layers = nn.ModuleList(layers)
 
     def _advance(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
         return self.layers[layer](x).tanh()

@@ -18,6 +18,8 @@ class _Chain(Skeleton):
 
     lengths: Tensor
     lower_ones: Tensor  # (n, n) S with theta = S q
+    lever: Tensor  # (n + 1, n, n)
+    rot: Tensor  # (n + 1, n)
 
     def _register_chain(self, lengths: list[float]) -> None:
         n = len(lengths)
@@ -80,6 +82,11 @@ class _Chain(Skeleton):
 class TwoLinkArm(_Chain):
     """Two-link planar arm with MotorNet's closed-form mass matrix and explicit 2x2 inverse."""
 
+    inertia_c: Tensor  # (2, 2)
+    inertia_m: Tensor  # (2, 2)
+    coriolis: Tensor  # ()
+    c_viscosity: Tensor  # ()
+
     def __init__(self, spec: TwoLinkArmSpec) -> None:
         super().__init__()
         self._register_chain([spec.L1, spec.L2])
@@ -134,6 +141,10 @@ class PlanarArm(_Chain):
     and the velocity terms are c_a = sum_b mu_ab sin(theta_a - theta_b) thetadot_b^2. In joint
     coordinates M = S^T M_theta S and C = S^T c + c_visc qdot.
     """
+
+    mu: Tensor  # (n, n)
+    inertia: Tensor  # (n,)
+    c_viscosity: Tensor  # ()
 
     def __init__(self, spec: PlanarArmSpec) -> None:
         super().__init__()

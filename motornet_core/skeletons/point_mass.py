@@ -14,6 +14,7 @@ class PointMass(Skeleton):
 
     dof = 2
     n_bodies = 2
+    mass: Tensor  # () [kg]
 
     def __init__(self, spec: PointMassSpec) -> None:
         super().__init__()

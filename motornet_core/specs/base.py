@@ -26,7 +26,7 @@ def _loc_to_path(loc: tuple[Any, ...], data: Any) -> str:
     validator wrappers (``function-after[...]``). Without ``data`` (None) only the wrappers go.
     """
     parts: list[str] = []
-    node = _UNKNOWN if data is None else data
+    node: Any = _UNKNOWN if data is None else data
     for part in loc:
         if isinstance(part, str) and part.startswith("function-"):
             continue

@@ -184,14 +184,16 @@ class TrackingSpec(_TaskBase):
         return self
 
 
-TaskSpec = Annotated[Union[RandomReachSpec, CentreOutSpec, PostureSpec, TrackingSpec], Field(discriminator="kind")]
+AnyTask = Union[RandomReachSpec, CentreOutSpec, PostureSpec, TrackingSpec]
+TaskSpec = Annotated[AnyTask, Field(discriminator="kind")]
 
 
-_TASK_ADAPTER: TypeAdapter = TypeAdapter(TaskSpec)
+_TASK_ADAPTER: TypeAdapter[AnyTask] = TypeAdapter(TaskSpec)
 
 
-def parse_task(data: object) -> object:
+def parse_task(data: object) -> AnyTask:
     """Validate a task spec given as an instance, a dict or a JSON string; raise SpecError if invalid."""
-    if isinstance(data, _TaskBase):
+    if isinstance(data, (RandomReachSpec, CentreOutSpec, PostureSpec, TrackingSpec)):
         return data
-    return validate_spec(_TASK_ADAPTER.validate_python, data)
+    task: AnyTask = validate_spec(_TASK_ADAPTER.validate_python, data)
+    return task

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -17,7 +17,7 @@ from motornet_core.studies.plots import figure, grid_layout, line
 MuscleKind = Literal["relu", "rigid_hill", "thelen", "mujoco", "compliant_hill"]
 
 # The effector preset that carries each muscle model (relu: the point mass's linear muscles).
-MODEL_PRESETS: dict[str, str] = {
+MODEL_PRESETS: dict[MuscleKind, str] = {
     "relu": "point_mass_24",
     "rigid_hill": "arm26",
     "thelen": "arm26_thelen",
@@ -92,7 +92,7 @@ class MomentArmsParams(SpecModel):
     """Parameters of ``moment_arms``."""
 
     effectors: list[ArmPreset] = Field(
-        default_factory=lambda: ["arm26", "arm210"], min_length=1, max_length=4, description="arm presets"
+        default_factory=lambda: list[ArmPreset](["arm26", "arm210"]), min_length=1, max_length=4, description="arm presets"
     )
     n_points: int = Field(41, ge=5, le=141, description="angles per joint (odd: the middle posture is on the grid)")
 
@@ -108,7 +108,8 @@ def _slice(q: np.ndarray, axes: list[np.ndarray], joint: int) -> np.ndarray:
 
 def run_moment_arms(p: MomentArmsParams, ctx: StudyContext) -> tuple[dict, list, dict]:
     """Moment arms and musculotendon lengths against each joint angle (others at mid-range)."""
-    figures, table, summary = {}, [], {}
+    figures, table = {}, []
+    summary: dict[str, Any] = {}
     for name in p.effectors:
         ctx.check()
         eff = Effector(presets.EFFECTOR_PRESETS[name]())

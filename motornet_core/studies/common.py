@@ -105,5 +105,5 @@ def evaluate(effector: Effector, policy: Policy, task: Any, batch_size: int = 8,
         "activation": traj.activation.double().numpy(),
         "load": episode.loads.endpoint.double().numpy(),
         "time": np.arange(hand.shape[1]) * env.dt,
-        "dt": np.float64(env.dt),
+        "dt": np.asarray(env.dt, dtype=np.float64),  # 0-d
     }

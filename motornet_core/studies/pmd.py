@@ -25,7 +25,9 @@ class PmdParams(TrainingParams):
 
     iterations: int = Field(1000, ge=1, le=100_000, description="gradient steps per network (300: no bimodality yet)")
     hidden_size: int = Field(64, ge=2, le=512, description="GRU units (more units: a better histogram)")
-    effectors: list[Reacher] = Field(default_factory=lambda: ["point_mass_24", "arm26"], min_length=1, max_length=2)
+    effectors: list[Reacher] = Field(
+        default_factory=lambda: list[Reacher](["point_mass_24", "arm26"]), min_length=1, max_length=2
+    )
     train_targets: int = Field(8, ge=3, le=64, description="centre-out targets during training")
     test_directions: int = Field(16, ge=4, le=64, description="reach directions of the tuning test")
     radius: float = Field(0.1, gt=0.0, le=0.3, description="reach distance [m]")
@@ -60,7 +62,8 @@ def pmd_statistics(pmd: np.ndarray) -> dict[str, Any]:
 
 def run_pmd(p: PmdParams, ctx: StudyContext) -> tuple[dict, list, dict]:
     """Train one network per effector on centre-out reaching, fit cosine tuning, test the PMD distribution."""
-    table, summary, polar, hist = [], {}, [], []
+    table, polar, hist = [], [], []
+    summary: dict[str, Any] = {}
     edges = np.linspace(-180, 180, p.n_bins + 1)
     for i, name in enumerate(p.effectors):
         task = {"kind": "centre_out", "n_targets": p.train_targets, "radius": p.radius, "centre_joint": centre(name)}

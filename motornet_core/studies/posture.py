@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -60,7 +61,7 @@ def _task(p: PostureParams, magnitudes: list[float], onset: tuple[float, float])
     }
 
 
-def load_responses(ev: dict[str, np.ndarray], onset: float, window: tuple[float, float]) -> dict[str, np.ndarray]:
+def load_responses(ev: dict[str, np.ndarray], onset: float, window: Sequence[float]) -> dict[str, np.ndarray]:
     """Per trial: peak hand displacement [m] during the load, its direction [rad], and the mean
     change of every muscle's activation (B, M) and every unit's activity (B, H) in ``window`` after
     the onset, relative to the 50 ms before it."""

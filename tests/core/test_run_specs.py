@@ -7,7 +7,8 @@ import json
 import pytest
 
 from motornet_core import RunSpec, SpecError, presets
-from motornet_core.run_presets import RUN_PRESETS, TASK_PRESETS, list_presets, main, run_preset, task_preset
+from motornet_core.presets_cli import list_presets, main
+from motornet_core.run_presets import RUN_PRESETS, TASK_PRESETS, run_preset, task_preset
 from motornet_core.specs import parse_task
 
 

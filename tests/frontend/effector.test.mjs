@@ -7,7 +7,6 @@ import {
   duplicate,
   removeMuscle,
   removePathPoint,
-  renameMuscle,
   setPathPoint,
   setSkeleton,
   skeletonChoice,
@@ -32,10 +31,6 @@ test("remove keeps at least one muscle", () => {
   s = removeMuscle(s, 0);
   assert.equal(s.muscles.length, 1);
   assert.equal(removeMuscle(s, 0).muscles.length, 1);
-});
-
-test("rename", () => {
-  assert.equal(renameMuscle(arm210, 2, "delt").muscles[2].name, "delt");
 });
 
 test("switching to a point mass clamps bodies and keeps paths spanning two bodies", () => {

@@ -12,7 +12,6 @@ from backend.app.core.config import Settings
 from backend.app.models import Run
 from backend.app.schemas import PathId
 from backend.app.services import runs as run_service
-from backend.app.streaming.hub import Hub
 from backend.app.workers.manager import WorkerManager
 
 
@@ -30,10 +29,6 @@ def get_session(request: Request) -> Iterator[Session]:
 
 def get_manager(request: Request) -> WorkerManager:
     return request.app.state.manager
-
-
-def get_hub(request: Request) -> Hub:
-    return request.app.state.hub
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -36,9 +37,10 @@ class Limiter:
         self.max_bytes, self.rate = max_bytes, per_second
         self.tokens, self.last = per_second, time.monotonic()
 
-    def problem(self, message: dict[str, Any]) -> tuple[int, str] | None:
+    def problem(self, message: Mapping[str, Any]) -> tuple[int, str] | None:
         """The close code and reason when ``message`` breaks a limit, else None."""
-        data = message.get("text") if message.get("text") is not None else message.get("bytes") or b""
+        text = message.get("text")
+        data = text if text is not None else message.get("bytes") or b""
         if len(data) > self.max_bytes:
             return TOO_BIG, f"message larger than {self.max_bytes} bytes"
         now = time.monotonic()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from backend.app.core.config import Settings
@@ -17,7 +17,7 @@ from backend.app.streaming.messages import progress_of
 from backend.app.workers.manager import RunConflict, WorkerManager
 from motornet_core.specs import RunSpec
 
-SORTS = {
+SORTS: dict[str, ColumnElement[Any]] = {
     "created": Run.id.asc(),
     "-created": Run.id.desc(),
     "name": Run.name.asc(),
@@ -128,6 +128,10 @@ def list_runs(
     return runs
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -225,11 +229,10 @@ def metrics(session: Session, run_id: int, keys: list[str] | None, max_points: i
             select(Metric.step, Metric.value, Metric.time).where(Metric.run_id == run_id, Metric.key == key).order_by(Metric.step)
         ).all()
         total = len(rows)
+        picked = rows
         if total > max_points:
             stride = total / max_points
             picked = [rows[int(i * stride)] for i in range(max_points - 1)] + [rows[-1]]
-        else:
-            picked = rows
         series[key] = MetricSeries(
             step=[r[0] for r in picked], value=[r[1] for r in picked], time=[r[2] for r in picked], total=total
         )

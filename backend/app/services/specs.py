@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.app.core.errors import NotFound
 from backend.app.models import SavedSpec, utcnow
-from backend.app.schemas import ValidateOut
+from backend.app.schemas import ErrorItem, ValidateOut
 from motornet_core import EffectorSpec, SpecError, presets
 from motornet_core.specs import RunSpec, TaskSpec, spec_error_from_validation
 
@@ -52,7 +52,7 @@ def validate(kind: str, data: Any) -> ValidateOut:
     try:
         spec = parse_spec(kind, data)
     except SpecError as exc:
-        return ValidateOut(valid=False, errors=exc.errors)
+        return ValidateOut(valid=False, errors=[ErrorItem.model_validate(e) for e in exc.errors])
     return ValidateOut(valid=True, spec=dump(spec))
 
 

@@ -6,36 +6,14 @@ This module is imported in a freshly spawned interpreter; it never opens the dat
 from __future__ import annotations
 
 import logging
-import math
-import time
 import traceback
 from typing import Any
 
-from backend.app.workers.protocol import CheckpointMsg, JobSpec, LogMsg, MetricMsg, SnapshotMsg, StatusMsg
+from backend.app.workers.common import QueueSink
+from backend.app.workers.common import jsonable as _jsonable
+from backend.app.workers.protocol import JobSpec, StatusMsg
 
 log = logging.getLogger(__name__)
-
-
-class QueueSink:
-    """A ``TrainingSink`` that forwards every event to the manager (anything with ``put(message)``)."""
-
-    def __init__(self, run_id: int, queue: Any) -> None:
-        self.run_id = run_id
-        self.queue = queue
-
-    def on_metric(self, step: int, values: dict[str, float]) -> None:
-        clean = {str(k): float(v) for k, v in values.items() if math.isfinite(float(v))}
-        self.queue.put(MetricMsg(self.run_id, int(step), clean, time.time()))
-
-    def on_snapshot(self, step: int, snapshot: dict[str, Any]) -> None:
-        self.queue.put(SnapshotMsg(self.run_id, int(step), snapshot))
-
-    def on_checkpoint(self, step: int, path: Any) -> None:
-        self.queue.put(CheckpointMsg(self.run_id, int(step), str(path)))
-
-    def on_log(self, level: Any, message: str) -> None:
-        name = logging.getLevelName(level) if isinstance(level, int) else str(level)
-        self.queue.put(LogMsg(self.run_id, str(name).lower(), str(message), time.time()))
 
 
 def pick_device(requested: str) -> tuple[str, str | None]:
@@ -92,18 +70,3 @@ def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         sink.on_log("error", traceback.format_exc(limit=8))
         queue.put(StatusMsg(job.run_id, "failed", error=detail, step=step))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)

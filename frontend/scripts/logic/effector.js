@@ -90,11 +90,6 @@ export function removeMuscle(spec, i) {
   return { ...spec, muscles: spec.muscles.filter((_, j) => j !== i) };
 }
 
-/** Rename muscle i. */
-export function renameMuscle(spec, i, name) {
-  return { ...spec, muscles: spec.muscles.map((m, j) => (j === i ? { ...m, name } : m)) };
-}
-
 /** Apply a function to every muscle (all muscles share one model and geometry kind). */
 export function mapMuscles(spec, fn) {
   return { ...spec, muscles: spec.muscles.map(fn) };

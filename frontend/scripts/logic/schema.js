@@ -217,16 +217,6 @@ export function splitPath(path) {
     .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
 }
 
-/** Read a value at a path (undefined when missing). */
-export function getAt(obj, path) {
-  let cur = obj;
-  for (const k of splitPath(path)) {
-    if (cur === null || cur === undefined) return undefined;
-    cur = cur[k];
-  }
-  return cur;
-}
-
 /** Immutably set a value at a path, creating objects/arrays on the way. */
 export function setAt(obj, path, value) {
   const keys = splitPath(path);
@@ -236,23 +226,6 @@ export function setAt(obj, path, value) {
   const copy = Array.isArray(base) ? base.slice() : { ...base };
   copy[k] = setAt(base[k], rest, value);
   return copy;
-}
-
-/** The model node for a value path (walks unions with the value's discriminator). */
-export function nodeAt(model, value, path) {
-  let node = model;
-  let cur = value;
-  for (const k of splitPath(path)) {
-    if (!node) return undefined;
-    if (node.type === "union") node = node.variants[variantOf(node, cur)];
-    if (node.type === "object") node = node.fields.find((f) => f.key === k)?.node;
-    else if (node.type === "array") node = node.items;
-    else if (node.type === "numberArray") node = { type: "number" };
-    else return undefined;
-    cur = cur?.[k];
-  }
-  if (node && node.type === "union") return node;
-  return node;
 }
 
 /** Parse "1, 2.5, -3" into numbers; returns {values} or {error}. */
