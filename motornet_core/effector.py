@@ -190,12 +190,7 @@ class Effector(nn.Module):
 
         Arms: shoulder (the origin), elbow, ..., fingertip (P = n + 1); the point mass: the mass (P = 1).
         """
-        if self.spec.skeleton.kind == "point_mass":
-            return position[..., None, :2]
-        theta = torch.cumsum(position, dim=-1)  # (..., n) absolute angles [rad]
-        seg = torch.stack([torch.cos(theta), torch.sin(theta)], dim=-1) * self.skeleton.lengths[:, None]  # (..., n, 2)
-        origin = torch.zeros_like(seg[..., :1, :])
-        return torch.cat([origin, torch.cumsum(seg, dim=-2)], dim=-2)
+        return self.skeleton.body_points(position)
 
     # -- the two building blocks of MotorNet's schemes (physics.md §7) -------------------------------
     def generalized_force(self, force: Tensor, moment_arm: Tensor, qd: Tensor, loads: Loads) -> Tensor:

@@ -32,6 +32,10 @@ class Skeleton(nn.Module):
         """End-point position and velocity (B, 4): x, y [m], xdot, ydot [m/s]."""
         raise NotImplementedError
 
+    def body_points(self, q: Tensor) -> Tensor:
+        """World positions (..., P, 2) [m] to draw, from joint positions (..., n)."""
+        raise NotImplementedError
+
     def jacobian(self, q: Tensor) -> Tensor:
         """End-point Jacobian (B, 2, n)."""
         raise NotImplementedError

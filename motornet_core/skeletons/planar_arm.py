@@ -49,6 +49,13 @@ class _Chain(Skeleton):
         # column j sums the perpendicular vectors of segments a >= j
         return torch.flip(torch.cumsum(torch.flip(perp, dims=[-1]), dim=-1), dims=[-1])
 
+    def body_points(self, q: Tensor) -> Tensor:
+        """Shoulder (the origin), elbow, ..., fingertip (..., n + 1, 2) [m]."""
+        theta = torch.cumsum(q, dim=-1)  # (..., n) absolute angles [rad]
+        seg = torch.stack([torch.cos(theta), torch.sin(theta)], dim=-1) * self.lengths[:, None]  # (..., n, 2)
+        origin = torch.zeros_like(seg[..., :1, :])
+        return torch.cat([origin, torch.cumsum(seg, dim=-2)], dim=-2)
+
     def fingertip(self, q: Tensor, qd: Tensor) -> Tensor:
         theta = self._angles(q)
         pos = torch.stack([(self.lengths * torch.cos(theta)).sum(-1), (self.lengths * torch.sin(theta)).sum(-1)], dim=-1)

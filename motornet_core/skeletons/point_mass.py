@@ -28,6 +28,10 @@ class PointMass(Skeleton):
     def fingertip(self, q: Tensor, qd: Tensor) -> Tensor:
         return torch.cat([q, qd], dim=-1)
 
+    def body_points(self, q: Tensor) -> Tensor:
+        """The mass (..., 1, 2) [m]."""
+        return q[..., None, :2]
+
     def jacobian(self, q: Tensor) -> Tensor:
         return torch.eye(2, dtype=q.dtype, device=q.device).expand(q.shape[0], 2, 2)
 

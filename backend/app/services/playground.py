@@ -120,10 +120,14 @@ class Playground:
         u = as_tensor(values, "values", (1,))
         if u.shape[0] != self.effector.n_muscles:
             raise spec_error("values", f"needs {self.effector.n_muscles} excitations, got {u.shape[0]}")
+        state = self.state
+        if state is None:
+            raise spec_error("type", "send init first")
         with torch.no_grad():
             for _ in range(self._steps(steps)):
-                self.state = self.effector.step(self.state, u[None].clamp(0.0, 1.0))  # (1, M)
+                state = self.effector.step(state, u[None].clamp(0.0, 1.0))  # (1, M)
                 self.t += self.effector.dt
+        self.state = state
         return self.message()
 
     def reach(self, xy: Any, steps: int) -> dict[str, Any]:
