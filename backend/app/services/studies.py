@@ -14,6 +14,7 @@ from backend.app.core.errors import Conflict, NotFound, spec_error
 from backend.app.models import Run
 from backend.app.schemas import StudyOut, StudyResultOut, StudyRunCreate
 from backend.app.services.runs import ensure_queue_room, get_run
+from backend.app.status import RunStatus
 from motornet_core import SpecError
 
 RESULT_FILES = {"figures.json", "table.json", "table.csv", "summary.json"}
@@ -79,7 +80,7 @@ def create_study_run(session: Session, name: str, req: StudyRunCreate, settings:
         tags=list(req.tags or ["study"]),
         spec={"study": name, "params": params},
         preset=None,
-        status="queued",
+        status=RunStatus.QUEUED,
         n_iterations=0,
         seed=params.get("seed") if isinstance(params.get("seed"), int) else None,
         device="cpu",
@@ -97,7 +98,7 @@ def _study_run(session: Session, run_id: int) -> Run:
 
 
 def _artifact(run: Run, filename: str) -> Path:
-    if run.status != "finished":
+    if run.status != RunStatus.FINISHED:
         raise Conflict(f"run {run.id} is {run.status}; a study's result is there once it has finished")
     path = Path(run.artifact_path or "") / filename
     if not run.artifact_path or not path.is_file():
