@@ -98,8 +98,6 @@ class WorkerManager:
     def start(self) -> None:
         """Mark runs left ``running`` as ``interrupted`` and start the manager thread."""
         with session_scope(self.sessions) as s:
-            for run in s.scalars(select(Run).where(Run.kind == RunKind.TRAINING, Run.last_eval_error.is_(None))):
-                run.last_eval_error = latest_eval_error(s, run.id)  # databases from before the column
             for run in s.scalars(select(Run).where(Run.status == RunStatus.RUNNING)):
                 self._sync_with_checkpoint(s, run)
                 run.status, run.finished_at = RunStatus.INTERRUPTED, utcnow()
