@@ -60,8 +60,9 @@ class Run(Base):
 
     ``kind`` is ``training`` (``spec`` is a RunSpec) or ``study`` (``spec`` is
     ``{"study": name, "params": {...}}`` and the study's figures, table and summary are files
-    under ``artifact_path``). Ids are never reused (SQLite ``AUTOINCREMENT``): a deleted run's id,
-    websocket and artifact directory never name another run.
+    under ``artifact_path``); :func:`backend.app.run_specs.spec_of` reads the two as one typed
+    spec. Ids are never reused (SQLite ``AUTOINCREMENT``): a deleted run's id, websocket and
+    artifact directory never name another run.
     """
 
     __tablename__ = "runs"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from backend.app.core.config import Settings
 from backend.app.core.errors import Conflict, NotFound, Overloaded, spec_error
 from backend.app.models import LogEntry, Metric, Run, Snapshot
+from backend.app.run_specs import StudyRunSpec, TrainingRunSpec, spec_of, study_name
 from backend.app.schemas import LogOut, MetricSeries, MetricsOut, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
 from backend.app.status import RunKind, RunStatus
 from backend.app.streaming.messages import progress_of
@@ -80,9 +81,9 @@ def create_run(session: Session, req: RunCreate, settings: Settings) -> Run:
     spec = resolve_spec(req, settings)
     ensure_queue_room(session, settings)
     run = Run(
+        **TrainingRunSpec(spec=spec).columns(),
         name=spec.name,
         tags=list(spec.tags),
-        spec=spec.model_dump(mode="json"),
         preset=req.preset,
         status=RunStatus.QUEUED,
         n_iterations=spec.train.n_iterations,
@@ -147,7 +148,7 @@ def summary(run: Run, manager: WorkerManager) -> dict[str, Any]:
         "id": run.id,
         "name": run.name,
         "kind": run.kind,
-        "study": (run.spec or {}).get("study") if run.kind == "study" else None,
+        "study": study_name(run),
         "tags": run.tags or [],
         "status": run.status,
         "progress": progress_of(run),
@@ -175,9 +176,7 @@ def to_summary(run: Run, manager: WorkerManager) -> RunSummary:
 
 def to_out(run: Run, manager: WorkerManager) -> RunOut:
     """Detail view of a run (with its spec; a study run: its parameters)."""
-    if run.kind == "study":
-        return RunOut(**summary(run, manager), spec=None, params=run.spec.get("params"), result=run.result)
-    return RunOut(**summary(run, manager), spec=RunSpec.parse(run.spec), result=run.result)
+    return RunOut(**summary(run, manager), **spec_of(run).served(), result=run.result)
 
 
 def run_spec(run: Run) -> RunSpec:
@@ -186,9 +185,10 @@ def run_spec(run: Run) -> RunSpec:
     Raises:
         Conflict: a study run (it has parameters, not a RunSpec).
     """
-    if run.kind == "study":
-        raise Conflict(f"run {run.id} is a study run ({run.spec.get('study')}); its parameters are in GET /api/runs/{run.id}")
-    return RunSpec.parse(run.spec)
+    typed = spec_of(run)
+    if isinstance(typed, StudyRunSpec):
+        raise Conflict(f"run {run.id} is a study run ({typed.study}); its parameters are in GET /api/runs/{run.id}")
+    return typed.spec
 
 
 def _guard(action, run_id: int) -> None:

@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_connections
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.app.core.config import Settings
 from backend.app.core.db import session_scope
 from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
+from backend.app.run_specs import spec_of
 from backend.app.status import RESUMABLE_STATUSES, RunKind, RunStatus
 from backend.app.streaming.hub import Hub
 from backend.app.streaming.messages import deleted_message, status_message
 from backend.app.workers.job import run_job
 from backend.app.workers.protocol import Channel, JobSpec
 from backend.app.workers.recorder import INTERRUPTED, INTERRUPTED_EARLY, Progress, Recorder
+from motornet_core import SpecError
 
 log = logging.getLogger(__name__)
 
@@ -342,10 +344,15 @@ class WorkerManager:
         run_dir = self.run_dir(run.id)
         run_dir.mkdir(parents=True, exist_ok=True)
         resume_from = run.checkpoint_path if run.resume_pending and run.checkpoint_path else None
-        job = JobSpec(run.id, run.spec, str(run_dir / "checkpoint.pt"), resume_from, kind=run.kind)
-        if run.kind == "study":
-            run.artifact_path = str(run_dir / "study")
-            job = replace(job, out_dir=run.artifact_path)
+        try:
+            typed = spec_of(run)
+        except SpecError as exc:
+            run.status, run.error, run.finished_at = RunStatus.FAILED, f"invalid stored spec: {exc}", utcnow()
+            return status_message(run)
+        artifacts = typed.artifact_dir(run_dir)  # a study's result files
+        out_dir = None if artifacts is None else str(artifacts)
+        run.artifact_path = out_dir or run.artifact_path
+        job = JobSpec(run.id, typed.columns()["spec"], str(run_dir / "checkpoint.pt"), resume_from, typed.kind, out_dir)
         reader, writer = self.ctx.Pipe(duplex=False)
         stop_event = self.ctx.Event()
         process = self.ctx.Process(
