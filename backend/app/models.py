@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from backend.app.core.db import Base
+from backend.app.status import RunKind, RunStatus
 
-RUN_STATUSES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
-RUN_KINDS = ("training", "study")
-TERMINAL_STATUSES = frozenset({"finished", "failed", "cancelled", "interrupted"})
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumColumn(TypeDecorator[E], Generic[E]):
+    """A ``StrEnum`` stored as its plain value in a ``VARCHAR(16)``; read back as the member.
+
+    Writing a value outside the enum raises ``ValueError`` before it reaches the database.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__(length=16)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(self.enum(value).value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 def utcnow() -> datetime:
@@ -39,8 +60,9 @@ class Run(Base):
 
     ``kind`` is ``training`` (``spec`` is a RunSpec) or ``study`` (``spec`` is
     ``{"study": name, "params": {...}}`` and the study's figures, table and summary are files
-    under ``artifact_path``). Ids are never reused (SQLite ``AUTOINCREMENT``): a deleted run's id,
-    websocket and artifact directory never name another run.
+    under ``artifact_path``); :func:`backend.app.run_specs.spec_of` reads the two as one typed
+    spec. Ids are never reused (SQLite ``AUTOINCREMENT``): a deleted run's id, websocket and
+    artifact directory never name another run.
     """
 
     __tablename__ = "runs"
@@ -48,11 +70,11 @@ class Run(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(16), default="training", server_default="training")
+    kind: Mapped[RunKind] = mapped_column(StrEnumColumn(RunKind), default=RunKind.TRAINING, server_default=RunKind.TRAINING.value)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     preset: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[RunStatus] = mapped_column(StrEnumColumn(RunStatus), default=RunStatus.QUEUED)
     step: Mapped[int] = mapped_column(Integer, default=0)
     n_iterations: Mapped[int] = mapped_column(Integer, default=0)
     seed: Mapped[int | None] = mapped_column(Integer, nullable=True)

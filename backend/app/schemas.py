@@ -9,12 +9,11 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from backend.app.core.errors import json_safe
+from backend.app.status import RunKind, RunStatus
 from motornet_core import EffectorSpec
 from motornet_core.specs import RunSpec, TaskSpec
 
 SpecKind = Literal["effector", "task", "run", "policy", "loss", "train"]
-RunStatus = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
-RunKind = Literal["training", "study"]
 
 MAX_ID = 2**63 - 1
 """The largest row id: ids are SQLite INTEGERs (signed 64 bits), so no larger number names a row."""
@@ -214,7 +213,7 @@ class RunCreate(ApiIn):
 class RunSummary(ApiModel):
     id: int
     name: str
-    kind: RunKind = "training"
+    kind: RunKind = RunKind.TRAINING
     study: str | None = Field(None, description="the study's name (kind study)")
     tags: list[str]
     status: RunStatus

@@ -8,8 +8,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from backend.app.core.config import Settings
+from backend.app.status import TERMINAL_STATUSES
 
-TERMINAL = {"finished", "failed", "cancelled", "interrupted"}
+TERMINAL = {str(s) for s in TERMINAL_STATUSES}
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:

@@ -55,7 +55,8 @@ def test_last_eval_error_is_the_latest_snapshots_also_in_older_databases(tmp_pat
         latest = client.get(f"/api/runs/{rid}/snapshots/-1").json()["data"]["mean_endpoint_error"]
         assert client.get(f"/api/runs/{rid}").json()["last_eval_error"] == pytest.approx(latest)
         assert client.get("/api/runs").json()[0]["last_eval_error"] == pytest.approx(latest)
-    with sqlite3.connect(settings.data_dir / "studio.db") as db:  # as a database from before the column
+    with sqlite3.connect(settings.data_dir / "studio.db") as db:  # as a database from before the column (and Alembic)
         db.execute("UPDATE runs SET last_eval_error = NULL")
+        db.execute("DROP TABLE alembic_version")
     with TestClient(create_app(settings)) as client:
         assert client.get(f"/api/runs/{rid}").json()["last_eval_error"] == pytest.approx(latest)

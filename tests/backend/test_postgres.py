@@ -4,7 +4,8 @@ The machine's PostgreSQL binaries (Debian's ``postgresql`` package) run a cluste
 directory on a free loopback port; as root they run as the ``postgres`` user, as PostgreSQL requires.
 The app then does what it does on SQLite: creates its tables, trains a run through a real worker,
 stores metrics and snapshots, CRUDs a spec, never reuses a deleted run's id, and starts again on
-the same database.
+the same database. Its migrations bring a new database and one made before Alembic to the head
+revision (the helpers of ``test_migrations.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ from pathlib import Path
 import pytest
 from backend_helpers import make_settings, wait_for
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from test_migrations import assert_adopted_without_loss, assert_at_head, pre_alembic_database
 
+from backend.app.core.db import init_db, make_engine
 from backend.app.main import create_app
 
 pytestmark = pytest.mark.slow
@@ -76,3 +81,19 @@ def test_the_studio_runs_on_postgresql(postgres_url, tmp_path):
     with TestClient(create_app(settings)) as client:  # a second start on the same database
         assert client.get("/api/health").json()["status"] == "ok"
         assert [r["name"] for r in client.get("/api/effectors").json()] == ["mine"]
+
+
+def test_migrations_on_postgresql(postgres_url):
+    admin = make_engine(postgres_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for name in ("fresh", "old"):
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    fresh = make_engine(make_url(postgres_url).set(database="fresh").render_as_string(hide_password=False))
+    init_db(fresh)
+    assert_at_head(fresh)
+    fresh.dispose()
+    old = make_engine(make_url(postgres_url).set(database="old").render_as_string(hide_password=False))
+    pre_alembic_database(old)
+    assert_adopted_without_loss(old)
+    old.dispose()

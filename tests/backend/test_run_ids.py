@@ -14,7 +14,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 from starlette.websockets import WebSocketDisconnect
 
-from backend.app.core.db import Base, init_db, make_engine, use_autoincrement
+from backend.app.core.db import init_db, make_engine
+from backend.app.migrations import baseline
+from backend.app.migrations.legacy import use_autoincrement
 from backend.app.models import Run
 from motornet_core import presets
 
@@ -86,10 +88,10 @@ def test_running_is_sent_once(make_client):
 
 # -- databases made before AUTOINCREMENT ---------------------------------------------------------------
 def _old_database(path: Path) -> None:
-    """The schema as earlier versions created it (no AUTOINCREMENT), with two runs and their metrics."""
+    """The schema as earlier versions created it (no AUTOINCREMENT, no Alembic), with runs and their metrics."""
     dialect = create_engine("sqlite://").dialect
     with sqlite3.connect(path) as con:
-        for table in Base.metadata.sorted_tables:
+        for table in baseline.metadata.sorted_tables:
             con.execute(str(CreateTable(table).compile(dialect=dialect)).replace(" AUTOINCREMENT", ""))
             for index in table.indexes:
                 con.execute(str(CreateIndex(index).compile(dialect=dialect)))

@@ -22,6 +22,7 @@ from backend.app.core.errors import spec_error
 from backend.app.models import Metric, Run, utcnow
 from backend.app.schemas import RunCreate
 from backend.app.services.runs import resolve_spec
+from backend.app.status import RunStatus
 from motornet_core import MotornetError, SpecError
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def import_checkpoint(session: Session, settings: Settings, data: bytes, name: s
             name=spec.name,
             tags=[*spec.tags, "imported"] if "imported" not in spec.tags else list(spec.tags),
             spec=spec.model_dump(mode="json"),
-            status="finished" if done else "interrupted",
+            status=RunStatus.FINISHED if done else RunStatus.INTERRUPTED,
             step=step,
             n_iterations=spec.train.n_iterations,
             seed=spec.train.seed,

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from backend.app.core.config import Settings
 from backend.app.core.errors import Conflict, NotFound, Overloaded, spec_error
-from backend.app.models import RUN_KINDS, RUN_STATUSES, LogEntry, Metric, Run, Snapshot
+from backend.app.models import LogEntry, Metric, Run, Snapshot
+from backend.app.run_specs import StudyRunSpec, TrainingRunSpec, spec_of, study_name
 from backend.app.schemas import LogOut, MetricSeries, MetricsOut, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
+from backend.app.status import RunKind, RunStatus
 from backend.app.streaming.messages import progress_of
 from backend.app.workers.manager import RunConflict, WorkerManager
 from motornet_core.specs import RunSpec
@@ -62,7 +64,7 @@ def ensure_queue_room(session: Session, settings: Settings) -> None:
     Raises:
         Overloaded: the queue is full (answered 429).
     """
-    queued = session.scalar(select(func.count()).select_from(Run).where(Run.status == "queued")) or 0
+    queued = session.scalar(select(func.count()).select_from(Run).where(Run.status == RunStatus.QUEUED)) or 0
     if queued >= settings.max_queued_runs:
         raise Overloaded(
             f"the run queue is full ({queued} queued, at most {settings.max_queued_runs}); "
@@ -79,11 +81,11 @@ def create_run(session: Session, req: RunCreate, settings: Settings) -> Run:
     spec = resolve_spec(req, settings)
     ensure_queue_room(session, settings)
     run = Run(
+        **TrainingRunSpec(spec=spec).columns(),
         name=spec.name,
         tags=list(spec.tags),
-        spec=spec.model_dump(mode="json"),
         preset=req.preset,
-        status="queued",
+        status=RunStatus.QUEUED,
         n_iterations=spec.train.n_iterations,
         seed=spec.train.seed,
         device=spec.train.device,
@@ -111,14 +113,15 @@ def list_runs(
     """Runs filtered by kind (``training``, ``study`` or ``all``), status, tag and name substring."""
     if sort not in SORTS:
         raise spec_error("sort", f"choose one of {sorted(SORTS)}", sort)
-    if kind not in (*RUN_KINDS, "all"):
-        raise spec_error("kind", f"choose one of {[*RUN_KINDS, 'all']}", kind)
+    kinds = [*(k.value for k in RunKind), "all"]
+    if kind not in kinds:
+        raise spec_error("kind", f"choose one of {kinds}", kind)
     query = select(Run) if kind == "all" else select(Run).where(Run.kind == kind)
     if status:
         wanted = [x for x in status.split(",") if x]
-        unknown = sorted(set(wanted) - set(RUN_STATUSES))
+        unknown = sorted(set(wanted) - set(RunStatus))
         if unknown:
-            raise spec_error("status", f"unknown status; choose from {list(RUN_STATUSES)}", unknown)
+            raise spec_error("status", f"unknown status; choose from {[s.value for s in RunStatus]}", unknown)
         query = query.where(Run.status.in_(wanted))
     if name:
         query = query.where(Run.name.contains(name))
@@ -143,13 +146,13 @@ def summary(run: Run, manager: WorkerManager) -> dict[str, Any]:
     started, finished = _aware(run.started_at), _aware(run.finished_at)
     duration = None
     if started is not None:
-        end = finished or (datetime.now(UTC) if run.status == "running" else None)
+        end = finished or (datetime.now(UTC) if run.status == RunStatus.RUNNING else None)
         duration = None if end is None else max(0.0, (end - started).total_seconds())
     return {
         "id": run.id,
         "name": run.name,
         "kind": run.kind,
-        "study": (run.spec or {}).get("study") if run.kind == "study" else None,
+        "study": study_name(run),
         "tags": run.tags or [],
         "status": run.status,
         "progress": progress_of(run),
@@ -177,9 +180,7 @@ def to_summary(run: Run, manager: WorkerManager) -> RunSummary:
 
 def to_out(run: Run, manager: WorkerManager) -> RunOut:
     """Detail view of a run (with its spec; a study run: its parameters)."""
-    if run.kind == "study":
-        return RunOut(**summary(run, manager), spec=None, params=run.spec.get("params"), result=run.result)
-    return RunOut(**summary(run, manager), spec=RunSpec.parse(run.spec), result=run.result)
+    return RunOut(**summary(run, manager), **spec_of(run).served(), result=run.result)
 
 
 def run_spec(run: Run) -> RunSpec:
@@ -188,9 +189,10 @@ def run_spec(run: Run) -> RunSpec:
     Raises:
         Conflict: a study run (it has parameters, not a RunSpec).
     """
-    if run.kind == "study":
-        raise Conflict(f"run {run.id} is a study run ({run.spec.get('study')}); its parameters are in GET /api/runs/{run.id}")
-    return RunSpec.parse(run.spec)
+    typed = spec_of(run)
+    if isinstance(typed, StudyRunSpec):
+        raise Conflict(f"run {run.id} is a study run ({typed.study}); its parameters are in GET /api/runs/{run.id}")
+    return typed.spec
 
 
 def _guard(action, run_id: int) -> None:

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 from backend.app.core.config import Settings
 from backend.app.core.errors import Conflict, NotFound, spec_error
 from backend.app.models import Run
+from backend.app.run_specs import StudyRunSpec, spec_of
 from backend.app.schemas import StudyOut, StudyResultOut, StudyRunCreate
 from backend.app.services.runs import ensure_queue_room, get_run
+from backend.app.status import RunStatus
 from motornet_core import SpecError
 
 RESULT_FILES = {"figures.json", "table.json", "table.csv", "summary.json"}
@@ -74,12 +76,11 @@ def create_study_run(session: Session, name: str, req: StudyRunCreate, settings:
     params = validate_params(name, req.params, settings)
     ensure_queue_room(session, settings)
     run = Run(
+        **StudyRunSpec(study=name, params=params).columns(),
         name=req.name or name,
-        kind="study",
         tags=list(req.tags or ["study"]),
-        spec={"study": name, "params": params},
         preset=None,
-        status="queued",
+        status=RunStatus.QUEUED,
         n_iterations=0,
         seed=params.get("seed") if isinstance(params.get("seed"), int) else None,
         device="cpu",
@@ -89,15 +90,16 @@ def create_study_run(session: Session, name: str, req: StudyRunCreate, settings:
     return run
 
 
-def _study_run(session: Session, run_id: int) -> Run:
+def _study_run(session: Session, run_id: int) -> tuple[Run, StudyRunSpec]:
     run = get_run(session, run_id)
-    if run.kind != "study":
+    typed = spec_of(run)
+    if not isinstance(typed, StudyRunSpec):
         raise Conflict(f"run {run_id} is a training run, not a study; see GET /api/runs/{run_id}")
-    return run
+    return run, typed
 
 
 def _artifact(run: Run, filename: str) -> Path:
-    if run.status != "finished":
+    if run.status != RunStatus.FINISHED:
         raise Conflict(f"run {run.id} is {run.status}; a study's result is there once it has finished")
     path = Path(run.artifact_path or "") / filename
     if not run.artifact_path or not path.is_file():
@@ -112,14 +114,14 @@ def result(session: Session, run_id: int) -> StudyResultOut:
         NotFound: no such run or its files are gone.
         Conflict: a training run, or a study that has not finished.
     """
-    run = _study_run(session, run_id)
+    run, typed = _study_run(session, run_id)
     head = json.loads(_artifact(run, "summary.json").read_text(encoding="utf-8"))
     figures = json.loads(_artifact(run, "figures.json").read_text(encoding="utf-8"))
     table = json.loads(_artifact(run, "table.json").read_text(encoding="utf-8"))
     return StudyResultOut(
         run_id=run.id,
-        study=head.get("study", run.spec.get("study")),
-        params=head.get("params", run.spec.get("params", {})),
+        study=head.get("study", typed.study),
+        params=head.get("params", typed.params),
         seconds=float(head.get("seconds") or 0.0),
         figures=figures,
         table=table,
@@ -131,4 +133,4 @@ def result_file(session: Session, run_id: int, filename: str) -> Path:
     """One of a finished study run's files (``figures.json``, ``table.json``, ``table.csv``, ``summary.json``)."""
     if filename not in RESULT_FILES:
         raise NotFound(f"no result file {filename!r}; choose one of {sorted(RESULT_FILES)}")
-    return _artifact(_study_run(session, run_id), filename)
+    return _artifact(_study_run(session, run_id)[0], filename)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from backend.app.models import Run
+from backend.app.status import RunStatus
 
 
 def progress_of(run: Run) -> float:
     """Fraction of the iterations done, 0..1 (1 once finished)."""
-    if run.status == "finished":
+    if run.status == RunStatus.FINISHED:
         return 1.0
     if not run.n_iterations:
         return 0.0

@@ -9,6 +9,7 @@ import logging
 import traceback
 from typing import Any
 
+from backend.app.status import RunKind, RunStatus
 from backend.app.workers.common import QueueSink
 from backend.app.workers.common import jsonable as _jsonable
 from backend.app.workers.protocol import JobSpec, StatusMsg
@@ -29,7 +30,7 @@ def pick_device(requested: str) -> tuple[str, str | None]:
 
 def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
     """Train ``job`` to completion, cancellation or failure, reporting everything through ``queue.put``."""
-    if job.kind == "study":
+    if job.kind == RunKind.STUDY:
         from backend.app.workers.study_job import run_study_job
 
         run_study_job(job, queue, stop_event)
@@ -56,17 +57,17 @@ def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
             from motornet_core import prefer_scalar_cpu_kernels
 
             prefer_scalar_cpu_kernels()
-        queue.put(StatusMsg(job.run_id, "running", device=device))
+        queue.put(StatusMsg(job.run_id, RunStatus.RUNNING, device=device))
         try:
             result = trainer.train(sink=sink, should_stop=stop_event.is_set, checkpoint_path=job.checkpoint_path)
         except TrainingDiverged as exc:
             step = getattr(exc, "step", None)
             message = str(exc) if str(exc).startswith("training diverged") else f"training diverged at step {step}: {exc}"
-            queue.put(StatusMsg(job.run_id, "failed", error=message, step=step))
+            queue.put(StatusMsg(job.run_id, RunStatus.FAILED, error=message, step=step))
             return
-        status = "cancelled" if stop_event.is_set() else "finished"
+        status = RunStatus.CANCELLED if stop_event.is_set() else RunStatus.FINISHED
         queue.put(StatusMsg(job.run_id, status, result=_jsonable(result)))
     except Exception as exc:  # the worker must always report why it stopped
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         sink.on_log("error", traceback.format_exc(limit=8))
-        queue.put(StatusMsg(job.run_id, "failed", error=detail, step=step))
+        queue.put(StatusMsg(job.run_id, RunStatus.FAILED, error=detail, step=step))

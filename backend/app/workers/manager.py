@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_connections
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.app.core.config import Settings
 from backend.app.core.db import session_scope
 from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
+from backend.app.run_specs import spec_of
+from backend.app.status import RESUMABLE_STATUSES, RunKind, RunStatus
 from backend.app.streaming.hub import Hub
 from backend.app.streaming.messages import deleted_message, status_message
 from backend.app.workers.job import run_job
 from backend.app.workers.protocol import Channel, JobSpec
 from backend.app.workers.recorder import INTERRUPTED, INTERRUPTED_EARLY, Progress, Recorder
+from motornet_core import SpecError
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +100,9 @@ class WorkerManager:
     def start(self) -> None:
         """Mark runs left ``running`` as ``interrupted`` and start the manager thread."""
         with session_scope(self.sessions) as s:
-            for run in s.scalars(select(Run).where(Run.kind == "training", Run.last_eval_error.is_(None))):
-                run.last_eval_error = latest_eval_error(s, run.id)  # databases from before the column
-            for run in s.scalars(select(Run).where(Run.status == "running")):
+            for run in s.scalars(select(Run).where(Run.status == RunStatus.RUNNING)):
                 self._sync_with_checkpoint(s, run)
-                run.status, run.finished_at = "interrupted", utcnow()
+                run.status, run.finished_at = RunStatus.INTERRUPTED, utcnow()
                 run.error = INTERRUPTED if run.checkpoint_path else INTERRUPTED_EARLY
         self._thread = threading.Thread(target=self._loop, name="worker-manager", daemon=True)
         self._thread.start()
@@ -131,7 +132,7 @@ class WorkerManager:
                     run = s.get(Run, run_id)
                     if run is not None and not w.progress.terminal:
                         cancelled = w.progress.cancel_requested
-                        run.status, run.error = ("cancelled", None) if cancelled else ("interrupted", INTERRUPTED)
+                        run.status, run.error = (RunStatus.CANCELLED, None) if cancelled else (RunStatus.INTERRUPTED, INTERRUPTED)
                         run.finished_at = utcnow()
                     self._close(w)
             self.active.clear()
@@ -159,7 +160,7 @@ class WorkerManager:
         up to that step are filled in from the checkpoint's loss history (the other metrics of
         those steps were never stored).
         """
-        if run.kind != "training":
+        if run.kind != RunKind.TRAINING:
             return
         path = Path(run.checkpoint_path) if run.checkpoint_path else self.run_dir(run.id) / "checkpoint.pt"
         if not path.is_file():
@@ -206,9 +207,9 @@ class WorkerManager:
                 run = s.get(Run, run_id)
                 if run is None:
                     return
-                if run.status != "queued":
+                if run.status != RunStatus.QUEUED:
                     raise RunConflict(f"run {run_id} is {run.status}; only queued or running runs can be cancelled")
-                run.status, run.finished_at, run.resume_pending = "cancelled", utcnow(), False
+                run.status, run.finished_at, run.resume_pending = RunStatus.CANCELLED, utcnow(), False
                 message = status_message(run)
             self.hub.publish(run_id, message)
 
@@ -222,7 +223,7 @@ class WorkerManager:
             run = s.get(Run, run_id)
             if run is None:
                 return
-            if run.status not in ("interrupted", "failed", "cancelled"):
+            if run.status not in RESUMABLE_STATUSES:
                 raise RunConflict(f"run {run_id} is {run.status}; only interrupted, failed or cancelled runs resume")
             self._sync_with_checkpoint(s, run)
             if not run.checkpoint_path or not Path(run.checkpoint_path).is_file():
@@ -231,7 +232,7 @@ class WorkerManager:
             s.execute(delete(Metric).where(Metric.run_id == run_id, Metric.step > step))
             s.execute(delete(Snapshot).where(Snapshot.run_id == run_id, Snapshot.step > step))
             run.last_eval_error = latest_eval_error(s, run_id)
-            run.status, run.error, run.finished_at, run.resume_pending, run.step = "queued", None, None, True, step
+            run.status, run.error, run.finished_at, run.resume_pending, run.step = RunStatus.QUEUED, None, None, True, step
             message = status_message(run)
         self.hub.publish(run_id, message)
         self.wake()
@@ -306,7 +307,7 @@ class WorkerManager:
                 self._flush()
                 cancelled = w.progress.cancel_requested
                 reason = None if cancelled else _exit_reason(w.process.exitcode)
-                self.recorder.finish(run_id, "cancelled" if cancelled else "failed", reason)
+                self.recorder.finish(run_id, RunStatus.CANCELLED if cancelled else RunStatus.FAILED, reason)
             del self.active[run_id]
             self._close(w)
             self._wake.set()  # a slot is free
@@ -329,7 +330,7 @@ class WorkerManager:
             return
         started: list[tuple[int, dict[str, Any]]] = []
         with session_scope(self.sessions) as s:
-            runs = list(s.scalars(select(Run).where(Run.status == "queued").order_by(Run.id).limit(free)))
+            runs = list(s.scalars(select(Run).where(Run.status == RunStatus.QUEUED).order_by(Run.id).limit(free)))
             for run in runs:
                 if run.id not in self.active:  # a resumed run whose old worker is still exiting waits
                     started.append((run.id, self._start(run)))
@@ -343,10 +344,15 @@ class WorkerManager:
         run_dir = self.run_dir(run.id)
         run_dir.mkdir(parents=True, exist_ok=True)
         resume_from = run.checkpoint_path if run.resume_pending and run.checkpoint_path else None
-        job = JobSpec(run.id, run.spec, str(run_dir / "checkpoint.pt"), resume_from, kind=run.kind)
-        if run.kind == "study":
-            run.artifact_path = str(run_dir / "study")
-            job = replace(job, out_dir=run.artifact_path)
+        try:
+            typed = spec_of(run)
+        except SpecError as exc:
+            run.status, run.error, run.finished_at = RunStatus.FAILED, f"invalid stored spec: {exc}", utcnow()
+            return status_message(run)
+        artifacts = typed.artifact_dir(run_dir)  # a study's result files
+        out_dir = None if artifacts is None else str(artifacts)
+        run.artifact_path = out_dir or run.artifact_path
+        job = JobSpec(run.id, typed.columns()["spec"], str(run_dir / "checkpoint.pt"), resume_from, typed.kind, out_dir)
         reader, writer = self.ctx.Pipe(duplex=False)
         stop_event = self.ctx.Event()
         process = self.ctx.Process(
@@ -356,12 +362,12 @@ class WorkerManager:
             process.start()
         except Exception as exc:
             reader.close()
-            run.status, run.error, run.finished_at = "failed", f"could not start a worker: {exc}", utcnow()
+            run.status, run.error, run.finished_at = RunStatus.FAILED, f"could not start a worker: {exc}", utcnow()
             return status_message(run)
         finally:
             writer.close()  # the child holds its own copy; EOF on the reader then means the worker is gone
         self.active[run.id] = _Worker(process, reader, stop_event, Progress(process.pid, step=run.step))
-        run.status, run.resume_pending, run.error = "running", False, None
+        run.status, run.resume_pending, run.error = RunStatus.RUNNING, False, None
         run.started_at = run.started_at or utcnow()
         run.finished_at = None
         return status_message(run, process.pid)

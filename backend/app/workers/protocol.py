@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from backend.app.status import RunKind, RunStatus
+
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -27,7 +29,7 @@ class JobSpec:
     spec: dict[str, Any]
     checkpoint_path: str
     resume_from: str | None = None
-    kind: str = "training"
+    kind: RunKind = RunKind.TRAINING
     out_dir: str | None = None
 
 
@@ -36,7 +38,7 @@ class StatusMsg:
     """A status change: ``running`` (with the device), or a terminal ``finished|failed|cancelled``."""
 
     run_id: int
-    status: str
+    status: RunStatus
     error: str | None = None
     device: str | None = None
     step: int | None = None

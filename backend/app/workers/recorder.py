@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.app.core.db import session_scope
 from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
+from backend.app.status import WORKER_TERMINAL_STATUSES, RunStatus
 from backend.app.streaming.hub import Hub
 from backend.app.streaming.messages import status_message
 from backend.app.workers.protocol import CheckpointMsg, LogMsg, MetricMsg, SnapshotMsg, StatusMsg, WorkerMessage
@@ -27,7 +28,6 @@ from backend.app.workers.protocol import CheckpointMsg, LogMsg, MetricMsg, Snaps
 log = logging.getLogger(__name__)
 MAX_PENDING = 100_000  # messages kept while the database is unavailable (then the oldest go)
 
-TERMINAL_FROM_WORKER = {"finished", "failed", "cancelled"}
 INTERRUPTED = "the server stopped while this run was running; resume it from its last checkpoint"
 INTERRUPTED_EARLY = "the server stopped while this run was running (before its first checkpoint)"
 
@@ -66,7 +66,7 @@ class Recorder:
             prog.dirty = True
             self.hub.publish(rid, {"type": "metric", "run_id": rid, "step": msg.step, "values": values})
             return
-        if isinstance(msg, StatusMsg) and msg.status in TERMINAL_FROM_WORKER:
+        if isinstance(msg, StatusMsg) and msg.status in WORKER_TERMINAL_STATUSES:
             prog.terminal = True  # the worker is done, whenever the database takes the news
         if self.pending:  # keep the order behind messages that still wait for the database
             self._keep(msg, prog, shutting_down)
@@ -104,13 +104,13 @@ class Recorder:
             self._status(msg, prog, progresses, shutting_down)
 
     def _status(self, msg: StatusMsg, prog: Progress, progresses: dict[int, Progress], shutting_down: bool) -> None:
-        terminal = msg.status in TERMINAL_FROM_WORKER
+        terminal = msg.status in WORKER_TERMINAL_STATUSES
         if terminal:
             self._flush_metrics(progresses)  # the run's metrics first (raises while the database is busy)
             prog.terminal = True
-        status, error = msg.status, msg.error
-        if status == "cancelled" and shutting_down and not prog.cancel_requested:
-            status, error = "interrupted", INTERRUPTED  # stopped by the shutdown, not by a user
+        status, error = RunStatus(msg.status), msg.error
+        if status == RunStatus.CANCELLED and shutting_down and not prog.cancel_requested:
+            status, error = RunStatus.INTERRUPTED, INTERRUPTED  # stopped by the shutdown, not by a user
         with session_scope(self.sessions) as s:
             run = s.get(Run, msg.run_id)
             if run is None:
@@ -130,7 +130,7 @@ class Recorder:
         if changed:
             self.hub.publish(msg.run_id, message)
 
-    def finish(self, run_id: int, status: str, error: str | None) -> None:
+    def finish(self, run_id: int, status: RunStatus, error: str | None) -> None:
         """End a run whose worker could not say so itself."""
         with session_scope(self.sessions) as s:
             run = s.get(Run, run_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
+from backend.app.status import RunStatus
 from backend.app.workers.common import QueueSink, jsonable
 from backend.app.workers.protocol import JobSpec, StatusMsg
 
@@ -25,16 +26,16 @@ def run_study_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
         from motornet_core.training import TrainingDiverged
 
         name, params = job.spec["study"], job.spec.get("params") or {}
-        queue.put(StatusMsg(job.run_id, "running", device="cpu"))
+        queue.put(StatusMsg(job.run_id, RunStatus.RUNNING, device="cpu"))
         try:
             result = run_study(name, params, sink=sink, should_stop=stop_event.is_set, out_dir=job.out_dir)
         except TrainingDiverged as exc:
-            queue.put(StatusMsg(job.run_id, "failed", error=f"training diverged: {exc}", step=getattr(exc, "step", None)))
+            queue.put(StatusMsg(job.run_id, RunStatus.FAILED, error=f"training diverged: {exc}", step=getattr(exc, "step", None)))
             return
-        status = "cancelled" if result.cancelled or stop_event.is_set() else "finished"
+        status = RunStatus.CANCELLED if result.cancelled or stop_event.is_set() else RunStatus.FINISHED
         head = {"study": name, "seconds": round(result.seconds, 3), "summary": result.summary}
         queue.put(StatusMsg(job.run_id, status, result=jsonable(head)))
     except Exception as exc:  # the worker must always report why it stopped
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         sink.on_log("error", traceback.format_exc(limit=8))
-        queue.put(StatusMsg(job.run_id, "failed", error=detail))
+        queue.put(StatusMsg(job.run_id, RunStatus.FAILED, error=detail))

@@ -1,12 +1,9 @@
 // Studies page logic: parameter overrides, error locations, progress, summary and table formatting.
 // Pure functions, no DOM.
 
-const TERMINAL = new Set(["finished", "failed", "cancelled", "interrupted"]);
+import { isTerminal } from "./status.js";
 
-/** True once a run's status can no longer change by itself. */
-export function isTerminal(status) {
-  return TERMINAL.has(status);
-}
+export { isTerminal };
 
 function same(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);

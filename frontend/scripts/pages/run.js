@@ -6,9 +6,9 @@ import { extend, layout, placeholder, react } from "../components/plots.js";
 import { SnapshotView } from "../components/snapshot-view.js";
 import { colour, duration, fmt, h, toast } from "../dom.js";
 import { duplicateTerms, lossKeys, metricFromMessage, progressText } from "../logic/metrics.js";
+import { canResume, isActive } from "../logic/status.js";
 import { openSocket } from "../socket.js";
 
-const ACTIVE = new Set(["queued", "running"]);
 const MAX_POINTS = 5000;
 
 export async function mount(root, params, ctx) {
@@ -114,10 +114,10 @@ class RunPage {
     }
     this.toolbarKey = key;
     this.statsEl = stats;
-    const active = ACTIVE.has(r.status);
+    const active = isActive(r.status);
     const buttons = [];
     if (active) buttons.push(h("button", { onclick: () => this.act("cancel"), "data-testid": "cancel" }, "Cancel"));
-    if (["cancelled", "interrupted", "failed"].includes(r.status) && r.checkpoint_step !== null) buttons.push(h("button", { onclick: () => this.act("resume") }, "Resume"));
+    if (canResume(r.status, r.checkpoint_step)) buttons.push(h("button", { onclick: () => this.act("resume") }, "Resume"));
     if (r.checkpoint_step !== null && r.checkpoint_step !== undefined) {
       buttons.push(h("a", { class: "button", href: `#/playground?run=${r.id}` }, "Try it in the playground"));
       buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/checkpoint`, download: `run${r.id}.pt` }, "Download checkpoint"));

@@ -5,10 +5,9 @@ import { api, errorMessage, getPresets, items } from "../api.js";
 import { ComparePanel } from "../components/compare.js";
 import { duration, fmt, h, toast } from "../dom.js";
 import { progressText } from "../logic/metrics.js";
+import { STATUSES, canResume, isActive } from "../logic/status.js";
 import { parseList } from "../logic/urlstate.js";
 
-const STATUSES = ["queued", "running", "finished", "failed", "cancelled", "interrupted"];
-const ACTIVE = new Set(["queued", "running"]);
 
 /** A run's latest evaluation endpoint error as "1.23 cm" (the run summary's last_eval_error, in m). */
 function evalError(r) {
@@ -115,7 +114,7 @@ class RunsPage {
     } catch (err) {
       this.empty.textContent = `Could not load the runs: ${errorMessage(err)}`;
     }
-    if (this.runs.some((r) => ACTIVE.has(r.status))) this.timer = setTimeout(() => this.refresh(), 1500);
+    if (this.runs.some((r) => isActive(r.status))) this.timer = setTimeout(() => this.refresh(), 1500);
   }
 
   render() {
@@ -146,9 +145,9 @@ class RunsPage {
     });
     const act = (label, fn, cls = "") => h("button", { class: `small ${cls}`, onclick: fn }, label);
     const actions = [h("a", { href: `#/run?id=${r.id}`, class: "button small" }, "Open")];
-    if (ACTIVE.has(r.status)) actions.push(act("Cancel", () => this.action(r, "cancel")));
-    if (["cancelled", "interrupted", "failed"].includes(r.status) && r.checkpoint_step !== null) actions.push(act("Resume", () => this.action(r, "resume")));
-    if (!ACTIVE.has(r.status)) actions.push(act("Delete", () => this.remove(r), "danger"));
+    if (isActive(r.status)) actions.push(act("Cancel", () => this.action(r, "cancel")));
+    if (canResume(r.status, r.checkpoint_step)) actions.push(act("Resume", () => this.action(r, "resume")));
+    if (!isActive(r.status)) actions.push(act("Delete", () => this.remove(r), "danger"));
     const m = r.last_metrics ?? {};
     const status = h("span", { class: `badge ${r.status}`, title: r.error ?? "" }, r.status);
     return h(

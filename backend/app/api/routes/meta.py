@@ -12,6 +12,7 @@ from backend.app.api.deps import ManagerDep, SessionDep, SettingsDep
 from backend.app.models import Run
 from backend.app.schemas import HealthOut, PresetsOut, SpecKind, ValidateOut
 from backend.app.services import specs
+from backend.app.status import RunStatus
 
 router = APIRouter(prefix="/api", tags=["meta"])
 
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/api", tags=["meta"])
 @router.get("/health")
 def health(settings: SettingsDep, session: SessionDep, manager: ManagerDep) -> HealthOut:
     """Liveness, worker capacity and queue length."""
-    queued = session.scalar(select(func.count()).select_from(Run).where(Run.status == "queued")) or 0
+    queued = session.scalar(select(func.count()).select_from(Run).where(Run.status == RunStatus.QUEUED)) or 0
     return HealthOut(
         version=motornet_core.__version__,
         max_workers=settings.max_workers,
