@@ -12,6 +12,7 @@ import traceback
 from typing import Any
 
 from backend.app.workers.protocol import CheckpointMsg, JobSpec, LogMsg, MetricMsg, SnapshotMsg, StatusMsg
+from motornet_core.training.records import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class QueueSink:
         clean = {str(k): float(v) for k, v in values.items() if math.isfinite(float(v))}
         self.queue.put(MetricMsg(self.run_id, int(step), clean, time.time()))
 
-    def on_snapshot(self, step: int, snapshot: dict[str, Any]) -> None:
+    def on_snapshot(self, step: int, snapshot: Snapshot) -> None:
         self.queue.put(SnapshotMsg(self.run_id, int(step), snapshot))
 
     def on_checkpoint(self, step: int, path: Any) -> None:
@@ -87,23 +88,8 @@ def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
             queue.put(StatusMsg(job.run_id, "failed", error=message, step=step))
             return
         status = "cancelled" if stop_event.is_set() else "finished"
-        queue.put(StatusMsg(job.run_id, status, result=_jsonable(result)))
+        queue.put(StatusMsg(job.run_id, status, result=result.to_dict()))
     except Exception as exc:  # the worker must always report why it stopped
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         sink.on_log("error", traceback.format_exc(limit=8))
         queue.put(StatusMsg(job.run_id, "failed", error=detail, step=step))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)

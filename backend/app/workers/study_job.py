@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
-from backend.app.workers.job import QueueSink, _jsonable
+from backend.app.workers.job import QueueSink
 from backend.app.workers.protocol import JobSpec, StatusMsg
 
 
@@ -32,8 +32,7 @@ def run_study_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
             queue.put(StatusMsg(job.run_id, "failed", error=f"training diverged: {exc}", step=getattr(exc, "step", None)))
             return
         status = "cancelled" if result.cancelled or stop_event.is_set() else "finished"
-        head = {"study": name, "seconds": round(result.seconds, 3), "summary": result.summary}
-        queue.put(StatusMsg(job.run_id, status, result=_jsonable(head)))
+        queue.put(StatusMsg(job.run_id, status, result=result.headline()))
     except Exception as exc:  # the worker must always report why it stopped
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         sink.on_log("error", traceback.format_exc(limit=8))
