@@ -24,7 +24,8 @@ def test_loss_curve_has_every_step_after_the_socket_drops(live_server, page) -> 
     page.goto(f"{live_server.url}/#/run?id={rid}")
     page.wait_for_function(f"() => ({STEPS})().length >= 20", timeout=120_000)
     sockets[-1].close()  # connectivity lost mid-run: the page reconnects from the last step it holds
-    page.wait_for_function("() => document.querySelector('[data-testid=run-status]')?.textContent === 'finished'", timeout=180_000)
+    finished = "() => document.querySelector('[data-testid=run-status]')?.textContent === 'finished'"
+    page.wait_for_function(finished, timeout=180_000)
     page.wait_for_function(f"() => ({STEPS})().length >= {N}", timeout=30_000)
     steps = page.evaluate(STEPS)
     assert steps == list(range(1, N + 1)), f"missing {sorted(set(range(1, N + 1)) - set(steps))[:10]}"
