@@ -7,8 +7,9 @@ export function wsUrl(path) {
 }
 
 /**
- * Open a JSON websocket. Options: onMessage(msg), onOpen(), onClose(), reconnect (default true).
- * Returns {send(obj), close(), get open}.
+ * Open a JSON websocket. `path` is a string or a function returning one (called on every
+ * (re)connect). Options: onMessage(msg), onOpen(), onClose(), reconnect (default true).
+ * Returns {send(obj), close(), reconnect(), get open}.
  */
 export function openSocket(path, { onMessage, onOpen, onClose, reconnect = true } = {}) {
   let ws = null;
@@ -17,7 +18,7 @@ export function openSocket(path, { onMessage, onOpen, onClose, reconnect = true 
   let timer = null;
 
   function connect() {
-    ws = new WebSocket(wsUrl(path));
+    ws = new WebSocket(wsUrl(typeof path === "function" ? path() : path));
     ws.onopen = () => {
       delay = 500;
       onOpen?.();
@@ -48,6 +49,16 @@ export function openSocket(path, { onMessage, onOpen, onClose, reconnect = true 
         return true;
       }
       return false;
+    },
+    /** Drop this connection and open a new one now (a caller that noticed missed messages). */
+    reconnect() {
+      if (closed || !ws) return;
+      clearTimeout(timer);
+      ws.onclose = null;
+      ws.onmessage = null;
+      if (ws.readyState <= WebSocket.OPEN) ws.close();
+      onClose?.();
+      connect();
     },
     close() {
       closed = true;

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import csv
-import json
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from motornet_core.specs.base import SpecModel
+from motornet_core.training.records import Snapshot, dumps, jsonable
 from motornet_core.training.sinks import NullSink, TrainingSink
 
 
@@ -67,16 +66,22 @@ class StudyResult:
     cancelled: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of everything."""
-        return {
-            "name": self.name,
-            "params": self.params,
-            "figures": self.figures,
-            "table": self.table,
-            "summary": self.summary,
-            "seconds": self.seconds,
-            "cancelled": self.cancelled,
-        }
+        """JSON-ready dict of everything (NaN and infinities as None)."""
+        return jsonable(
+            {
+                "name": self.name,
+                "params": self.params,
+                "figures": self.figures,
+                "table": self.table,
+                "summary": self.summary,
+                "seconds": self.seconds,
+                "cancelled": self.cancelled,
+            }
+        )
+
+    def headline(self) -> dict[str, Any]:
+        """The small JSON summary a finished study run keeps: ``{"study", "seconds", "summary"}``."""
+        return jsonable({"study": self.name, "seconds": round(self.seconds, 3), "summary": self.summary})
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``figures.json``, ``table.csv``, ``table.json`` and ``summary.json`` (with params and seconds)."""
@@ -88,11 +93,11 @@ class StudyResult:
             "table_json": out / "table.json",
             "summary": out / "summary.json",
         }
-        paths["figures"].write_text(json.dumps(jsonable(self.figures)), encoding="utf-8")
-        paths["table_json"].write_text(json.dumps(jsonable(self.table), indent=1), encoding="utf-8")
+        paths["figures"].write_text(dumps(self.figures), encoding="utf-8")
+        paths["table_json"].write_text(dumps(self.table, indent=1), encoding="utf-8")
         write_csv(paths["table_csv"], self.table)
         head = {"study": self.name, "params": self.params, "seconds": round(self.seconds, 2), "cancelled": self.cancelled}
-        paths["summary"].write_text(json.dumps(jsonable({**head, "summary": self.summary}), indent=2), encoding="utf-8")
+        paths["summary"].write_text(dumps({**head, "summary": self.summary}, indent=2), encoding="utf-8")
         return paths
 
 
@@ -110,19 +115,6 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def _cell(value: Any) -> Any:
     return round(value, 6) if isinstance(value, float) else value
-
-
-def jsonable(x: Any) -> Any:
-    """Plain JSON values: numpy scalars/arrays to Python, NaN and infinities to None."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if hasattr(x, "tolist"):
-        return jsonable(x.tolist())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 class StudyContext:
@@ -165,9 +157,9 @@ class OffsetSink(NullSink):
         self.ctx.step_offset = self.base + step
         self.ctx.sink.on_metric(self.base + step, values)
 
-    def on_snapshot(self, step: int, snapshot: dict[str, Any]) -> None:
+    def on_snapshot(self, step: int, snapshot: Snapshot) -> None:
         """Forward with the global step and the phase name."""
-        self.ctx.sink.on_snapshot(self.base + step, {**snapshot, "phase": self.phase})
+        self.ctx.sink.on_snapshot(self.base + step, replace(snapshot, phase=self.phase))
 
     def on_log(self, level: str, message: str) -> None:
         """Forward with the phase name."""

@@ -16,7 +16,7 @@ from motornet_core.run_presets import ARM26_CENTRE, arm26_centre_out
 from motornet_core.specs.base import SpecModel
 from motornet_core.specs.run import RunSpec
 from motornet_core.studies.base import OffsetSink, StudyCancelled, StudyContext
-from motornet_core.training import Trainer, rollout
+from motornet_core.training import Trainer, TrainResult, rollout
 
 Reacher = Literal["arm26", "point_mass_24"]
 
@@ -62,13 +62,15 @@ def centre(effector: Reacher) -> list[float]:
     return list(ARM26_CENTRE) if effector == "arm26" else [0.0, 0.0]
 
 
-def train(ctx: StudyContext, trainer: Trainer, phase: str, until: int | None = None, sink: OffsetSink | None = None) -> dict:
+def train(
+    ctx: StudyContext, trainer: Trainer, phase: str, until: int | None = None, sink: OffsetSink | None = None
+) -> TrainResult:
     """Train to ``until`` iterations (default: the spec's), streaming to the study sink; raise StudyCancelled on stop."""
     if until is not None and until != trainer.spec.train.n_iterations:
         trainer.spec = trainer.spec.with_updates({"train.n_iterations": until})
     ctx.log(f"{phase}: training {trainer.spec.name} to step {trainer.spec.train.n_iterations}")
     out = trainer.train(sink or OffsetSink(ctx, phase), should_stop=ctx.stopped)
-    if out["stopped"]:
+    if out.stopped:
         raise StudyCancelled
     return out
 

@@ -1,6 +1,7 @@
 """Training: the :class:`Trainer`, its reporting protocol and policy evaluation."""
 
 from motornet_core.training.loop import Trainer, TrainingDiverged, evaluate_policy, learning_rate
+from motornet_core.training.records import Snapshot, TrainResult, dumps, jsonable
 from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout
 from motornet_core.training.sinks import ListSink, NullSink, TrainingSink
 
@@ -8,11 +9,15 @@ __all__ = [
     "ClosedLoop",
     "ListSink",
     "NullSink",
+    "Snapshot",
     "Trainer",
     "TrainingDiverged",
+    "TrainResult",
     "TrainingSink",
     "build_snapshot",
+    "dumps",
     "evaluate_policy",
+    "jsonable",
     "learning_rate",
     "rollout",
 ]

@@ -29,6 +29,7 @@ from motornet_core.errors import MotornetError, SpecError
 from motornet_core.open_loop import prefer_scalar_cpu_kernels
 from motornet_core.specs.run import RunSpec
 from motornet_core.training.loop import RESUME_FIELDS, Trainer
+from motornet_core.training.records import Snapshot, dumps
 from motornet_core.training.sinks import NullSink
 
 log = logging.getLogger(__name__)
@@ -124,10 +125,10 @@ class FileSink(NullSink):
         self.bar.update(1)
         self.bar.set_postfix(loss=f"{values['loss']:.4f}")
 
-    def on_snapshot(self, step: int, snapshot: dict[str, Any]) -> None:
+    def on_snapshot(self, step: int, snapshot: Snapshot) -> None:
         """Write the snapshot as JSON."""
-        (self.out / "snapshots" / f"step_{step:07d}.json").write_text(json.dumps(snapshot), encoding="utf-8")
-        self.bar.write(f"step {step}: mean endpoint error {snapshot['mean_endpoint_error'] * 100:.2f} cm")
+        (self.out / "snapshots" / f"step_{step:07d}.json").write_text(dumps(snapshot), encoding="utf-8")
+        self.bar.write(f"step {step}: mean endpoint error {snapshot.mean_endpoint_error * 100:.2f} cm")
 
     def on_log(self, level: str, message: str) -> None:
         """Forward to :mod:`logging`."""
@@ -225,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         finally:
             sink.close()
-    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    sys.stdout.write(json.dumps(summary) + "\n")
+    (out / "summary.json").write_text(dumps(summary, indent=2), encoding="utf-8")
+    sys.stdout.write(dumps(summary) + "\n")
     return 0
 
 

@@ -23,6 +23,7 @@ from motornet_core.errors import MotornetError, SpecError
 from motornet_core.losses import compute_loss
 from motornet_core.policies import Policy, build_policy
 from motornet_core.specs.run import RunSpec
+from motornet_core.training.records import Snapshot, TrainResult
 from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout
 from motornet_core.training.sinks import NullSink, TrainingSink
 
@@ -166,7 +167,7 @@ class Trainer:
 
     # -- evaluation --------------------------------------------------------------------------------------
     @torch.no_grad()
-    def evaluate(self, targets: list[list[float]] | None = None) -> dict[str, Any]:
+    def evaluate(self, targets: list[list[float]] | None = None) -> Snapshot:
         """Snapshot of the deterministic evaluation batch (fixed seed; centre-out: every target)."""
         self.policy.eval()
         gen = torch.Generator(device=self.device).manual_seed(self.spec.train.seed + EVAL_SEED_OFFSET)
@@ -180,7 +181,7 @@ class Trainer:
         sink: TrainingSink | None = None,
         should_stop: Callable[[], bool] | None = None,
         checkpoint_path: str | Path | None = None,
-    ) -> dict[str, Any]:
+    ) -> TrainResult:
         """Train from :attr:`step` to ``train.n_iterations``.
 
         Args:
@@ -190,7 +191,7 @@ class Trainer:
             checkpoint_path: where to write checkpoints (every ``checkpoint_every`` iterations and at the end).
 
         Returns:
-            ``{"step", "loss", "seconds", "iterations", "stopped"}``.
+            a :class:`TrainResult` (step, loss, seconds, iterations, stopped).
 
         Raises:
             TrainingDiverged: the loss or the gradients stopped being finite.
@@ -224,13 +225,13 @@ class Trainer:
         if checkpoint_path is not None and last_checkpoint != self.step:
             self._checkpoint(checkpoint_path, sink)
         seconds = time.perf_counter() - t0
-        return {
-            "step": self.step,
-            "loss": values.get("loss", self.history[-1] if self.history else float("nan")),
-            "seconds": seconds,
-            "iterations": self.step - start_step,
-            "stopped": stopped,
-        }
+        return TrainResult(
+            step=self.step,
+            loss=values.get("loss", self.history[-1] if self.history else float("nan")),
+            seconds=seconds,
+            iterations=self.step - start_step,
+            stopped=stopped,
+        )
 
     def _checkpoint(self, path: str | Path, sink: TrainingSink) -> None:
         self.save_checkpoint(path)
@@ -321,7 +322,7 @@ def evaluate_policy(
     policy_state: dict[str, Any],
     targets: list[list[float]] | None = None,
     device: str = "cpu",
-) -> dict[str, Any]:
+) -> Snapshot:
     """Run a saved policy (its ``state_dict``, or a whole checkpoint dict) and return a snapshot.
 
     Args:

@@ -15,6 +15,7 @@ from motornet_core.losses import Trajectory
 from motornet_core.open_loop import DEFAULT_CHUNK, compile_chunk
 from motornet_core.policies import Policy
 from motornet_core.state import requiring_grad
+from motornet_core.training.records import Snapshot
 
 MAX_POINTS = 100
 MAX_UNITS = 64
@@ -182,31 +183,27 @@ def _r(x: Tensor) -> Any:
     return np.round(x.detach().cpu().double().numpy(), 5).tolist()
 
 
-def build_snapshot(step: int, eff: Effector, traj: Trajectory, joints: Tensor, go_time: Tensor | None = None) -> dict[str, Any]:
-    """A JSON-serialisable summary of a rollout (time downsampled to <= 100 points, <= 64 units).
+def build_snapshot(step: int, eff: Effector, traj: Trajectory, joints: Tensor, go_time: Tensor | None = None) -> Snapshot:
+    """The :class:`Snapshot` of a rollout (time downsampled to <= 100 points, <= 64 units).
 
-    Keys: ``step``, ``dt``, ``time`` [T'], ``targets`` [B][2] (final targets), ``hand`` [B][T'][2],
-    ``joints`` [B][T'][P][2], ``activation`` [B][T'][M], ``muscle_names``, ``hidden`` [B][T'][H'],
-    ``endpoint_error`` [B] (m, final distance to the final target), ``mean_endpoint_error``,
-    ``effector_kind`` ("point_mass" or "arm"), ``go_time`` [B] (s, when each trial's go signal
-    came: the episode's ``go_time``, 0 where ``go_time`` is None).
+    ``go_time`` [B] (s): the episode's ``go_time``; 0 for every trial where it is None.
     """
     n_points = traj.fingertip.shape[1]
     idx = torch.unique(torch.round(torch.linspace(0, n_points - 1, min(n_points, MAX_POINTS))).long())
     hidden = torch.cat([torch.zeros_like(traj.hidden[:, :1]), traj.hidden], dim=1)[:, idx, :MAX_UNITS]
     error = (traj.fingertip[:, -1, :2] - traj.target[:, -1]).norm(dim=-1)
-    return {
-        "step": int(step),
-        "dt": float(traj.dt),
-        "time": _r(idx.double() * traj.dt),
-        "targets": _r(traj.target[:, -1]),
-        "hand": _r(traj.fingertip[:, idx, :2]),
-        "joints": _r(eff.body_points(joints[:, idx])),
-        "activation": _r(traj.activation[:, idx]),
-        "muscle_names": list(eff.muscle_names),
-        "hidden": _r(hidden),
-        "endpoint_error": _r(error),
-        "mean_endpoint_error": round(float(error.mean()), 6),
-        "effector_kind": "point_mass" if eff.spec.skeleton.kind == "point_mass" else "arm",
-        "go_time": _r(go_time) if go_time is not None else [0.0] * int(error.shape[0]),
-    }
+    return Snapshot(
+        step=int(step),
+        dt=float(traj.dt),
+        time=_r(idx.double() * traj.dt),
+        targets=_r(traj.target[:, -1]),
+        hand=_r(traj.fingertip[:, idx, :2]),
+        joints=_r(eff.body_points(joints[:, idx])),
+        activation=_r(traj.activation[:, idx]),
+        muscle_names=list(eff.muscle_names),
+        hidden=_r(hidden),
+        endpoint_error=_r(error),
+        mean_endpoint_error=round(float(error.mean()), 6),
+        effector_kind="point_mass" if eff.spec.skeleton.kind == "point_mass" else "arm",
+        go_time=_r(go_time) if go_time is not None else [0.0] * int(error.shape[0]),
+    )

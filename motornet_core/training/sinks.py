@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
+
+from motornet_core.training.records import Snapshot
 
 
 @runtime_checkable
@@ -13,14 +15,14 @@ class TrainingSink(Protocol):
       ``loss/<term>`` per active loss term (weighted contributions that sum to ``loss``), ``lr``
       and ``grad_norm``.
     * ``on_snapshot(step, snapshot)``: every ``eval_every`` iterations and at the end; the
-      snapshot is a small JSON-serialisable dict (see :func:`motornet_core.training.build_snapshot`).
+      snapshot is a :class:`~motornet_core.training.Snapshot` (``snapshot.to_dict()`` is its JSON).
     * ``on_checkpoint(step, path)``: after a checkpoint file was written.
     * ``on_log(level, message)``: human-readable events (``"info"``, ``"warning"``, ``"error"``).
     """
 
     def on_metric(self, step: int, values: dict[str, float]) -> None: ...
 
-    def on_snapshot(self, step: int, snapshot: dict[str, Any]) -> None: ...
+    def on_snapshot(self, step: int, snapshot: Snapshot) -> None: ...
 
     def on_checkpoint(self, step: int, path: str) -> None: ...
 
@@ -33,7 +35,7 @@ class NullSink:
     def on_metric(self, step: int, values: dict[str, float]) -> None:
         """Ignore a metric row."""
 
-    def on_snapshot(self, step: int, snapshot: dict[str, Any]) -> None:
+    def on_snapshot(self, step: int, snapshot: Snapshot) -> None:
         """Ignore a snapshot."""
 
     def on_checkpoint(self, step: int, path: str) -> None:
@@ -48,7 +50,7 @@ class ListSink(NullSink):
 
     def __init__(self) -> None:
         self.metrics: list[tuple[int, dict[str, float]]] = []
-        self.snapshots: list[tuple[int, dict[str, Any]]] = []
+        self.snapshots: list[tuple[int, Snapshot]] = []
         self.checkpoints: list[tuple[int, str]] = []
         self.logs: list[tuple[str, str]] = []
 
@@ -56,7 +58,7 @@ class ListSink(NullSink):
         """Store a metric row."""
         self.metrics.append((step, values))
 
-    def on_snapshot(self, step: int, snapshot: dict[str, Any]) -> None:
+    def on_snapshot(self, step: int, snapshot: Snapshot) -> None:
         """Store a snapshot."""
         self.snapshots.append((step, snapshot))
 

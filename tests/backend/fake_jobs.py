@@ -10,6 +10,16 @@ import os
 import time
 
 from backend.app.workers.protocol import CheckpointMsg, JobSpec, LogMsg, MetricMsg, SnapshotMsg, StatusMsg
+from motornet_core.training.records import Snapshot
+
+
+def tiny_snapshot(step: int) -> Snapshot:
+    """A one-trial, one-sample snapshot at ``step``."""
+    return Snapshot(
+        step=step, dt=0.01, time=[0.0], targets=[[0.0, 0.0]], hand=[[[0.0, 0.0]]], joints=[[[[0.0, 0.0]]]],
+        activation=[[[0.0]]], muscle_names=["m"], hidden=[[[0.0]]], endpoint_error=[0.0],
+        mean_endpoint_error=0.0, effector_kind="point_mass", go_time=[0.0],
+    )  # fmt: skip
 
 
 def sleepy_job(job: JobSpec, queue, stop_event) -> None:
@@ -26,7 +36,7 @@ def sleepy_job(job: JobSpec, queue, stop_event) -> None:
             with open(job.checkpoint_path, "wb") as f:
                 f.write(b"fake")
             queue.put(CheckpointMsg(job.run_id, step, job.checkpoint_path))
-            queue.put(SnapshotMsg(job.run_id, step, {"hand": [[0.0, 0.0]]}))
+            queue.put(SnapshotMsg(job.run_id, step, tiny_snapshot(step)))
         time.sleep(0.02)
     queue.put(StatusMsg(job.run_id, "finished", result={"step": n}))
 

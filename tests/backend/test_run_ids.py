@@ -63,7 +63,7 @@ def test_viewers_of_a_deleted_run_get_a_last_message_and_are_closed(make_client)
         while True:
             seen.append(ws.receive_json())
     assert info.value.code == 4410 and "deleted" in info.value.reason
-    assert seen[-1] == {"type": "status", "run_id": rid, "status": "deleted"}
+    assert seen[-1] == {"type": "status", "run_id": rid, "seq": seen[-1]["seq"], "status": "deleted"}
     assert all(m.get("run_id") == rid for m in seen)
     c.delete(f"/api/runs/{nxt}")
 

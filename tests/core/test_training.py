@@ -51,7 +51,7 @@ def test_resume_continues_exactly(tmp_path) -> None:
     resumed = Trainer.from_checkpoint(tmp_path / "ck.pt")
     assert resumed.step == 3 and resumed.history == full.history[:3]
     summary = resumed.train()
-    assert summary["step"] == 6 and summary["iterations"] == 3
+    assert summary.step == 6 and summary.iterations == 3
     assert resumed.history == full.history  # bit-identical continuation
     for p, q in zip(resumed.policy.parameters(), full.policy.parameters()):
         assert torch.equal(p, q)
@@ -74,18 +74,18 @@ def test_sink_receives_metrics_snapshots_and_logs() -> None:
     assert [s for s, _ in sink.metrics] == [1, 2, 3, 4, 5]
     keys = set(sink.metrics[0][1])
     assert keys == {"loss", "loss/position", "lr", "grad_norm"}
-    assert sink.metrics[-1][1]["loss"] == pytest.approx(summary["loss"])
+    assert sink.metrics[-1][1]["loss"] == pytest.approx(summary.loss)
     assert [s for s, _ in sink.snapshots] == [2, 4, 5]
     assert sink.logs and sink.logs[0][0] == "info"
     assert isinstance(sink, TrainingSink) and isinstance(NullSink(), TrainingSink)
-    assert summary["step"] == 5 and summary["seconds"] > 0 and not summary["stopped"]
+    assert summary.step == 5 and summary.seconds > 0 and not summary.stopped
 
 
 def test_snapshot_format_is_small_json() -> None:
     spec = run_preset("tiny_arm26").with_updates({"task.duration": 1.5, "policy.hidden_size": 80, "train.n_iterations": 1})
     trainer = Trainer(spec)
     snap = trainer.evaluate()
-    json.dumps(snap)
+    json.dumps(snap.to_dict())
     B, T = 8, len(snap["time"])  # centre-out evaluation: every target
     assert T == 100 and snap["time"][0] == 0 and snap["time"][-1] == pytest.approx(1.5)
     assert len(snap["targets"]) == B and len(snap["hand"]) == B and len(snap["hand"][0]) == T
@@ -121,7 +121,7 @@ def test_should_stop_is_polled_every_iteration() -> None:
         return len(polls) > 2
 
     summary = trainer.train(should_stop=stop)
-    assert polls == [0, 1, 2] and summary["stopped"] and summary["step"] == 2
+    assert polls == [0, 1, 2] and summary.stopped and summary.step == 2
 
 
 def test_evaluate_policy_reaches_given_targets(tmp_path) -> None:

@@ -6,22 +6,27 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import time
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Annotated, Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from backend.app.core.errors import Conflict, NotFound, jsonable_errors, safe_text
 from backend.app.core.middleware import NOT_UNICODE, find_lone_surrogate
-from backend.app.models import Run
+from backend.app.models import Metric, Run
 from backend.app.schemas import PathId, SimExcitation, SimInit, SimMessage, SimReset, SimTarget
 from backend.app.services.playground import Playground
-from backend.app.streaming.messages import status_message
+from backend.app.streaming.hub import Published, Subscription
+from backend.app.streaming.messages import MetricMessage, StatusMessage, status_message
 from motornet_core import MotornetError, SpecError
 from motornet_core.specs import spec_error_from_validation
+from motornet_core.training.records import dumps
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -64,45 +69,104 @@ async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
 
 
 @router.websocket("/ws/runs/{run_id}")
-async def run_socket(ws: WebSocket, run_id: PathId) -> None:
-    """Current status first, then every live ``status``, ``metric``, ``snapshot`` and ``log`` message."""
+async def run_socket(ws: WebSocket, run_id: PathId, after_step: Annotated[int | None, Query(ge=-1, le=2**53)] = None) -> None:
+    """Current status first, then every live ``status``, ``metric``, ``snapshot`` and ``log`` message.
+
+    With ``after_step`` (the last metric step the viewer holds, from REST), every metric row past
+    that step comes first, exactly once: from the database, then from the hub's buffer of what the
+    manager published (flushed or not), then live (docs/server.md, "Catching up").
+    """
     state = ws.app.state
     await ws.accept()
-    sub = state.hub.subscribe(run_id)
+    sub: Subscription | None = None
     try:
-        with state.sessions() as session:
-            run = session.get(Run, run_id)
-            first = None if run is None else status_message(run, state.manager.worker_pid(run_id))
+        if after_step is None:
+            sub = state.hub.subscribe(run_id)
+            first, rows = _read_run(state, run_id, None)
+            backlog: list[Published] = []
+        else:
+            mark = state.hub.mark()  # statuses published up to here are in what the database says
+            first, rows = await run_in_threadpool(_read_run, state, run_id, after_step)
+            sub = state.hub.subscribe(run_id, replay=True)
+            backlog = _backlog(sub, max([after_step, *(m.step for m in rows)]), mark)
         if first is None:
             await ws.send_json({"type": "error", "message": f"run {run_id} not found"})
             await ws.close(code=NOT_FOUND)
             return
-        await ws.send_json(first)
-        shown = (first.get("status"), first.get("device"))  # the last status this viewer was sent
-        reader = asyncio.create_task(_until_disconnect(ws, _limiter(ws)))
-        try:
-            while not reader.done():
-                getter = asyncio.ensure_future(sub.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    break
-                text = getter.result()
-                if text is None:  # the run was deleted (its last message, "deleted", went before)
-                    await ws.close(code=GONE, reason=f"run {run_id} deleted")
-                    break
-                if text.startswith('{"type":"status"'):
-                    status = json.loads(text)
-                    if (status.get("status"), status.get("device")) == shown:
-                        continue  # published while this socket read the same status from the database
-                    shown = (status.get("status"), status.get("device"))
-                await ws.send_text(text)  # JSON encoded once by the hub for every viewer
-        finally:
-            reader.cancel()
+        stream = [p.seq for p in backlog if p.kind != "status"]
+        await ws.send_text(dumps(replace(first, seq=stream[0] - 1 if stream else sub.last_seq)))
+        for row in rows:
+            await ws.send_text(dumps(row))
+        shown = (first.status, first.device)  # the last status this viewer was sent
+        for entry in backlog:
+            shown = await _send(ws, entry, shown)
+        await _follow(ws, sub, shown)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        state.hub.unsubscribe(sub)
+        if sub is not None:
+            state.hub.unsubscribe(sub)
+
+
+def _read_run(state: Any, run_id: int, after_step: int | None) -> tuple[StatusMessage | None, list[MetricMessage]]:
+    """The run's status (None: no such run) and its stored metric rows past ``after_step``, one message a step."""
+    with state.sessions() as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            return None, []
+        first = status_message(run, state.manager.worker_pid(run_id))
+        if after_step is None:
+            return first, []
+        query = select(Metric.step, Metric.key, Metric.value).where(Metric.run_id == run_id, Metric.step > after_step)
+        steps: dict[int, dict[str, float]] = {}
+        for step, key, value in session.execute(query.order_by(Metric.step, Metric.id)):
+            steps.setdefault(step, {})[key] = value
+    return first, [MetricMessage(run_id=run_id, step=step, values=values) for step, values in steps.items()]
+
+
+def _backlog(sub: Subscription, held: int, mark: int) -> list[Published]:
+    """What of the hub's buffer a viewer holding every metric up to step ``held`` still lacks.
+
+    Everything after the last buffered metric at or before ``held`` (everything when there is none),
+    and the statuses published after ``mark`` (those before are in the status read from the database).
+    """
+    buffered = sub.buffered
+    start = next((i + 1 for i in range(len(buffered) - 1, -1, -1) if _metric_step(buffered[i]) <= held), 0)
+    return [p for i, p in enumerate(buffered) if i >= start or (p.kind == "status" and p.index > mark)]
+
+
+def _metric_step(p: Published) -> float:
+    return p.step if p.kind == "metric" and p.step is not None else math.inf
+
+
+async def _send(ws: WebSocket, entry: Published, shown: tuple[Any, Any]) -> tuple[Any, Any]:
+    """Send one published message (a status the viewer already shows is left out); returns what it shows."""
+    if entry.kind == "status":
+        status = json.loads(entry.text)
+        if (status.get("status"), status.get("device")) == shown:
+            return shown  # published while this socket read the same status from the database
+        shown = (status.get("status"), status.get("device"))
+    await ws.send_text(entry.text)  # JSON encoded once by the manager for every viewer
+    return shown
+
+
+async def _follow(ws: WebSocket, sub: Subscription, shown: tuple[Any, Any]) -> None:
+    """Forward live messages until the viewer leaves or the run is deleted."""
+    reader = asyncio.create_task(_until_disconnect(ws, _limiter(ws)))
+    try:
+        while not reader.done():
+            getter = asyncio.ensure_future(sub.get())
+            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                break
+            entry = getter.result()
+            if entry is None:  # the run was deleted (its last message, "deleted", went before)
+                await ws.close(code=GONE, reason=f"run {sub.run_id} deleted")
+                break
+            shown = await _send(ws, entry, shown)
+    finally:
+        reader.cancel()
 
 
 async def _until_disconnect(ws: WebSocket, limiter: Limiter) -> None:

@@ -44,7 +44,7 @@ def evaluate_run(session: Session, run_id: int, targets: list[list[float]] | Non
             raise spec_error("targets", "each target is [x, y]", targets)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-        return evaluate_policy(payload["spec"], payload, targets=targets, device="cpu")
+        return evaluate_policy(payload["spec"], payload, targets=targets, device="cpu").to_dict()
     except MotornetError:
         raise
     except Exception as exc:  # unreadable or mismatched file: the checkpoint's fault, not the request's

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from backend.app.workers.protocol import CheckpointMsg, LogMsg, MetricMsg, SnapshotMsg
+from motornet_core.training.records import Snapshot
 
 
 class QueueSink:
@@ -21,7 +22,7 @@ class QueueSink:
         clean = {str(k): float(v) for k, v in values.items() if math.isfinite(float(v))}
         self.queue.put(MetricMsg(self.run_id, int(step), clean, time.time()))
 
-    def on_snapshot(self, step: int, snapshot: dict[str, Any]) -> None:
+    def on_snapshot(self, step: int, snapshot: Snapshot) -> None:
         self.queue.put(SnapshotMsg(self.run_id, int(step), snapshot))
 
     def on_checkpoint(self, step: int, path: Any) -> None:
@@ -30,19 +31,3 @@ class QueueSink:
     def on_log(self, level: Any, message: str) -> None:
         name = logging.getLevelName(level) if isinstance(level, int) else str(level)
         self.queue.put(LogMsg(self.run_id, str(name).lower(), str(message), time.time()))
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as JSON-ready data: string keys, lists for tuples, None for NaN and infinities, else floats or strings."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)

@@ -11,7 +11,6 @@ from typing import Any
 
 from backend.app.status import RunKind, RunStatus
 from backend.app.workers.common import QueueSink
-from backend.app.workers.common import jsonable as _jsonable
 from backend.app.workers.protocol import JobSpec, StatusMsg
 
 log = logging.getLogger(__name__)
@@ -66,7 +65,7 @@ def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
             queue.put(StatusMsg(job.run_id, RunStatus.FAILED, error=message, step=step))
             return
         status = RunStatus.CANCELLED if stop_event.is_set() else RunStatus.FINISHED
-        queue.put(StatusMsg(job.run_id, status, result=_jsonable(result)))
+        queue.put(StatusMsg(job.run_id, status, result=result.to_dict()))
     except Exception as exc:  # the worker must always report why it stopped
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         sink.on_log("error", traceback.format_exc(limit=8))

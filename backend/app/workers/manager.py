@@ -32,9 +32,10 @@ from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
 from backend.app.run_specs import spec_of
 from backend.app.status import RESUMABLE_STATUSES, RunKind, RunStatus
 from backend.app.streaming.hub import Hub
-from backend.app.streaming.messages import deleted_message, status_message
+from backend.app.streaming.messages import StatusMessage, deleted_message, status_message
 from backend.app.workers.job import run_job
 from backend.app.workers.protocol import Channel, JobSpec
+from backend.app.workers.publisher import Publisher
 from backend.app.workers.recorder import INTERRUPTED, INTERRUPTED_EARLY, Progress, Recorder
 from motornet_core import SpecError
 
@@ -86,7 +87,8 @@ class WorkerManager:
         self.hub = hub
         self.target = target
         self.ctx = mp.get_context("spawn")
-        self.recorder = Recorder(session_factory, hub)
+        self.publisher = Publisher(hub)  # numbers and sends every message viewers get
+        self.recorder = Recorder(session_factory, self.publisher)
         self.active: dict[int, _Worker] = {}
         self._lock = threading.RLock()
         self._wake = threading.Event()
@@ -211,7 +213,7 @@ class WorkerManager:
                     raise RunConflict(f"run {run_id} is {run.status}; only queued or running runs can be cancelled")
                 run.status, run.finished_at, run.resume_pending = RunStatus.CANCELLED, utcnow(), False
                 message = status_message(run)
-            self.hub.publish(run_id, message)
+            self.publisher.publish(message)
 
     def resume(self, run_id: int) -> None:
         """Queue an interrupted, failed or cancelled run to continue from its last checkpoint.
@@ -234,7 +236,8 @@ class WorkerManager:
             run.last_eval_error = latest_eval_error(s, run_id)
             run.status, run.error, run.finished_at, run.resume_pending, run.step = RunStatus.QUEUED, None, None, True, step
             message = status_message(run)
-        self.hub.publish(run_id, message)
+        self.publisher.restart(run_id)  # the buffered rows past the checkpoint are gone
+        self.publisher.publish(message)
         self.wake()
 
     def delete(self, run_id: int) -> None:
@@ -251,7 +254,7 @@ class WorkerManager:
                 for table in (Metric, Snapshot, LogEntry):
                     s.execute(delete(table).where(table.run_id == run_id))
                 s.execute(delete(Run).where(Run.id == run_id))
-            self.hub.close(run_id, deleted_message(run_id))
+            self.publisher.close(deleted_message(run_id))
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
 
     # -- the manager thread ---------------------------------------------------------------------------------
@@ -328,18 +331,18 @@ class WorkerManager:
         free = self.settings.max_workers - len(self.active)
         if free <= 0 or self._stopping.is_set():
             return
-        started: list[tuple[int, dict[str, Any]]] = []
+        started: list[StatusMessage] = []
         with session_scope(self.sessions) as s:
             runs = list(s.scalars(select(Run).where(Run.status == RunStatus.QUEUED).order_by(Run.id).limit(free)))
             for run in runs:
                 if run.id not in self.active:  # a resumed run whose old worker is still exiting waits
-                    started.append((run.id, self._start(run)))
+                    started.append(self._start(run))
         # published once committed: a viewer that subscribes now reads "running" from the database
         # or receives this message (or both: the socket drops a repeated status)
-        for run_id, message in started:
-            self.hub.publish(run_id, message)
+        for message in started:
+            self.publisher.publish(message)
 
-    def _start(self, run: Run) -> dict[str, Any]:
+    def _start(self, run: Run) -> StatusMessage:
         """Spawn the run's worker; returns the status message to publish once the session commits."""
         run_dir = self.run_dir(run.id)
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -6,10 +6,11 @@ run id; the manager is the only consumer and the only database writer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from backend.app.status import RunKind, RunStatus
+from motornet_core.training.records import Snapshot
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,10 @@ class JobSpec:
 
 @dataclass(frozen=True)
 class StatusMsg:
-    """A status change: ``running`` (with the device), or a terminal ``finished|failed|cancelled``."""
+    """A status change: ``running`` (with the device), or a terminal ``finished|failed|cancelled``.
+
+    ``result``: a training run's ``TrainResult.to_dict()`` or a study's ``StudyResult.headline()``.
+    """
 
     run_id: int
     status: RunStatus
@@ -57,11 +61,11 @@ class MetricMsg:
 
 @dataclass(frozen=True)
 class SnapshotMsg:
-    """An evaluation snapshot (JSON-ready dict) at one step."""
+    """An evaluation snapshot at one step."""
 
     run_id: int
     step: int
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Snapshot
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.app.core.db import session_scope
 from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
 from backend.app.status import WORKER_TERMINAL_STATUSES, RunStatus
-from backend.app.streaming.hub import Hub
-from backend.app.streaming.messages import status_message
+from backend.app.streaming.messages import LogMessage, MetricMessage, SnapshotMessage, status_message
 from backend.app.workers.protocol import CheckpointMsg, LogMsg, MetricMsg, SnapshotMsg, StatusMsg, WorkerMessage
+from backend.app.workers.publisher import Publisher
+from motornet_core.training.records import jsonable
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 100_000  # messages kept while the database is unavailable (then the oldest go)
@@ -47,9 +48,9 @@ class Progress:
 class Recorder:
     """The single writer of worker data."""
 
-    def __init__(self, sessions: sessionmaker[Session], hub: Hub) -> None:
+    def __init__(self, sessions: sessionmaker[Session], publisher: Publisher) -> None:
         self.sessions = sessions
-        self.hub = hub
+        self.publisher = publisher
         self.rows: list[dict[str, Any]] = []
         self.pending: list[tuple[WorkerMessage, Progress, bool]] = []
 
@@ -64,7 +65,7 @@ class Recorder:
                 prog.last_metrics = {**prog.last_metrics, **values} if msg.step == prog.step else dict(values)
                 prog.step = msg.step
             prog.dirty = True
-            self.hub.publish(rid, {"type": "metric", "run_id": rid, "step": msg.step, "values": values})
+            self.publisher.publish(MetricMessage(run_id=rid, step=msg.step, values=values))
             return
         if isinstance(msg, StatusMsg) and msg.status in WORKER_TERMINAL_STATUSES:
             prog.terminal = True  # the worker is done, whenever the database takes the news
@@ -84,13 +85,14 @@ class Recorder:
     def _store(self, msg: WorkerMessage, prog: Progress, progresses: dict[int, Progress], shutting_down: bool) -> None:
         rid = msg.run_id
         if isinstance(msg, SnapshotMsg):
+            data = jsonable(msg.data)  # the snapshot's JSON object, NaN as null
             with session_scope(self.sessions) as s:
-                s.add(Snapshot(run_id=rid, step=msg.step, data=msg.data))
+                s.add(Snapshot(run_id=rid, step=msg.step, data=data))
                 run = s.get(Run, rid)
-                error = msg.data.get("mean_endpoint_error")
+                error = msg.data.mean_endpoint_error
                 if run is not None and isinstance(error, (int, float)) and math.isfinite(error):
                     run.last_eval_error = float(error)
-            self.hub.publish(rid, {"type": "snapshot", "run_id": rid, "step": msg.step, "data": msg.data})
+            self.publisher.publish(SnapshotMessage(run_id=rid, step=msg.step, data=data))
         elif isinstance(msg, CheckpointMsg):
             with session_scope(self.sessions) as s:
                 run = s.get(Run, rid)
@@ -99,7 +101,7 @@ class Recorder:
         elif isinstance(msg, LogMsg):
             with session_scope(self.sessions) as s:
                 s.add(LogEntry(run_id=rid, level=msg.level, message=msg.message, time=msg.time))
-            self.hub.publish(rid, {"type": "log", "run_id": rid, "level": msg.level, "message": msg.message, "time": msg.time})
+            self.publisher.publish(LogMessage(run_id=rid, level=msg.level, message=msg.message, time=msg.time))
         elif isinstance(msg, StatusMsg):
             self._status(msg, prog, progresses, shutting_down)
 
@@ -128,7 +130,7 @@ class Recorder:
         # The manager published "running" when it started the worker; the worker's own "running"
         # report only reaches viewers when it tells them something new (the device it resolved).
         if changed:
-            self.hub.publish(msg.run_id, message)
+            self.publisher.publish(message)
 
     def finish(self, run_id: int, status: RunStatus, error: str | None) -> None:
         """End a run whose worker could not say so itself."""
@@ -138,7 +140,7 @@ class Recorder:
                 return
             run.status, run.error, run.finished_at = status, error, utcnow()
             message = status_message(run)
-        self.hub.publish(run_id, message)
+        self.publisher.publish(message)
 
     def drop(self, run_id: int) -> None:
         """Forget buffered rows of a deleted run."""

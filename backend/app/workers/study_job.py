@@ -11,7 +11,7 @@ import traceback
 from typing import Any
 
 from backend.app.status import RunStatus
-from backend.app.workers.common import QueueSink, jsonable
+from backend.app.workers.common import QueueSink
 from backend.app.workers.protocol import JobSpec, StatusMsg
 
 
@@ -33,8 +33,7 @@ def run_study_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
             queue.put(StatusMsg(job.run_id, RunStatus.FAILED, error=f"training diverged: {exc}", step=getattr(exc, "step", None)))
             return
         status = RunStatus.CANCELLED if result.cancelled or stop_event.is_set() else RunStatus.FINISHED
-        head = {"study": name, "seconds": round(result.seconds, 3), "summary": result.summary}
-        queue.put(StatusMsg(job.run_id, status, result=jsonable(head)))
+        queue.put(StatusMsg(job.run_id, status, result=result.headline()))
     except Exception as exc:  # the worker must always report why it stopped
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         sink.on_log("error", traceback.format_exc(limit=8))

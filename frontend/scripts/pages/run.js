@@ -23,7 +23,6 @@ class RunPage {
     this.ctx = ctx;
     this.title = "Run";
     this.keys = [];
-    this.pending = [];
     this.snapshots = [];
     this.follow = true;
   }
@@ -43,12 +42,17 @@ class RunPage {
     this.title = `Run #${this.id}`;
     this.layout();
     this.renderHeader();
-    // Socket first (messages are buffered), then the REST catch-up, then the buffer.
-    this.catchingUp = true;
-    this.socket = openSocket(`/ws/runs/${this.id}`, { onMessage: (m) => this.onMessage(m) });
+    // REST first, then the socket from the last step held (docs/server.md, "Catching up"): the
+    // server sends every metric past it exactly once. Every (re)connect asks from what is held now;
+    // a hole in `seq` (the server dropped messages this page was too slow for) reconnects.
     await Promise.all([this.loadMetrics(), this.loadSnapshots(params)]);
-    this.catchingUp = false;
-    for (const m of this.pending.splice(0)) this.onMessage(m);
+    this.lastSeq = null;
+    this.socket = openSocket(() => `/ws/runs/${this.id}?after_step=${Math.max(-1, this.heldStep)}`, {
+      onMessage: (m) => this.onMessage(m),
+      onClose: () => {
+        this.lastSeq = null;
+      },
+    });
     this.flushTimer = setInterval(() => this.flushMetrics(), 250);
   }
 
@@ -148,6 +152,7 @@ class RunPage {
       toast(`Metrics: ${errorMessage(err)}`, { error: true });
     }
     this.lastStep = Math.max(-1, ...Object.values(this.series).map((s) => s.step[s.step.length - 1] ?? -1));
+    this.heldStep = this.lastStep; // the last metric step received (drawn or waiting for the next flush)
     this.drawMetrics();
   }
 
@@ -189,14 +194,19 @@ class RunPage {
   }
 
   onMessage(msg) {
-    if (this.catchingUp && msg.type !== "status") {
-      this.pending.push(msg);
-      return;
+    if (Number.isInteger(msg.seq)) {
+      if (msg.type === "status") {
+        if (this.lastSeq === null) this.lastSeq = msg.seq; // the socket's first message: where the stream goes on
+      } else if (this.lastSeq !== null && msg.seq !== this.lastSeq + 1) {
+        this.socket.reconnect(); // missed messages: catch up from what is held
+        return;
+      } else this.lastSeq = msg.seq;
     }
     if (msg.type === "status") this.onStatus(msg);
     else if (msg.type === "metric") {
       const { step, values } = metricFromMessage(msg);
-      if (step <= this.lastStep) return;
+      if (step <= this.heldStep) return;
+      this.heldStep = step;
       this.pendingMetrics = this.pendingMetrics ?? [];
       this.pendingMetrics.push({ step, values });
     } else if (msg.type === "snapshot") this.onSnapshot(msg);
