@@ -47,11 +47,13 @@ class StepNoise:
         action: (B, M) added to the action.
         vision: (B, 2) [m] added to the fingertip position.
         proprio: (B, 2M) added to the normalised muscle lengths and velocities.
+        obs: (B, obs_size) added to the observation (zero on the task inputs).
     """
 
     action: Tensor | None
     vision: Tensor | None
     proprio: Tensor | None
+    obs: Tensor | None
 
 
 @dataclass(frozen=True)
@@ -59,18 +61,16 @@ class StepDraws:
     """Everything of one step that is random or scheduled, drawn before the step runs.
 
     Attributes:
-        noise: the step's action and sensory noise.
+        noise: the step's action, sensory and (new time point's) observation noise.
         loads: the step's external loads, or None when the episode has none.
         goal: (B, 2) [m] the goal input at the new time point.
         cue: (B, 1) the go cue at the new time point, or None when the task has none.
-        obs_noise: (B, obs_size) the observation noise at the new time point, or None.
     """
 
     noise: StepNoise
     loads: StepLoads | None
     goal: Tensor
     cue: Tensor | None
-    obs_noise: Tensor | None
 
 
 @dataclass(frozen=True)
@@ -192,11 +192,22 @@ class FunctionalEnv:
         """
         if episode is None:
             episode = sample_episode(self.effector, self.task, batch_size, generator, evaluation, targets)
+        return self.start(episode, self.initial_noise(episode.start.shape[0], generator))
+
+    def initial_noise(self, batch_size: int, generator: torch.Generator | None = None) -> StepNoise:
+        """The noise of the first senses (``vision``, ``proprio``) and observation (``action``: None) of B trials."""
+        ref = self.effector.skeleton.pos_lb
+        m = self.effector.n_muscles
+        vision = self._draw((batch_size, 2), self._vision_std, ref, generator)
+        proprio = self._draw((batch_size, 2 * m), self._proprio_std, ref, generator)
+        return StepNoise(None, vision, proprio, self._draw((batch_size, self.obs_size), self._obs_std, ref, generator))
+
+    def start(self, episode: Episode, noise: StepNoise) -> EnvState:
+        """The state at t = 0 of ``episode``'s trials with the initial ``noise`` (from :meth:`initial_noise`)."""
         state = self.effector.reset(episode.start.shape[0], position=episode.start)
         ref = state.position
         vision, proprio = self._raw_senses(state)
-        vision = _plus(vision, self._draw((state.batch_size, 2), self._vision_std, ref, generator))
-        proprio = _plus(proprio, self._draw(tuple(proprio.shape), self._proprio_std, ref, generator))
+        vision, proprio = _plus(vision, noise.vision), _plus(proprio, noise.proprio)
         zero = torch.zeros(state.batch_size, self.effector.n_muscles, dtype=ref.dtype, device=ref.device)
         goal, cue = self._task_inputs(episode, 0)
         return EnvState(
@@ -207,13 +218,31 @@ class FunctionalEnv:
             action=zero,
             goal=goal,
             cue=cue,
-            obs_noise=self._draw((state.batch_size, self.obs_size), self._obs_std, ref, generator),
+            obs_noise=noise.obs,
             step=0,
             episode=episode,
         )
 
     def draw(self, state: EnvState, generator: torch.Generator | None = None) -> StepDraws:
-        """The draws of the step from ``state.step`` (noise in the order action, vision, proprioception, observation).
+        """The draws of the step from ``state.step``: :meth:`draw_noise`, the loads and the next task inputs.
+
+        Raises:
+            RuntimeError: the episode is over (``state.step`` is T).
+        """
+        return self.with_schedule(state, self.draw_noise(state.batch_size, generator))
+
+    def draw_noise(self, batch_size: int, generator: torch.Generator | None = None) -> StepNoise:
+        """One step's noise for B trials, in the order action, vision, proprioception, observation."""
+        ref, m = self.effector.skeleton.pos_lb, self.effector.n_muscles
+        return StepNoise(
+            self._draw((batch_size, m), self._action_std, ref, generator),
+            self._draw((batch_size, 2), self._vision_std, ref, generator),
+            self._draw((batch_size, 2 * m), self._proprio_std, ref, generator),
+            self._draw((batch_size, self.obs_size), self._obs_std, ref, generator),
+        )
+
+    def with_schedule(self, state: EnvState, noise: StepNoise) -> StepDraws:
+        """The step's draws from ``noise`` and the episode's schedule at ``state.step`` (loads, next task inputs).
 
         Raises:
             RuntimeError: the episode is over (``state.step`` is T).
@@ -221,16 +250,9 @@ class FunctionalEnv:
         k = state.step
         if k >= self.n_steps:
             raise RuntimeError(f"the episode is over ({self.n_steps} steps); start a new one")
-        batch, m, ref = state.batch_size, self.effector.n_muscles, state.effector.position
-        noise = StepNoise(
-            self._draw((batch, m), self._action_std, ref, generator),
-            self._draw((batch, 2), self._vision_std, ref, generator),
-            self._draw((batch, 2 * m), self._proprio_std, ref, generator),
-        )
         loads = state.episode.loads.step(k) if state.episode.loads.active else None
-        obs_noise = self._draw((batch, self.obs_size), self._obs_std, ref, generator)
         goal, cue = self._task_inputs(state.episode, k + 1)
-        return StepDraws(noise, loads, goal, cue, obs_noise)
+        return StepDraws(noise, loads, goal, cue)
 
     def transition(self, state: EnvState, action: Tensor, draws: StepDraws) -> EnvState:
         """One step of ``dt`` under the action (B, M) in [0, 1]: pure, differentiable, compilable.
@@ -255,7 +277,7 @@ class FunctionalEnv:
             action=action,
             goal=draws.goal,
             cue=draws.cue,
-            obs_noise=draws.obs_noise,
+            obs_noise=draws.noise.obs,
             step=state.step + 1,
             episode=state.episode,
         )

@@ -43,6 +43,10 @@ class Policy(nn.Module):
         """New state (B, S) of one layer from its input (B, I_l) and previous state (B, S)."""
         raise NotImplementedError
 
+    def _advance_unfused(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
+        """:meth:`_advance` in plain matrix products and pointwise functions (the same values to rounding)."""
+        return self._advance(layer, x, state)
+
     def draw_noise(self, batch_size: int, like: Tensor, generator: torch.Generator | None = None) -> list[Tensor] | None:
         """One step's hidden noise: a (B, S) sample of N(0, 1) per layer, or None without ``hidden_noise``.
 
@@ -64,6 +68,7 @@ class Policy(nn.Module):
         generator: torch.Generator | None = None,
         noise: bool = True,
         eps: list[Tensor] | None = None,
+        fused: bool = True,
     ) -> tuple[Tensor, Tensor]:
         """One step: returns the excitation (B, M) and the new state (B, L, S).
 
@@ -73,13 +78,15 @@ class Policy(nn.Module):
             generator: random source of the hidden noise.
             noise: add ``hidden_noise`` (off for deterministic evaluation).
             eps: this step's noise from :meth:`draw_noise` (then nothing is drawn here).
+            fused: step the layers with torch's fused recurrent cells; False writes the same cells out
+                as matrix products (:meth:`_advance_unfused`: what ``vmap`` batches over replicates).
         """
         if eps is None and noise:
             eps = self.draw_noise(obs.shape[0], obs, generator)
         x = obs
         layers = []
         for layer in range(self.n_layers):
-            new = self._advance(layer, x, state[:, layer])
+            new = self._advance(layer, x, state[:, layer]) if fused else self._advance_unfused(layer, x, state[:, layer])
             if eps is not None:
                 new = new + self.spec.hidden_noise * eps[layer]
             layers.append(new)

@@ -6,7 +6,10 @@ per gate (Saxe, McClelland & Ganguli 2014), biases 0 (LSTM forget gate 1, Jozefo
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from motornet_core.policies.base import Policy
@@ -36,6 +39,16 @@ class GRUPolicy(Policy):
     def _advance(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
         return self.cells[layer](x, state)
 
+    def _advance_unfused(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
+        cell = cast(nn.GRUCell, self.cells[layer])
+        gi = F.linear(x, cell.weight_ih, cell.bias_ih)  # (B, 3H): reset, update, new
+        gh = F.linear(state, cell.weight_hh, cell.bias_hh)
+        i_r, i_z, i_n = gi.chunk(3, dim=-1)
+        h_r, h_z, h_n = gh.chunk(3, dim=-1)
+        r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+        n = torch.tanh(i_n + r * h_n)
+        return (1 - z) * n + z * state
+
 
 class RNNPolicy(Policy):
     """Vanilla recurrent network h' = tanh(W x + U h + b)."""
@@ -51,6 +64,10 @@ class RNNPolicy(Policy):
 
     def _advance(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
         return self.cells[layer](x, state)
+
+    def _advance_unfused(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
+        cell = cast(nn.RNNCell, self.cells[layer])
+        return torch.tanh(F.linear(x, cell.weight_ih, cell.bias_ih) + F.linear(state, cell.weight_hh, cell.bias_hh))
 
 
 class LSTMPolicy(Policy):
@@ -70,6 +87,13 @@ class LSTMPolicy(Policy):
         h = self.hidden_size
         new_h, new_c = self.cells[layer](x, (state[:, :h], state[:, h:]))
         return torch.cat([new_h, new_c], dim=-1)
+
+    def _advance_unfused(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
+        cell, h = cast(nn.LSTMCell, self.cells[layer]), self.hidden_size
+        gates = F.linear(x, cell.weight_ih, cell.bias_ih) + F.linear(state[:, :h], cell.weight_hh, cell.bias_hh)
+        i, f, g, o = gates.chunk(4, dim=-1)  # input, forget, cell, output
+        c = torch.sigmoid(f) * state[:, h:] + torch.sigmoid(i) * torch.tanh(g)
+        return torch.cat([torch.sigmoid(o) * torch.tanh(c), c], dim=-1)
 
 
 class MLPPolicy(Policy):

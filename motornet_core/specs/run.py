@@ -75,6 +75,13 @@ class TrainSpec(SpecModel):
     lr_step_gamma: float = Field(0.5, gt=0.0, le=1.0, description="step schedule: decay factor")
     lr_min: float = Field(0.0, ge=0.0, le=1.0, description="cosine schedule: final learning rate")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of every random source")
+    replicates: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="independently initialised networks trained together as one batched computation; replicate i "
+        "is this run with seed + i (its own weights and data), an ordinary run of its own",
+    )
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="auto: cuda when available")
     eval_every: int = Field(100, ge=1, le=1_000_000, description="iterations between evaluation snapshots")
     checkpoint_every: int = Field(500, ge=1, le=1_000_000, description="iterations between checkpoints")

@@ -1,5 +1,6 @@
 """Training: the :class:`Trainer`, its reporting protocol and policy evaluation."""
 
+from motornet_core.training.ensemble import EnsembleTrainer, replicate_specs
 from motornet_core.training.loop import Trainer, TrainingDiverged, evaluate_policy, learning_rate
 from motornet_core.training.records import Snapshot, TrainResult, dumps, jsonable
 from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout
@@ -7,6 +8,7 @@ from motornet_core.training.sinks import ListSink, NullSink, TrainingSink
 
 __all__ = [
     "ClosedLoop",
+    "EnsembleTrainer",
     "ListSink",
     "NullSink",
     "Snapshot",
@@ -19,5 +21,6 @@ __all__ = [
     "evaluate_policy",
     "jsonable",
     "learning_rate",
+    "replicate_specs",
     "rollout",
 ]

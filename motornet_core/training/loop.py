@@ -128,6 +128,16 @@ class Trainer:
 
     def __init__(self, spec: RunSpec | dict | str, device: str | None = None) -> None:
         self.spec = RunSpec.parse(spec)
+        if self.spec.train.replicates != 1:
+            raise SpecError(
+                [
+                    {
+                        "loc": "train.replicates",
+                        "msg": "a Trainer trains one network: use motornet_core.training.EnsembleTrainer for replicates",
+                        "input": self.spec.train.replicates,
+                    }
+                ]
+            )
         self.device = resolve_device(device if device is not None else self.spec.train.device)
         self.effector, self.env, self.eval_env, self.policy = build_models(self.spec, self.device)
         if self.spec.train.compile:

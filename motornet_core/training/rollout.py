@@ -35,6 +35,16 @@ class LoopDraws:
 
 
 @dataclass(frozen=True)
+class GeneratorGroups:
+    """One generator per group of rows (an ensemble's replicates, in row order)."""
+
+    generators: tuple[torch.Generator, ...]
+
+
+RandomSource = torch.Generator | GeneratorGroups | None
+
+
+@dataclass(frozen=True)
 class Steps:
     """What k consecutive steps produced, each (B, k, ...): the state after each step, the applied
     (noisy) action (B, k, M) and the last layer's hidden activity (B, k, H)."""
@@ -76,8 +86,10 @@ class ClosedLoop:
         self.compiled_steps = 0  # steps taken in compiled chunks so far
         self._compiled = compile_chunk(self._chunk_core) if compile else None
 
-    def draw(self, state: EnvState, generator: torch.Generator | None = None, noise: bool = True) -> LoopDraws:
+    def draw(self, state: EnvState, generator: RandomSource = None, noise: bool = True) -> LoopDraws:
         """The draws of the step from ``state``: the policy's hidden noise (when ``noise``), then the environment's."""
+        if isinstance(generator, GeneratorGroups):
+            raise TypeError("generator groups need an ensemble's loop (motornet_core.training.ensemble.EnsembleLoop)")
         ref = state.effector.position
         eps = self.policy.draw_noise(state.batch_size, ref, generator) if noise else None
         return LoopDraws(eps, self.env.draw(state, generator))
@@ -98,14 +110,12 @@ class ClosedLoop:
             records.append(self._record(h, state))
         return h, state, [torch.stack(list(r), dim=1) for r in zip(*records, strict=True)]
 
-    def step(
-        self, h: Tensor, state: EnvState, generator: torch.Generator | None = None, noise: bool = True
-    ) -> tuple[Tensor, EnvState]:
+    def step(self, h: Tensor, state: EnvState, generator: RandomSource = None, noise: bool = True) -> tuple[Tensor, EnvState]:
         """One eager step: returns the new policy state (B, L, S) and environment state."""
         return self._step(h, state, self.draw(state, generator, noise))
 
     def advance(
-        self, h: Tensor, state: EnvState, generator: torch.Generator | None = None, noise: bool = True
+        self, h: Tensor, state: EnvState, generator: RandomSource = None, noise: bool = True
     ) -> tuple[Tensor, EnvState, Steps]:
         """One eager step, or ``chunk`` compiled ones (see the class): returns (h, state, :class:`Steps`)."""
         compiled = self._compiled
@@ -155,13 +165,17 @@ def rollout(
     """
     loop = loop if loop is not None else ClosedLoop(env, policy)
     state = env.initial(batch_size, generator=generator, evaluation=evaluation, targets=targets)
-    h = policy.initial_state(state.batch_size, like=state.effector.position)
-    noise = not env.deterministic
+    return rollout_from(loop, state, generator, noise=not env.deterministic)
+
+
+def rollout_from(loop: ClosedLoop, state: EnvState, generator: RandomSource = None, noise: bool = True) -> Rollout:
+    """Run ``loop`` from ``state`` to the end of its episode (see :func:`rollout`)."""
+    h = loop.policy.initial_state(state.batch_size, like=state.effector.position)
     s = state.effector
     tips, acts, joints = [s.fingertip[:, None]], [s.muscle.activation[:, None]], [s.position[:, None]]
     actions: list[Tensor] = []
     hidden: list[Tensor] = []
-    while not env.done(state):
+    while not loop.env.done(state):
         h, state, steps = loop.advance(h, state, generator=generator, noise=noise)
         tips.append(steps.fingertip)
         acts.append(steps.activation)
@@ -174,7 +188,7 @@ def rollout(
         activation=torch.cat(acts, 1),
         action=torch.cat(actions, 1),
         hidden=torch.cat(hidden, 1),
-        dt=env.dt,
+        dt=loop.env.dt,
     )
     return Rollout(traj, torch.cat(joints, 1), state.episode)
 

@@ -212,12 +212,12 @@ def test_reaction_times_count_from_each_trials_go_time() -> None:
 
 def test_snapshots_carry_the_go_time_of_delayed_trials() -> None:
     from motornet_core.run_presets import run_preset
-    from motornet_core.training import Trainer
+    from motornet_core.training import Trainer, dumps
 
     spec = run_preset("tiny_arm26").with_updates(
         {"task.duration": 0.3, "task.delay_min": 0.12, "task.delay_max": 0.2, "task.go_cue": True}
     )
     snap = Trainer(spec).evaluate()
-    json.dumps(snap)
+    json.loads(dumps(snap))  # the one JSON encoder of records
     np.testing.assert_allclose(snap["go_time"], [0.12] * 8, atol=1e-6)  # evaluation: the shortest delay
     assert Trainer(run_preset("tiny_point_mass")).evaluate()["go_time"] == [0.0] * 4

@@ -91,7 +91,7 @@ def test_draw_is_the_only_source_of_randomness() -> None:
     env.observation(nxt)
     assert torch.equal(gen.get_state(), snapshot)  # nothing else consumed the stream
     d2 = env.draw(state, torch.Generator().manual_seed(9))
-    assert torch.equal(d1.noise.action, d2.noise.action) and torch.equal(d1.obs_noise, d2.obs_noise)
+    assert torch.equal(d1.noise.action, d2.noise.action) and torch.equal(d1.noise.obs, d2.noise.obs)
 
 
 def test_delay_lines_and_stacked_actions_are_carried_in_the_state() -> None:
