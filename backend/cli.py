@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("motornet_core.training.cli", "train a run: train (--preset NAME | --spec RUN.json) --out DIR"),
     "presets": ("motornet_core.presets_cli", "list the effector, task, run and study presets"),
     "study": ("motornet_core.studies.cli", "run a study: study NAME --out DIR"),
+    "experiment": ("motornet_core.experiments.cli", "train an experiment (conditions x seeds): experiment SPEC.json --out DIR"),
 }
 
 

@@ -101,13 +101,13 @@ class FileSink(NullSink):
 
     Args:
         out: the run folder.
-        bar: the progress bar.
+        bar: the progress bar (None: none).
         resume_step: None for a fresh run (``metrics.jsonl`` is started empty); the step of the
             checkpoint a resumed run continues (rows and snapshots after it are dropped, then new
             rows are appended).
     """
 
-    def __init__(self, out: Path, bar: tqdm, resume_step: int | None = None) -> None:
+    def __init__(self, out: Path, bar: tqdm | None, resume_step: int | None = None) -> None:
         self.out = out
         self.bar = bar
         (out / "snapshots").mkdir(parents=True, exist_ok=True)
@@ -122,13 +122,15 @@ class FileSink(NullSink):
         row = {"step": step, **values, "seconds": round(time.perf_counter() - self._t0, 3)}
         self._metrics.write(json.dumps(row) + "\n")
         self._metrics.flush()
-        self.bar.update(1)
-        self.bar.set_postfix(loss=f"{values['loss']:.4f}")
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{values['loss']:.4f}")
 
     def on_snapshot(self, step: int, snapshot: Snapshot) -> None:
         """Write the snapshot as JSON."""
         (self.out / "snapshots" / f"step_{step:07d}.json").write_text(dumps(snapshot), encoding="utf-8")
-        self.bar.write(f"step {step}: mean endpoint error {snapshot.mean_endpoint_error * 100:.2f} cm")
+        if self.bar is not None:
+            self.bar.write(f"step {step}: mean endpoint error {snapshot.mean_endpoint_error * 100:.2f} cm")
 
     def on_log(self, level: str, message: str) -> None:
         """Forward to :mod:`logging`."""
