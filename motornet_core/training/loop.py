@@ -12,6 +12,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,13 +83,76 @@ class TrainingDiverged(MotornetError):
         super().__init__(f"training diverged at step {step}: {message}")
 
 
-def resolve_device(device: str | None) -> torch.device:
-    """'auto' picks CUDA when available; 'cuda' without a GPU is an error."""
+def choose_device(device: str | None) -> tuple[torch.device, str | None]:
+    """The device to run on and, where a requested GPU is missing, why it is the CPU instead.
+
+    'auto' (or None) picks CUDA when available; 'cuda...' without a GPU gives the CPU and a warning.
+    """
     if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu"), None
     if str(device).startswith("cuda") and not torch.cuda.is_available():
+        return torch.device("cpu"), f"device {device!r} requested but CUDA is not available; training on cpu"
+    return torch.device(str(device)), None
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """Like :func:`choose_device`, but a requested GPU that is missing is an error.
+
+    Raises:
+        MotornetError: 'cuda' requested without a GPU.
+    """
+    chosen, missing = choose_device(device)
+    if missing is not None:
         raise MotornetError(f"device {device!r} requested but CUDA is not available")
-    return torch.device(device)
+    return chosen
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What a checkpoint file says about its run, read without building any model.
+
+    Attributes:
+        spec: the run's spec as stored (a JSON string or dict; parse with ``RunSpec.parse``).
+        step: iterations trained.
+        history: the loss of each iteration 1..step.
+    """
+
+    spec: Any
+    step: int
+    history: list[float]
+
+    def loss_rows(self) -> list[tuple[int, float]]:
+        """(step k, loss) for k = 1..step where the loss is finite: the ``loss`` metric rows the history gives."""
+        return [(k, v) for k, v in enumerate(self.history[: self.step], start=1) if math.isfinite(v)]
+
+
+def read_checkpoint(path: str | Path) -> CheckpointInfo:
+    """Read :meth:`Trainer.save_checkpoint`'s file (weights only) for its spec, step and loss history.
+
+    Raises:
+        MotornetError: not a checkpoint of this format, or a step or history that is not a whole
+            number of iterations with one finite-or-NaN loss each.
+    """
+    return _checkpoint_info(_load_checkpoint(path), path)
+
+
+def _load_checkpoint(path: str | Path) -> dict[str, Any]:
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+        raise MotornetError(f"{path} is not a motornet-studio checkpoint (format {found!r})")
+    return payload
+
+
+def _checkpoint_info(payload: dict[str, Any], path: str | Path) -> CheckpointInfo:
+    step, history = payload.get("step"), payload.get("history")
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise MotornetError(f"{path}: step must be a whole number >= 0, got {step!r}")
+    if not isinstance(history, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in history):
+        raise MotornetError(f"{path}: history must be a list of numbers")
+    if len(history) != step:
+        raise MotornetError(f"{path}: the history holds {len(history)} losses for {step} iterations")
+    return CheckpointInfo(payload.get("spec"), step, [float(v) for v in history])
 
 
 def learning_rate(spec: RunSpec, step: int) -> float:
@@ -278,17 +342,16 @@ class Trainer:
 
         Raises:
             SpecError: ``updates`` touches another field.
-            MotornetError: not a checkpoint of this format.
+            MotornetError: not a checkpoint of this format (or its step and history disagree).
         """
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if payload.get("format") != CHECKPOINT_FORMAT:
-            raise MotornetError(f"{path} is not a motornet-studio checkpoint (format {payload.get('format')!r})")
-        trainer = cls(resume_spec(RunSpec.parse(payload["spec"]), updates or {}), device=device)
+        payload = _load_checkpoint(path)
+        info = _checkpoint_info(payload, path)
+        trainer = cls(resume_spec(RunSpec.parse(info.spec), updates or {}), device=device)
         trainer.policy.load_state_dict(payload["policy"])
         trainer.optimizer.load_state_dict(payload["optimizer"])
-        trainer.step = int(payload["step"])
+        trainer.step = info.step
         trainer._restore_generator(payload["generator"], payload.get("generator_device"), path)
-        trainer.history = [float(x) for x in payload["history"]]
+        trainer.history = info.history
         return trainer
 
     def _restore_generator(self, state: torch.Tensor, saved_device: str | None, path: str | Path) -> None:

@@ -234,3 +234,23 @@ def test_cuda_generators_drive_resets_and_training() -> None:
     trainer = Trainer(_spec(n_iterations=2, device="cuda"))
     trainer.train()
     assert trainer.generator.device.type == "cuda"
+
+
+def test_read_checkpoint_gives_step_history_and_loss_rows_and_refuses_forged_numbers(tmp_path) -> None:
+    from motornet_core.errors import MotornetError
+    from motornet_core.training import read_checkpoint
+
+    trainer = Trainer(_spec(n_iterations=3))
+    trainer.train()
+    path = tmp_path / "ck.pt"
+    trainer.save_checkpoint(path)
+    info = read_checkpoint(path)
+    assert info.step == 3 and info.history == trainer.history
+    assert info.loss_rows() == [(k, v) for k, v in enumerate(trainer.history, start=1)]
+    payload = torch.load(path, weights_only=True)
+    for forged in ({"step": -5}, {"step": 10**30}, {"step": 2.5}, {"step": 7}, {"history": ["x", 1.0, 2.0]}):
+        torch.save({**payload, **forged}, tmp_path / "bad.pt")
+        with pytest.raises(MotornetError):
+            read_checkpoint(tmp_path / "bad.pt")
+        with pytest.raises(MotornetError):
+            Trainer.from_checkpoint(tmp_path / "bad.pt")
