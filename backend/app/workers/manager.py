@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import multiprocessing as mp
 import shutil
 import signal
@@ -168,19 +167,19 @@ class WorkerManager:
         if not path.is_file():
             return
         try:
-            import torch
+            from motornet_core.training import read_checkpoint
 
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-            step, history = int(payload["step"]), [float(x) for x in payload["history"]]
+            info = read_checkpoint(path)
         except Exception as exc:  # a damaged file is reported when the run resumes from it
             log.warning("run %d: cannot read %s: %s", run.id, path, exc)
             return
+        step = info.step
         if run.checkpoint_path == str(path) and run.checkpoint_step == step:
             return
         stored = set(s.scalars(select(Metric.step).where(Metric.run_id == run.id, Metric.key == "loss")))
         now = time.time()
-        for k, value in enumerate(history[:step], start=1):
-            if k not in stored and math.isfinite(value):
+        for k, value in info.loss_rows():
+            if k not in stored:
                 s.add(Metric(run_id=run.id, key="loss", step=k, value=value, time=now))
         log.info("run %d: checkpoint at step %d (recorded: %s)", run.id, step, run.checkpoint_step)
         run.checkpoint_path, run.checkpoint_step = str(path), step
