@@ -171,11 +171,14 @@ class PolicyTrajectory(ApiModel):
 class GeometryIn(ApiIn):
     effector: EffectorSpec
     grid: int = Field(41, ge=3, description="angles per joint sweep")
+    posture: list[float] | None = Field(
+        None, description="[n] where the joints not swept sit (clamped to the bounds); default mid-range"
+    )
 
 
 class JointSweep(ApiModel):
     joint: int
-    angles: list[float] = Field(description="[G] joint positions swept over the bounds (others at mid-range)")
+    angles: list[float] = Field(description="[G] joint positions swept over the bounds (others at the posture)")
     length: list[list[float]] = Field(description="[G][M] musculotendon lengths [m]")
     moment_arm: list[list[float]] = Field(description="[G][M] moment arms about this joint [m]")
 

@@ -89,18 +89,27 @@ def simulate_open_loop(req: SimulateIn, settings: Settings) -> Trajectory:
     return Trajectory(dt=eff.dt, time=[k * eff.dt for k in range(steps + 1)], muscle_names=eff.muscle_names, **rec)
 
 
+def _posture(values: list[float], eff: Effector) -> Tensor:
+    """The held joint positions (n,), clamped into the skeleton's bounds."""
+    if len(values) != eff.dof:
+        raise spec_error("posture", f"needs {eff.dof} values (one per joint), got {len(values)}")
+    q = as_tensor(values, "posture", (1,)).to(mid_position(eff))
+    return torch.minimum(torch.maximum(q, eff.skeleton.pos_lb.to(q)), eff.skeleton.pos_ub.to(q))
+
+
 def geometry_sweep(req: GeometryIn, settings: Settings) -> GeometryOut:
-    """Moment arms and lengths over each joint's range (others at mid-range) and a reference posture."""
+    """Moment arms and lengths over each joint's range (others at ``req.posture`` or mid-range) and a reference posture."""
     if req.grid > settings.max_geometry_grid:
         raise spec_error("grid", f"at most {settings.max_geometry_grid}", req.grid)
     eff = build_effector(req.effector)
     sk = eff.skeleton
     mid = mid_position(eff)
+    held = mid if req.posture is None else _posture(req.posture, eff)
     sweeps = []
     with torch.no_grad():
         for j in range(eff.dof):
             angles = torch.linspace(float(sk.pos_lb[j]), float(sk.pos_ub[j]), req.grid)  # (G,)
-            q = mid.expand(req.grid, -1).clone()
+            q = held.expand(req.grid, -1).clone()
             q[:, j] = angles
             geo = eff.geometry(q, torch.zeros_like(q), sk)
             sweeps.append(

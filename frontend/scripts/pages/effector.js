@@ -26,9 +26,12 @@ class EffectorPage {
     this.savedId = null;
     this.dirty = false;
     this.validateSoon = debounce(() => this.validate(), 250);
+    this.sweepSoon = debounce(() => this.geometry(this.spec), 200);
+    this.follow = false;
   }
 
   async init(params) {
+    this.follow = params.follow === "1";
     this.root.append(h("h1", {}, "Effector builder"), h("p", { class: "hint" }, "Loading presets and schema…"));
     try {
       const [presets, schema, saved] = await Promise.all([getPresets(), getSchema("effector"), api("/api/effectors")]);
@@ -112,7 +115,18 @@ class EffectorPage {
       onDrag: (i, j, p, done) => this.dragged(i, j, p, done),
       onSelect: (i) => this.select(i),
     });
-    this.plots = new GeometryPlots(plotsBox, { onJoint: (j) => this.ctx.setParams({ joint: j }) });
+    this.plots = new GeometryPlots(plotsBox, {
+      follow: this.follow,
+      onJoint: (j) => {
+        this.joint = j;
+        this.ctx.setParams({ joint: j });
+      },
+      onFollow: (on) => {
+        this.follow = on;
+        this.ctx.setParams({ follow: on ? 1 : null });
+        if (!this.errors.length) this.sweepSoon();
+      },
+    });
     this.muscles = new MuscleEditor(this.muscleBox, this.model.fields.find((f) => f.key === "muscles").node.items, {
       onChange: (spec, structural) => this.setSpec(spec, structural),
       onSelect: (i, spec) => this.select(i, spec),
@@ -213,6 +227,7 @@ class EffectorPage {
         r.addEventListener("input", () => {
           this.q = this.q.map((v, k) => (k === i ? Number(r.value) : v));
           this.drawing.draw(this.spec, this.q, this.selected);
+          if (this.follow && !this.errors.length) this.sweepSoon();
         });
         return h("label", {}, names[i], " ", r);
       })
@@ -262,11 +277,12 @@ class EffectorPage {
 
   async geometry(spec) {
     this.plots.setStatus("computing…");
+    const posture = this.follow ? this.q : null;
     try {
-      const data = await api("/api/geometry", { method: "POST", body: { effector: spec } });
-      if (spec !== this.spec) return;
+      const data = await api("/api/geometry", { method: "POST", body: { effector: spec, posture } });
+      if (spec !== this.spec || posture !== (this.follow ? this.q : null)) return;
       this.plots.set(data, { joint: this.joint, selected: this.selected, pointMass: spec.skeleton.kind === "point_mass" });
-      this.plots.setStatus("");
+      this.plots.setStatus(posture ? "other joints at the posture sliders" : "other joints at mid-range");
     } catch (err) {
       this.plots.setStatus(errorMessage(err));
     }
@@ -351,5 +367,6 @@ class EffectorPage {
 
   destroy() {
     this.validateSoon.cancel();
+    this.sweepSoon.cancel();
   }
 }
