@@ -75,3 +75,57 @@ def test_geometry_sweeps_follow_the_posture(live_server, page) -> None:  # type:
     assert "follow=1" in page.url
     page.get_by_test_id("geometry-status").filter(has_text="other joints at the posture").wait_for()
     page.screenshot(path="/tmp/e2e_geometry_follow.png", full_page=True)
+
+
+def _bad_arm210(live_server) -> dict:  # type: ignore[no-untyped-def]
+    """arm210 plus a muscle with the defaults "+ Add muscle" used to give (0.058 m + 0.02 m on a 0.25 m path)."""
+    spec = httpx.get(f"{live_server.url}/api/presets").json()["effectors"]["arm210"]
+    short = {**spec["muscles"][-1], "name": "muscle", "optimal_length": 0.058, "tendon_slack_length": 0.02}
+    short["geometry"] = {"kind": "path", "points": [{"body": 0, "x": 0.05, "y": 0.05}, {"body": 2, "x": 0.05, "y": 0.0}]}
+    return {**spec, "name": "arm210 short muscle", "muscles": [*spec["muscles"], short]}
+
+
+def test_added_muscle_is_sized_to_its_path_and_misfits_are_flagged(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/#/effector?preset=arm210")
+    _wait_traces(page, "length-plot", 10)
+    page.get_by_test_id("add-muscle").click()
+    _wait_traces(page, "length-plot", 11)
+    page.get_by_test_id("save-status").filter(has_text="valid").wait_for()
+    assert page.get_by_test_id("physiology-warnings").inner_text() == ""
+    page.locator('input[name="name"]').fill("arm210 sized muscle")
+    page.get_by_test_id("save").click()
+    page.get_by_test_id("save-status").filter(has_text="saved #").wait_for()
+    row = next(r for r in httpx.get(f"{live_server.url}/api/effectors").json() if r["name"] == "arm210 sized muscle")
+    new = row["spec"]["muscles"][10]
+    assert new["optimal_length"] + new["tendon_slack_length"] > 0.2, new
+    # at zero excitation the new muscle pulls with a resting force, not 5.9e7 N, and the arm stays off its limits
+    sim = httpx.post(f"{live_server.url}/api/simulate", json={"effector": row["spec"], "excitations": [[0.0] * 11] * 50}).json()
+    assert max(step[10] for step in sim["force"][0]) < 0.5 * new["max_iso_force"]
+    q = sim["position"][0][-1]
+    lo, hi = row["spec"]["skeleton"]["pos_lower_bound"], row["spec"]["skeleton"]["pos_upper_bound"]
+    assert all(lo[j] + 0.05 < q[j] < hi[j] - 0.05 for j in range(2)), q
+    # shrinking its fibres to 2 cm is valid for the schema, but flagged
+    page.locator('input[name="muscles.10.optimal_length"]').fill("0.02")
+    box = page.get_by_test_id("physiology-warnings")
+    box.filter(has_text="fibre length").wait_for()
+    assert "muscle" in box.inner_text() and "reference posture" in box.inner_text()
+    page.get_by_test_id("save-status").filter(has_text="warning").wait_for()
+    page.screenshot(path="/tmp/e2e_builder_warnings.png", full_page=True)
+
+
+def test_playground_huge_forces_fit_their_cell(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    spec = _bad_arm210(live_server)
+    r = httpx.post(f"{live_server.url}/api/effectors", json={"name": spec["name"], "spec": spec})
+    assert r.status_code == 201, r.text
+    page.goto(f"{live_server.url}/#/playground?effector=saved:{r.json()['id']}")
+    cell = page.get_by_test_id("force-10")
+    page.wait_for_function("() => /[MGkT]N|e\\+/.test(document.querySelector('[data-testid=force-10]')?.textContent ?? '')")
+    assert len(cell.inner_text()) <= 10, cell.inner_text()
+    fits = page.evaluate(
+        "() => { const c = document.querySelector('[data-testid=force-10]'); const row = c.closest('.slider-row');"
+        " return c.getBoundingClientRect().right <= row.getBoundingClientRect().right + 0.5"
+        " && c.scrollWidth <= c.clientWidth + 1; }"
+    )
+    assert fits
+    assert "sized" in (cell.get_attribute("title") or "")
+    page.screenshot(path="/tmp/e2e_playground_forces.png", full_page=True)

@@ -23,6 +23,7 @@ class EffectorPage {
     this.ctx = ctx;
     this.title = "Effector builder";
     this.errors = [];
+    this.warnings = [];
     this.savedId = null;
     this.dirty = false;
     this.validateSoon = debounce(() => this.validate(), 250);
@@ -108,6 +109,7 @@ class EffectorPage {
     this.settingsForm = h("div");
     this.muscleBox = h("div");
     this.summary = h("div", { "data-testid": "error-summary" });
+    this.warningBox = h("div", { "data-testid": "physiology-warnings" });
     const drawBox = h("div");
     this.postureBox = h("div", { class: "scrub small" });
     const plotsBox = h("div");
@@ -136,6 +138,7 @@ class EffectorPage {
       h("p", { class: "hint" }, "An effector is a skeleton moved by muscles. Pick a skeleton, add muscles, drag their attachment points, and watch their lengths and moment arms change. Errors show next to the field at fault."),
       toolbar,
       this.summary,
+      this.warningBox,
       h(
         "div",
         { class: "cols" },
@@ -272,7 +275,10 @@ class EffectorPage {
     this.showErrors();
     this.updateStatus();
     if (result.valid) await this.geometry(spec);
-    else this.plots.setStatus("fix the errors to update the plots");
+    else {
+      this.showWarnings([]);
+      this.plots.setStatus("fix the errors to update the plots");
+    }
   }
 
   async geometry(spec) {
@@ -282,6 +288,7 @@ class EffectorPage {
       const data = await api("/api/geometry", { method: "POST", body: { effector: spec, posture } });
       if (spec !== this.spec || posture !== (this.follow ? this.q : null)) return;
       this.plots.set(data, { joint: this.joint, selected: this.selected, pointMass: spec.skeleton.kind === "point_mass" });
+      this.showWarnings(data.warnings ?? []);
       this.plots.setStatus(posture ? "other joints at the posture sliders" : "other joints at mid-range");
     } catch (err) {
       this.plots.setStatus(errorMessage(err));
@@ -303,11 +310,31 @@ class EffectorPage {
     );
   }
 
+  /** Muscles sized for another path (from POST /api/geometry): valid specs that will not behave. */
+  showWarnings(warnings) {
+    this.warnings = warnings;
+    this.warningBox.replaceChildren(
+      ...(warnings.length
+        ? [
+            h(
+              "div",
+              { class: "warnbox" },
+              h("strong", {}, "Implausible muscles (valid, but they will not behave): "),
+              "the optimal fibre length plus the tendon slack length should be close to the muscle's path length at the reference posture.",
+              h("ul", {}, ...warnings.map((w) => h("li", { "data-muscle": w.muscle }, `${w.name}: ${w.message}`)))
+            ),
+          ]
+        : [])
+    );
+    this.updateStatus();
+  }
+
   updateStatus() {
     const key = this.savedId ? `saved:${this.savedId}` : this.presets[this.spec?.name] && !this.dirty ? `preset:${this.spec.name}` : null;
     this.useLink.href = key ? `#/task?effector=${encodeURIComponent(key)}` : "#/task";
     const n = this.errors.length;
-    const state = n ? `${n} error${n > 1 ? "s" : ""}` : "valid";
+    const w = this.warnings.length;
+    const state = n ? `${n} error${n > 1 ? "s" : ""}` : w ? `valid, ${w} warning${w > 1 ? "s" : ""}` : "valid";
     const saved = this.savedId ? `saved #${this.savedId}${this.dirty ? " (unsaved changes)" : ""}` : "not saved";
     this.status.textContent = `${state} · ${saved}`;
   }
