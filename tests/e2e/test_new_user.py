@@ -129,3 +129,25 @@ def test_playground_huge_forces_fit_their_cell(live_server, page) -> None:  # ty
     assert fits
     assert "sized" in (cell.get_attribute("title") or "")
     page.screenshot(path="/tmp/e2e_playground_forces.png", full_page=True)
+
+
+def test_api_docs_render_offline(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    """/docs needs nothing from the internet: every request off localhost is aborted."""
+    outside: list[str] = []
+
+    def block(route) -> None:  # type: ignore[no-untyped-def]
+        url = route.request.url
+        if url.startswith(live_server.url):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", block)
+    page.goto(f"{live_server.url}/docs")
+    page.locator(".opblock-summary-path").first.wait_for()
+    assert page.locator(".opblock").count() > 20
+    assert page.get_by_text("/api/geometry", exact=True).count() >= 1
+    assert outside == []
+    page.screenshot(path="/tmp/e2e_docs_offline.png")
+    assert httpx.get(f"{live_server.url}/redoc").status_code == 404  # no CDN-only page left behind
