@@ -151,3 +151,16 @@ def test_api_docs_render_offline(live_server, page) -> None:  # type: ignore[no-
     assert outside == []
     page.screenshot(path="/tmp/e2e_docs_offline.png")
     assert httpx.get(f"{live_server.url}/redoc").status_code == 404  # no CDN-only page left behind
+
+
+def test_saved_task_is_listed_at_once(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/#/task?preset=tiny_point_mass")
+    page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
+    page.get_by_test_id("save-task").click()
+    page.wait_for_function("() => location.hash.includes('task=saved')")
+    key = page.evaluate("() => new URLSearchParams(location.hash.split('?')[1]).get('task')")
+    option = page.get_by_test_id("task-select").locator(f'option[value="{key}"]')
+    option.wait_for(state="attached")
+    assert "random_reach" in option.inner_text()
+    assert page.get_by_test_id("task-select").input_value() == key
+

@@ -83,13 +83,13 @@ class TaskPage {
       h("optgroup", { label: "saved" }, ...this.savedEffectors.map((r) => this.option(`saved:${r.id}`, `${r.name} (#${r.id})`, this.effectorKey)))
     );
     this.effectorSel.addEventListener("change", () => this.setEffector(this.effectorSel.value, true));
-    const taskSel = h(
+    const taskSel = (this.taskSel = h(
       "select",
       { "data-testid": "task-select" },
       h("option", { value: "" }, "— load a task —"),
       h("optgroup", { label: "presets" }, ...Object.keys(this.presets.tasks).map((n) => h("option", { value: `preset:${n}` }, n))),
-      h("optgroup", { label: "saved" }, ...this.savedTasks.map((r) => h("option", { value: `saved:${r.id}` }, `${r.name} (#${r.id})`)))
-    );
+      (this.savedTaskGroup = h("optgroup", { label: "saved" }, ...this.savedTasks.map((r) => h("option", { value: `saved:${r.id}` }, `${r.name} (#${r.id})`))))
+    ));
     taskSel.addEventListener("change", async () => {
       if (!taskSel.value) return;
       await this.loadTask(taskSel.value);
@@ -233,7 +233,11 @@ class TaskPage {
     try {
       const row = await api("/api/tasks", { method: "POST", body: { name, spec: this.spec.task } });
       toast(`Saved task #${row.id} “${row.name}”`);
-      this.ctx.setParams({ task: `saved:${row.id}` });
+      const key = `saved:${row.id}`;
+      this.savedTasks.push(row);
+      this.savedTaskGroup.append(h("option", { value: key }, `${row.name} (#${row.id})`));
+      this.taskSel.value = key;
+      this.ctx.setParams({ task: key });
     } catch (err) {
       this.applyServerErrors(err, "task");
       toast(`Task not saved: ${errorMessage(err)}`, { error: true });
