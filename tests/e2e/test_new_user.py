@@ -164,3 +164,27 @@ def test_saved_task_is_listed_at_once(live_server, page) -> None:  # type: ignor
     assert "random_reach" in option.inner_text()
     assert page.get_by_test_id("task-select").input_value() == key
 
+
+def test_start_from_keeps_the_chosen_effector_and_names_runs_after_it(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/#/task?preset=arm26_centre_out")
+    page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
+    page.get_by_test_id("effector-select").select_option("preset:arm210")
+    page.wait_for_function("() => document.querySelector('input[name=name]').value === 'arm210 centre_out'")
+    assert "arm26" not in page.locator('input[name="tags"]').input_value()
+    page.get_by_test_id("run-preset").select_option("tiny_arm26")
+    page.get_by_test_id("effector-note").filter(has_text="arm210").wait_for()
+    assert page.get_by_test_id("effector-select").input_value() == "preset:arm210"
+    assert "effector=preset%3Aarm210" in page.url or "effector=preset:arm210" in page.url
+    page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
+    page.screenshot(path="/tmp/e2e_task_keep_effector.png", full_page=True)
+    page.get_by_test_id("launch").click()
+    page.wait_for_url("**/#/run?id=*")
+    run_id = int(page.url.split("id=")[1].split("&")[0])
+    run = httpx.get(f"{live_server.url}/api/runs/{run_id}").json()
+    spec = httpx.get(f"{live_server.url}/api/runs/{run_id}/spec").json()
+    assert spec["effector"]["name"] == "arm210"
+    assert spec["train"]["n_iterations"] == 5  # the tiny preset's training
+    assert "arm26" not in run["name"] and "arm210" in run["name"], run["name"]
+    assert "arm26" not in run["tags"] and "arm210" in run["tags"], run["tags"]
+    httpx.post(f"{live_server.url}/api/runs/{run_id}/cancel")
+

@@ -74,3 +74,19 @@ export function previewBox(layout, { margin = 0.35, minSpan = 0.05 } = {}) {
   const halfY = Math.max(y1 - y0, minSpan) / 2 + margin * span;
   return [[cx - half, cy - halfY], [cx + half, cy + halfY]];
 }
+
+/**
+ * A run's name and tags after what it really uses: the preset's own when the spec keeps the
+ * preset's effector and task kind, else "<effector> <task kind>" and the preset's tags with those
+ * naming the preset's effector, skeleton or task kind replaced by the spec's.
+ */
+export function runLabels(preset, spec) {
+  const sameEffector = JSON.stringify(preset.effector) === JSON.stringify(spec.effector);
+  if (sameEffector && preset.task.kind === spec.task.kind) return { name: preset.name, tags: [...(preset.tags ?? [])] };
+  const effector = spec.effector.name || spec.effector.skeleton.kind;
+  const kind = spec.task.kind;
+  const stale = new Set([preset.effector.name, preset.effector.skeleton.kind, preset.task.kind]);
+  const tags = [...new Set([...(preset.tags ?? []).filter((t) => !stale.has(t)), effector, kind])].slice(0, 32);
+  return { name: `${effector} ${kind}`.slice(0, 128), tags };
+}
+

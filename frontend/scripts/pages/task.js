@@ -7,6 +7,7 @@ import { SchemaForm } from "../components/schema-form.js";
 import { TaskPreview } from "../components/task-preview.js";
 import { debounce, downloadJson, h, toast } from "../dom.js";
 import { assignErrors, formModel, normalizeLoc } from "../logic/schema.js";
+import { runLabels } from "../logic/task.js";
 
 const SECTIONS = [
   { key: "task", title: "Task", help: "What the network must do: task type, targets, timing, sensory delays and noise, perturbations." },
@@ -48,12 +49,23 @@ class TaskPage {
     this.spec = JSON.parse(JSON.stringify(this.presets.runs[preset]));
     this.presetName = preset;
     this.effectorKey = params.effector ?? this.matchEffector(this.spec.effector);
+    this.labelsEdited = false;
     this.layout();
     if (params.effector) await this.setEffector(params.effector, false);
     if (params.task) await this.loadTask(params.task);
+    this.relabel();
     this.ctx.setParams({ preset, effector: this.effectorKey });
     this.renderForms();
     this.validate();
+  }
+
+  /** Name and tag the run after its effector and task, unless the user typed their own. */
+  relabel() {
+    if (this.labelsEdited) return false;
+    const { name, tags } = runLabels(this.presets.runs[this.presetName], this.spec);
+    if (name === this.spec.name && JSON.stringify(tags) === JSON.stringify(this.spec.tags)) return false;
+    this.spec = { ...this.spec, name, tags };
+    return true;
   }
 
   matchEffector(spec) {
@@ -67,14 +79,7 @@ class TaskPage {
 
   layout() {
     const presetSel = h("select", { "data-testid": "run-preset" }, ...Object.keys(this.presets.runs).map((n) => this.option(n, n, this.presetName)));
-    presetSel.addEventListener("change", () => {
-      this.presetName = presetSel.value;
-      this.spec = JSON.parse(JSON.stringify(this.presets.runs[presetSel.value]));
-      this.effectorKey = this.matchEffector(this.spec.effector);
-      this.effectorSel.value = this.effectorKey;
-      this.ctx.setParams({ preset: presetSel.value, effector: this.effectorKey, task: null });
-      this.changed(true);
-    });
+    presetSel.addEventListener("change", () => this.setPreset(presetSel.value));
     this.effectorSel = h(
       "select",
       { "data-testid": "effector-select" },
@@ -93,9 +98,11 @@ class TaskPage {
     taskSel.addEventListener("change", async () => {
       if (!taskSel.value) return;
       await this.loadTask(taskSel.value);
+      this.relabel();
       this.ctx.setParams({ task: taskSel.value });
       this.changed(true);
     });
+    this.effectorNote = h("p", { class: "warnbox small", "data-testid": "effector-note" });
     this.status = h("span", { class: "small muted", "data-testid": "validation-status" });
     this.summary = h("div", { "data-testid": "error-summary" });
     this.nameForm = h("div");
@@ -118,6 +125,7 @@ class TaskPage {
         h("button", { onclick: () => downloadJson(this.spec, `${this.spec.name}.json`) }, "Export run spec"),
         h("button", { class: "primary", onclick: () => this.launch(), "data-testid": "launch" }, "Launch run")
       ),
+      this.effectorNote,
       this.summary,
       h(
         "div",
@@ -142,6 +150,32 @@ class TaskPage {
     return h("section", { class: "panel", "data-section": s.key }, h("h2", {}, s.title), h("p", { class: "hint" }, s.help), this.boxes[s.key]);
   }
 
+  /**
+   * Start from another run preset. An effector the user picked (one that is not the old preset's
+   * own) is kept, with a note saying so; the preset's own effector follows the new preset.
+   */
+  setPreset(name) {
+    const old = this.presets.runs[this.presetName];
+    const chosen = JSON.stringify(this.spec.effector) !== JSON.stringify(old.effector);
+    const effector = this.spec.effector;
+    this.presetName = name;
+    this.spec = JSON.parse(JSON.stringify(this.presets.runs[name]));
+    this.taskSel.value = "";
+    if (chosen) {
+      this.spec = { ...this.spec, effector };
+      const label = this.effectorSel.selectedOptions[0]?.textContent ?? effector.name;
+      this.effectorNote.textContent = `Kept your effector “${label}” (the preset “${name}” comes with “${this.presets.runs[name].effector.name}”: pick “the preset's effector” to use it).`;
+      if (this.effectorKey === "run") this.effectorKey = this.matchEffector(effector);
+    } else {
+      this.effectorKey = this.matchEffector(this.spec.effector);
+      this.effectorNote.textContent = "";
+    }
+    this.effectorSel.value = this.effectorKey;
+    this.relabel();
+    this.ctx.setParams({ preset: name, effector: this.effectorKey, task: null });
+    this.changed(true);
+  }
+
   async setEffector(key, notify) {
     let spec = null;
     try {
@@ -155,7 +189,10 @@ class TaskPage {
     this.effectorKey = key;
     this.spec = { ...this.spec, effector: JSON.parse(JSON.stringify(spec)) };
     if (notify) {
+      this.effectorNote.textContent = "";
+      const relabelled = this.relabel();
       this.ctx.setParams({ effector: key });
+      if (relabelled) this.renderNameForm();
       this.changed(false);
     }
   }
@@ -173,16 +210,20 @@ class TaskPage {
     return this.model.fields.find((f) => f.key === key).node;
   }
 
+  renderNameForm() {
+    this.forms.name = new SchemaForm(this.nameForm, this.model, this.spec, {
+      omit: ["effector", "task", "policy", "loss", "train"],
+      onChange: (v) => {
+        this.spec = { ...this.spec, name: v.name, tags: v.tags };
+        this.labelsEdited = true;
+        this.changed(false);
+      },
+    });
+  }
+
   renderForms() {
-    this.forms = {
-      name: new SchemaForm(this.nameForm, this.model, this.spec, {
-        omit: ["effector", "task", "policy", "loss", "train"],
-        onChange: (v) => {
-          this.spec = { ...this.spec, name: v.name, tags: v.tags };
-          this.changed(false);
-        },
-      }),
-    };
+    this.forms = {};
+    this.renderNameForm();
     for (const s of SECTIONS) {
       this.forms[s.key] = new SchemaForm(this.boxes[s.key], this.node(s.key), this.spec[s.key], {
         prefix: s.key,
