@@ -188,3 +188,23 @@ def test_start_from_keeps_the_chosen_effector_and_names_runs_after_it(live_serve
     assert "arm26" not in run["tags"] and "arm210" in run["tags"], run["tags"]
     httpx.post(f"{live_server.url}/api/runs/{run_id}/cancel")
 
+
+def test_task_form_edits_survive_leaving_the_page(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/#/task?preset=tiny_point_mass")
+    page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
+    page.locator('input[name="name"]').fill("my draft")
+    page.locator('input[name="train.n_iterations"]').fill("7")
+    page.locator('input[name="train.batch_size"]').fill("3")
+    page.locator('#nav a[data-page="runs"]').click()
+    page.wait_for_function("() => location.hash.startsWith('#/runs')")
+    page.locator('#nav a[data-page="task"]').click()
+    page.get_by_test_id("draft-note").wait_for()
+    page.wait_for_function("() => document.querySelector('input[name=name]')?.value === 'my draft'")
+    assert page.locator('input[name="train.n_iterations"]').input_value() == "7"
+    assert page.locator('input[name="train.batch_size"]').input_value() == "3"
+    assert page.get_by_test_id("run-preset").input_value() == "tiny_point_mass"
+    page.screenshot(path="/tmp/e2e_task_draft.png", full_page=True)
+    # "Start over" drops the draft
+    page.get_by_test_id("discard-draft").click()
+    page.wait_for_function("() => document.querySelector('input[name=name]')?.value === 'tiny_point_mass'")
+    assert page.locator('input[name="train.n_iterations"]').input_value() == "20"

@@ -90,3 +90,11 @@ export function runLabels(preset, spec) {
   return { name: `${effector} ${kind}`.slice(0, 128), tags };
 }
 
+/**
+ * Whether a stored task-designer draft ({preset, effector, task, spec}) should be restored for
+ * the route's params: a draft is kept unless the route names another run preset.
+ */
+export function draftApplies(draft, params, presetNames) {
+  if (!draft || typeof draft !== "object" || !draft.spec || !presetNames.includes(draft.preset)) return false;
+  return !params.preset || params.preset === draft.preset;
+}

@@ -1,13 +1,24 @@
 // Task designer: the task (targets, timing, delays, noise, perturbations), the policy, the loss
 // weights and the training settings, as forms generated from the run schema; save the task or
-// launch a run.
+// launch a run. The form's edits are kept in sessionStorage as a draft, so leaving the page and
+// coming back restores them.
 
 import { api, errorMessage, getPresets, getSchema, items, validationErrors } from "../api.js";
 import { SchemaForm } from "../components/schema-form.js";
 import { TaskPreview } from "../components/task-preview.js";
 import { debounce, downloadJson, h, toast } from "../dom.js";
 import { assignErrors, formModel, normalizeLoc } from "../logic/schema.js";
-import { runLabels } from "../logic/task.js";
+import { draftApplies, runLabels } from "../logic/task.js";
+
+const DRAFT_KEY = "motornet.taskDraft";
+
+function readDraft() {
+  try {
+    return JSON.parse(sessionStorage.getItem(DRAFT_KEY) ?? "null");
+  } catch {
+    return null;
+  }
+}
 
 const SECTIONS = [
   { key: "task", title: "Task", help: "What the network must do: task type, targets, timing, sensory delays and noise, perturbations." },
@@ -45,18 +56,69 @@ class TaskPage {
       return;
     }
     const runNames = Object.keys(this.presets.runs);
-    const preset = this.presets.runs[params.preset] ? params.preset : runNames.includes("tutorial_point_mass") ? "tutorial_point_mass" : runNames[0];
-    this.spec = JSON.parse(JSON.stringify(this.presets.runs[preset]));
+    const draft = readDraft();
+    const restore = draftApplies(draft, params, runNames);
+    const preset = restore ? draft.preset : this.presets.runs[params.preset] ? params.preset : runNames.includes("tutorial_point_mass") ? "tutorial_point_mass" : runNames[0];
     this.presetName = preset;
-    this.effectorKey = params.effector ?? this.matchEffector(this.spec.effector);
-    this.labelsEdited = false;
+    if (restore) {
+      this.spec = draft.spec;
+      this.effectorKey = draft.effector ?? this.matchEffector(this.spec.effector);
+      this.taskKey = draft.task ?? null;
+      this.labelsEdited = !!draft.labelsEdited;
+    } else {
+      this.spec = JSON.parse(JSON.stringify(this.presets.runs[preset]));
+      this.effectorKey = params.effector ?? this.matchEffector(this.spec.effector);
+      this.taskKey = null;
+      this.labelsEdited = false;
+    }
     this.layout();
-    if (params.effector) await this.setEffector(params.effector, false);
-    if (params.task) await this.loadTask(params.task);
+    if (params.effector && (!restore || params.effector !== this.effectorKey)) await this.setEffector(params.effector, false);
+    if (params.task && (!restore || params.task !== this.taskKey)) await this.loadTask(params.task);
+    this.effectorSel.value = this.effectorKey;
+    this.taskSel.value = this.taskKey ?? "";
     this.relabel();
-    this.ctx.setParams({ preset, effector: this.effectorKey });
+    this.ctx.setParams({ preset, effector: this.effectorKey, task: this.taskKey });
+    this.showDraftNote(restore);
     this.renderForms();
+    this.saveDraft();
     this.validate();
+  }
+
+  /** Keep the form's state for this browser tab (sessionStorage), restored by the next visit. */
+  saveDraft() {
+    const draft = { preset: this.presetName, effector: this.effectorKey, task: this.taskKey, labelsEdited: this.labelsEdited, spec: this.spec };
+    try {
+      sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft));
+    } catch {
+      // storage full or disabled: the URL still holds preset, effector and task
+    }
+  }
+
+  showDraftNote(restored) {
+    this.draftNote.replaceChildren(
+      ...(restored
+        ? [
+            h("span", {}, "Restored your edits from earlier in this tab. "),
+            h("button", { type: "button", "data-testid": "discard-draft", onclick: () => this.startOver() }, "Start over from the preset"),
+          ]
+        : [])
+    );
+    this.draftNote.hidden = !restored;
+  }
+
+  /** Drop the draft: the preset as it is, with its own effector. */
+  startOver() {
+    sessionStorage.removeItem(DRAFT_KEY);
+    this.spec = JSON.parse(JSON.stringify(this.presets.runs[this.presetName]));
+    this.effectorKey = this.matchEffector(this.spec.effector);
+    this.taskKey = null;
+    this.labelsEdited = false;
+    this.effectorSel.value = this.effectorKey;
+    this.taskSel.value = "";
+    this.effectorNote.textContent = "";
+    this.showDraftNote(false);
+    this.ctx.setParams({ preset: this.presetName, effector: this.effectorKey, task: null });
+    this.changed(true);
   }
 
   /** Name and tag the run after its effector and task, unless the user typed their own. */
@@ -103,6 +165,7 @@ class TaskPage {
       this.changed(true);
     });
     this.effectorNote = h("p", { class: "warnbox small", "data-testid": "effector-note" });
+    this.draftNote = h("div", { class: "warnbox small", "data-testid": "draft-note", hidden: true });
     this.status = h("span", { class: "small muted", "data-testid": "validation-status" });
     this.summary = h("div", { "data-testid": "error-summary" });
     this.nameForm = h("div");
@@ -126,6 +189,7 @@ class TaskPage {
         h("button", { class: "primary", onclick: () => this.launch(), "data-testid": "launch" }, "Launch run")
       ),
       this.effectorNote,
+      this.draftNote,
       this.summary,
       h(
         "div",
@@ -160,6 +224,7 @@ class TaskPage {
     const effector = this.spec.effector;
     this.presetName = name;
     this.spec = JSON.parse(JSON.stringify(this.presets.runs[name]));
+    this.taskKey = null;
     this.taskSel.value = "";
     if (chosen) {
       this.spec = { ...this.spec, effector };
@@ -200,7 +265,10 @@ class TaskPage {
   async loadTask(key) {
     try {
       const task = key.startsWith("preset:") ? this.presets.tasks[key.slice(7)] : (await api(`/api/tasks/${key.slice(6)}`)).spec;
-      if (task) this.spec = { ...this.spec, task: JSON.parse(JSON.stringify(task)) };
+      if (task) {
+        this.spec = { ...this.spec, task: JSON.parse(JSON.stringify(task)) };
+        this.taskKey = key;
+      }
     } catch (err) {
       toast(`Task: ${errorMessage(err)}`, { error: true });
     }
@@ -240,6 +308,7 @@ class TaskPage {
   changed(structural) {
     if (structural) this.renderForms();
     else this.preview.draw(this.spec);
+    this.saveDraft();
     this.validateSoon();
   }
 
@@ -278,7 +347,9 @@ class TaskPage {
       this.savedTasks.push(row);
       this.savedTaskGroup.append(h("option", { value: key }, `${row.name} (#${row.id})`));
       this.taskSel.value = key;
+      this.taskKey = key;
       this.ctx.setParams({ task: key });
+      this.saveDraft();
     } catch (err) {
       this.applyServerErrors(err, "task");
       toast(`Task not saved: ${errorMessage(err)}`, { error: true });
