@@ -13,7 +13,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
@@ -31,6 +32,7 @@ from backend.app.workers.manager import WorkerManager
 log = logging.getLogger(__name__)
 
 REPO_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+SWAGGER_UI = Path(__file__).resolve().parents[1] / "static" / "swagger-ui"  # vendored, see its README.md
 
 
 def plotly_js() -> Path:
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
         version=motornet_core.__version__,
         description="Train and study networks that control differentiable biomechanical effectors.",
         lifespan=lifespan,
+        docs_url=None,  # served below from local files: the default page loads Swagger UI from a CDN
+        redoc_url=None,  # ReDoc exists only on a CDN
     )
     app.state.settings, app.state.engine, app.state.sessions = settings, engine, sessions
     app.state.hub, app.state.manager = hub, manager
@@ -77,6 +81,7 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
     routers = (meta.router, saved.effectors, saved.tasks, simulate.router, imports.router, runs.router, studies.router)
     for router in (*routers, ws.router):
         app.include_router(router)
+    _mount_docs(app)
     _mount_frontend(app, settings.frontend_dir or REPO_FRONTEND)
     uploads = {"/api/runs/import": settings.max_checkpoint_bytes}
     app.add_middleware(
@@ -87,6 +92,23 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
     if settings.cors_origins:  # closed by default: no Access-Control-Allow-Origin for anyone
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"])
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from the vendored files under ``/vendor/swagger-ui`` (works offline)."""
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API docs",
+            swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/vendor/swagger-ui/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # the validator badge calls validator.swagger.io
+        )
+
+    app.mount("/vendor/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
 
 
 def _mount_frontend(app: FastAPI, frontend: Path) -> None:

@@ -170,11 +170,14 @@ class PolicyTrajectory(ApiModel):
 class GeometryIn(ApiIn):
     effector: EffectorSpec
     grid: int = Field(41, ge=3, description="angles per joint sweep")
+    posture: list[float] | None = Field(
+        None, description="[n] where the joints not swept sit (clamped to the bounds); default mid-range"
+    )
 
 
 class JointSweep(ApiModel):
     joint: int
-    angles: list[float] = Field(description="[G] joint positions swept over the bounds (others at mid-range)")
+    angles: list[float] = Field(description="[G] joint positions swept over the bounds (others at the posture)")
     length: list[list[float]] = Field(description="[G][M] musculotendon lengths [m]")
     moment_arm: list[list[float]] = Field(description="[G][M] moment arms about this joint [m]")
 
@@ -186,11 +189,33 @@ class Posture(ApiModel):
     paths: list[list[list[float]]] | None = Field(None, description="[M][P][2] muscle path points in world xy (path geometry)")
 
 
+class MuscleRest(ApiModel):
+    """Each muscle at rest (minimal activation) at the reference posture; absent for relu muscles."""
+
+    fibre_length: list[float] = Field(description="[M] fibre length / optimal fibre length")
+    tendon_strain: list[float] = Field(description="[M] (L_t - l0_se) / l0_se (rigid tendons: 0, or < 0 when slack)")
+    rest_force: list[float] = Field(description="[M] force at minimal activation [F_max]")
+
+
+class MuscleWarning(ApiModel):
+    """An implausible value: a muscle sized for another path (see motornet_core.analysis.physiology)."""
+
+    muscle: int
+    name: str
+    quantity: Literal["fibre_length", "tendon_strain", "rest_force"]
+    value: float
+    message: str
+
+
 class GeometryOut(ApiModel):
     muscle_names: list[str]
     dof: int
     sweeps: list[JointSweep]
     reference: Posture
+    rest: MuscleRest | None = None
+    warnings: list[MuscleWarning] = Field(
+        default_factory=list, description="implausible muscle values at the reference posture and over the sweeps"
+    )
 
 
 # -- runs -----------------------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Analyses: reach kinematics, unit tuning and PCA, biomechanics, and plotly figure builders."""
+"""Analyses: reach kinematics, unit tuning and PCA, biomechanics, muscle sizing checks, and plotly figure builders."""
 
 from motornet_core.analysis.biomechanics import geometry_over_grid, joint_grid, muscle_curves
 from motornet_core.analysis.figures import (
@@ -20,9 +20,12 @@ from motornet_core.analysis.kinematics import (
     reaction_time,
 )
 from motornet_core.analysis.neural import fit_cosine_tuning, pca, preferred_directions
+from motornet_core.analysis.physiology import MusclePhysiology, PhysiologyWarning, muscle_physiology, physiology_warnings
 from motornet_core.analysis.summary import analyse_snapshot
 
 __all__ = [
+    "MusclePhysiology",
+    "PhysiologyWarning",
     "activation_figure",
     "analyse_snapshot",
     "endpoint_error",
@@ -36,9 +39,11 @@ __all__ = [
     "movement_time",
     "muscle_curves",
     "muscle_curves_figure",
+    "muscle_physiology",
     "pca",
     "pca_figure",
     "peak_speed",
+    "physiology_warnings",
     "preferred_directions",
     "reach_summary",
     "reaction_time",

@@ -1,4 +1,4 @@
-"""Gymnasium ids of the task environments, registered when :mod:`motornet_core.envs` is imported.
+"""The factory behind the Gymnasium ids of :mod:`motornet_core.gym_ids` (registered by ``import motornet_core``).
 
 ``gymnasium.make("MotorNet/Reach-v0")`` builds a :class:`MotorEnv`; keyword arguments choose the
 effector (a preset name, an :class:`EffectorSpec` or its dict), override task fields, or turn off
@@ -10,18 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium
-
 from motornet_core.envs.base import MotorEnv
+from motornet_core.gym_ids import GYM_IDS, register_envs
 
-# id -> task preset (motornet_core.run_presets.TASK_PRESETS)
-GYM_IDS: dict[str, str] = {
-    "MotorNet/Reach-v0": "random_reach",
-    "MotorNet/CentreOut-v0": "centre_out",
-    "MotorNet/CentreOutDelayed-v0": "centre_out_delayed",
-    "MotorNet/Posture-v0": "posture_loads",
-    "MotorNet/Tracking-v0": "tracking",
-}
+__all__ = ["GYM_IDS", "make_env", "register_envs"]
 
 
 def make_env(
@@ -50,10 +42,3 @@ def make_env(
         spec = spec.with_updates(task_fields)
     eff = effector_preset(effector) if isinstance(effector, str) else effector
     return MotorEnv(eff, spec, deterministic=deterministic)
-
-
-def register_envs() -> None:
-    """Register :data:`GYM_IDS` with Gymnasium (once; later calls do nothing)."""
-    for env_id, task in GYM_IDS.items():
-        if env_id not in gymnasium.registry:
-            gymnasium.register(env_id, entry_point=f"{__name__}:make_env", kwargs={"task": task})

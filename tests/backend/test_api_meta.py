@@ -62,7 +62,12 @@ def test_validate_run_cross_field_error(client):
 
 
 def test_openapi_and_docs(client):
-    assert client.get("/docs").status_code == 200
+    page = client.get("/docs")
+    assert page.status_code == 200
+    # Swagger UI comes from the server itself (works offline), never from a CDN
+    assert "https://" not in page.text and "/vendor/swagger-ui/swagger-ui-bundle.js" in page.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert client.get(f"/vendor/swagger-ui/{asset}").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/runs" in paths and "/api/simulate" in paths
 

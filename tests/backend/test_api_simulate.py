@@ -174,3 +174,30 @@ def test_playground_reaches_through_the_shared_closed_loop_past_the_episode_end(
                 s = dataclasses.replace(s, step=0)
             h, s = loop.step(h, s, noise=False)
     assert state["fingertip"] == pytest.approx(s.effector.fingertip[0, :2].tolist(), abs=1e-6)
+
+
+def test_geometry_posture_holds_the_other_joints(client):
+    arm210 = presets.arm210().model_dump(mode="json")
+    mid = client.post("/api/geometry", json={"effector": arm210, "grid": 5}).json()
+    bent = client.post("/api/geometry", json={"effector": arm210, "grid": 5, "posture": [0.5, 0.0]}).json()
+    biceps = mid["muscle_names"].index("biceps")
+    # the shoulder sweep of a two-joint muscle depends on where the elbow is held
+    assert bent["sweeps"][0]["length"][0][biceps] != pytest.approx(mid["sweeps"][0]["length"][0][biceps], abs=1e-4)
+    assert bent["sweeps"][1]["angles"] == pytest.approx(mid["sweeps"][1]["angles"])
+    r = client.post("/api/geometry", json={"effector": arm210, "posture": [0.5]})
+    assert r.status_code == 422 and "posture" in r.text
+
+
+def test_geometry_warns_of_a_muscle_sized_for_another_path(client):
+    arm210 = presets.arm210().model_dump(mode="json")
+    body = client.post("/api/geometry", json={"effector": arm210, "grid": 9}).json()
+    assert body["warnings"] == []
+    assert all(0.5 < v < 1.5 for v in body["rest"]["fibre_length"])
+    short = {**arm210["muscles"][-1], "name": "new", "optimal_length": 0.058, "tendon_slack_length": 0.02}
+    short["geometry"] = {"kind": "path", "points": [{"body": 0, "x": 0.05, "y": 0.05}, {"body": 2, "x": 0.05, "y": 0.0}]}
+    bad = {**arm210, "muscles": [*arm210["muscles"], short]}
+    body = client.post("/api/geometry", json={"effector": bad, "grid": 9}).json()
+    assert {(w["name"], w["quantity"]) for w in body["warnings"]} >= {("new", "fibre_length"), ("new", "rest_force")}
+    assert body["rest"]["rest_force"][10] > 100
+    relu = client.post("/api/geometry", json={"effector": POINT_MASS, "grid": 5}).json()
+    assert relu["rest"] is None and relu["warnings"] == []

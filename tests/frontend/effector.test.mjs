@@ -12,6 +12,7 @@ import {
   skeletonChoice,
   uniqueName,
 } from "../../frontend/scripts/logic/effector.js";
+import { bodyFrames, pathWorldPoints, referencePosture } from "../../frontend/scripts/logic/geometry.js";
 
 const arm210 = JSON.parse(readFileSync(new URL("./fixtures/arm210.json", import.meta.url)));
 
@@ -24,6 +25,21 @@ test("add a muscle: same model, unique name, path to the last body", () => {
   assert.equal(m.geometry.points.at(-1).body, 2);
   assert.equal(addMuscle(s).muscles[11].name, "muscle 2");
   assert.equal(arm210.muscles.length, 10, "input not mutated");
+});
+
+test("a new muscle is sized to its path: l0_ce + l0_se = its length at the reference posture", () => {
+  const s = addMuscle(arm210);
+  const m = s.muscles[10];
+  const pts = pathWorldPoints(m, bodyFrames(s.skeleton, referencePosture(s.skeleton)));
+  const length = Math.hypot(pts[1][0] - pts[0][0], pts[1][1] - pts[0][1]);
+  assert.ok(length > 0.2, `path ${length}`);
+  assert.ok(Math.abs(m.optimal_length + m.tendon_slack_length - length) < 1e-3, JSON.stringify(m));
+  // split like the effector's muscles: arm210's median fibre share of l0_ce + l0_se is ~0.6
+  const share = m.optimal_length / (m.optimal_length + m.tendon_slack_length);
+  assert.ok(share > 0.4 && share < 0.75, `fibre share ${share}`);
+  // a relu muscle has no fibre to size
+  const relu = { ...arm210, muscles: [{ ...arm210.muscles[0], kind: "relu", optimal_length: undefined }] };
+  assert.equal(addMuscle(relu).muscles[1].optimal_length, undefined);
 });
 
 test("remove keeps at least one muscle", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fingertip, previewBox, taskLayout, workspace } from "../../frontend/scripts/logic/task.js";
+import { draftApplies, fingertip, previewBox, runLabels, taskLayout, workspace } from "../../frontend/scripts/logic/task.js";
 
 const close = (a, b, tol = 1e-9) => assert.ok(Math.abs(a - b) < tol, `${a} != ${b}`);
 const pm = { skeleton: { kind: "point_mass" } };
@@ -43,4 +43,30 @@ test("previewBox zooms to the targets with a margin, null without targets", () =
   assert.equal(previewBox(taskLayout({ kind: "random_reach" }, pm)), null);
   const track = previewBox(taskLayout({ kind: "tracking", amplitude: 0.05 }, pm));
   close(track[1][0] - track[0][0], 0.1 + 2 * 0.35 * 0.1);
+});
+
+const arm26Preset = {
+  name: "arm26_centre_out",
+  tags: ["arm26", "centre_out"],
+  effector: { name: "arm26", skeleton: { kind: "two_link_arm" } },
+  task: { kind: "centre_out" },
+};
+
+test("runs are named and tagged after the effector and task they use", () => {
+  assert.deepEqual(runLabels(arm26Preset, arm26Preset), { name: "arm26_centre_out", tags: ["arm26", "centre_out"] });
+  const arm210 = { ...arm26Preset, effector: { name: "arm210", skeleton: { kind: "two_link_arm" } } };
+  assert.deepEqual(runLabels(arm26Preset, arm210), { name: "arm210 centre_out", tags: ["arm210", "centre_out"] });
+  const tutorial = { name: "tutorial_point_mass", tags: ["tutorial", "point_mass"], effector: { name: "point_mass_24", skeleton: { kind: "point_mass" } }, task: { kind: "random_reach" } };
+  const other = { ...tutorial, task: { kind: "centre_out" } };
+  assert.deepEqual(runLabels(tutorial, other), { name: "point_mass_24 centre_out", tags: ["tutorial", "point_mass_24", "centre_out"] });
+});
+
+test("a draft is restored unless the route names another preset", () => {
+  const draft = { preset: "tiny_point_mass", effector: "run", task: null, spec: { name: "x" } };
+  const names = ["tiny_point_mass", "arm26_centre_out"];
+  assert.equal(draftApplies(draft, {}, names), true);
+  assert.equal(draftApplies(draft, { preset: "tiny_point_mass", effector: "preset:arm210" }, names), true);
+  assert.equal(draftApplies(draft, { preset: "arm26_centre_out" }, names), false);
+  assert.equal(draftApplies(null, {}, names), false);
+  assert.equal(draftApplies({ ...draft, preset: "gone" }, {}, names), false);
 });

@@ -9,9 +9,19 @@ from torch import Tensor
 
 from backend.app.core.config import Settings
 from backend.app.core.errors import spec_error
-from backend.app.schemas import GeometryIn, GeometryOut, JointSweep, Posture, SimulateIn, Trajectory
+from backend.app.schemas import (
+    GeometryIn,
+    GeometryOut,
+    JointSweep,
+    MuscleRest,
+    MuscleWarning,
+    Posture,
+    SimulateIn,
+    Trajectory,
+)
 from backend.app.services.kinematics import as_tensor, mid_position, muscle_paths
 from motornet_core import Effector, EffectorState, build_effector
+from motornet_core.analysis import muscle_physiology, physiology_warnings
 
 
 def _per_step(value: Any, loc: str, width: int, steps: int, batch: int) -> Tensor | None:
@@ -89,19 +99,29 @@ def simulate_open_loop(req: SimulateIn, settings: Settings) -> Trajectory:
     return Trajectory(dt=eff.dt, time=[k * eff.dt for k in range(steps + 1)], muscle_names=eff.muscle_names, **rec)
 
 
+def _posture(values: list[float], eff: Effector) -> Tensor:
+    """The held joint positions (n,), clamped into the skeleton's bounds."""
+    if len(values) != eff.dof:
+        raise spec_error("posture", f"needs {eff.dof} values (one per joint), got {len(values)}")
+    q = as_tensor(values, "posture", (1,)).to(mid_position(eff))
+    return torch.minimum(torch.maximum(q, eff.skeleton.pos_lb.to(q)), eff.skeleton.pos_ub.to(q))
+
+
 def geometry_sweep(req: GeometryIn, settings: Settings) -> GeometryOut:
-    """Moment arms and lengths over each joint's range (others at mid-range) and a reference posture."""
+    """Moment arms and lengths over each joint's range (others at ``req.posture`` or mid-range) and a reference posture."""
     if req.grid > settings.max_geometry_grid:
         raise spec_error("grid", f"at most {settings.max_geometry_grid}", req.grid)
     eff = build_effector(req.effector)
     sk = eff.skeleton
     mid = mid_position(eff)
-    sweeps = []
+    held = mid if req.posture is None else _posture(req.posture, eff)
+    sweeps, rows = [], []
     with torch.no_grad():
         for j in range(eff.dof):
             angles = torch.linspace(float(sk.pos_lb[j]), float(sk.pos_ub[j]), req.grid)  # (G,)
-            q = mid.expand(req.grid, -1).clone()
+            q = held.expand(req.grid, -1).clone()
             q[:, j] = angles
+            rows.append(q)
             geo = eff.geometry(q, torch.zeros_like(q), sk)
             sweeps.append(
                 JointSweep(
@@ -119,4 +139,19 @@ def geometry_sweep(req: GeometryIn, settings: Settings) -> GeometryOut:
             fingertip=tip[0, :2].tolist(),
             paths=muscle_paths(eff, q0),
         )
-    return GeometryOut(muscle_names=eff.muscle_names, dof=eff.dof, sweeps=sweeps, reference=reference)
+    rest = muscle_physiology(eff, mid[None])
+    warnings = physiology_warnings(eff, mid, torch.cat(rows))
+    return GeometryOut(
+        muscle_names=eff.muscle_names,
+        dof=eff.dof,
+        sweeps=sweeps,
+        reference=reference,
+        rest=None
+        if rest is None
+        else MuscleRest(
+            fibre_length=rest.fibre_length[0].tolist(),
+            tendon_strain=rest.tendon_strain[0].tolist(),
+            rest_force=rest.rest_force[0].tolist(),
+        ),
+        warnings=[MuscleWarning(**vars(w)) for w in warnings],
+    )

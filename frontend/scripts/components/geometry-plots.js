@@ -1,4 +1,5 @@
-// Musculotendon length and moment arm against joint angle, from POST /api/geometry.
+// Musculotendon length and moment arm against joint angle, from POST /api/geometry; the other
+// joints sit at mid-range or (with "follow posture" ticked) at the drawing's posture sliders.
 
 import { colour, h } from "../dom.js";
 import { layout, placeholder, react } from "./plots.js";
@@ -6,17 +7,26 @@ import { layout, placeholder, react } from "./plots.js";
 const DEG = 180 / Math.PI;
 
 export class GeometryPlots {
-  constructor(container, { onJoint = () => {} } = {}) {
+  constructor(container, { onJoint = () => {}, onFollow = () => {}, follow = false } = {}) {
     this.jointSel = h("select", { "aria-label": "joint swept" });
     this.jointSel.addEventListener("change", () => {
-      onJoint(Number(this.jointSel.value));
+      this.joint = Number(this.jointSel.value);
+      onJoint(this.joint);
       this.redraw();
     });
-    this.status = h("span", { class: "small muted" });
+    this.followBox = h("input", { type: "checkbox", "data-testid": "follow-posture", checked: follow });
+    this.followBox.addEventListener("change", () => onFollow(this.followBox.checked));
+    const followLabel = h(
+      "label",
+      { class: "small", title: "hold the other joints at the posture sliders (under the drawing) instead of mid-range" },
+      this.followBox,
+      " follow posture"
+    );
+    this.status = h("span", { class: "small muted", "data-testid": "geometry-status" });
     this.lengthEl = h("div", { class: "plot", "data-testid": "length-plot" });
     this.armEl = h("div", { class: "plot", "data-testid": "moment-arm-plot" });
     container.append(
-      h("div", { class: "toolbar" }, h("strong", {}, "Muscle geometry against"), this.jointSel, this.status),
+      h("div", { class: "toolbar" }, h("strong", {}, "Muscle geometry against"), this.jointSel, followLabel, this.status),
       this.lengthEl,
       this.armEl
     );

@@ -1,6 +1,6 @@
 // Editing operations on an EffectorSpec (plain JSON). Pure: each returns a new spec.
 
-import { dof, nBodies } from "./geometry.js";
+import { dof, nBodies, pathLength, referencePosture } from "./geometry.js";
 
 export const SKELETON_CHOICES = [
   { id: "point_mass", label: "Point mass" },
@@ -76,12 +76,38 @@ function newGeometry(spec, template) {
   };
 }
 
-/** Add a muscle (same model and parameters as the last one, new name and a simple path). */
+/** The median share of optimal fibre length in l0_ce + l0_se over a spec's muscles (0.55 without any). */
+export function fibreShare(spec) {
+  const shares = spec.muscles
+    .filter((m) => m.optimal_length > 0 && m.tendon_slack_length >= 0)
+    .map((m) => m.optimal_length / (m.optimal_length + m.tendon_slack_length))
+    .sort((a, b) => a - b);
+  if (!shares.length) return 0.55;
+  const mid = Math.floor(shares.length / 2);
+  return shares.length % 2 ? shares[mid] : (shares[mid - 1] + shares[mid]) / 2;
+}
+
+/**
+ * Size a muscle with fibres to its path: optimal fibre length + tendon slack length = its
+ * musculotendon length at the reference posture, split by `share` (so its fibres sit at their
+ * optimal length there). Muscles without fibres (relu) or path geometry are returned as they are.
+ */
+export function sizeToPath(muscle, skeleton, share) {
+  if (muscle.optimal_length === undefined || muscle.tendon_slack_length === undefined) return muscle;
+  const length = pathLength(muscle, skeleton, referencePosture(skeleton));
+  if (!(length > 0)) return muscle;
+  const round = (x) => Math.round(x * 1e4) / 1e4;
+  const optimal = round(share * length);
+  return { ...muscle, optimal_length: optimal, tendon_slack_length: round(length - optimal) };
+}
+
+/** Add a muscle (same model and parameters as the last one, new name, a simple path, sized to it). */
 export function addMuscle(spec) {
   const template = spec.muscles[spec.muscles.length - 1];
   const base = template ? JSON.parse(JSON.stringify(template)) : { kind: "relu", max_iso_force: 500 };
   const muscle = { ...base, name: uniqueName(spec, "muscle"), geometry: newGeometry(spec, template) };
-  return { ...spec, muscles: [...spec.muscles, muscle] };
+  const sized = template && template.geometry.kind === "path" ? sizeToPath(muscle, spec.skeleton, fibreShare(spec)) : muscle;
+  return { ...spec, muscles: [...spec.muscles, sized] };
 }
 
 /** Remove muscle i (an effector keeps at least one). */

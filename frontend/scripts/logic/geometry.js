@@ -87,6 +87,15 @@ export function pathWorldPoints(muscle, frames) {
   return g.points.map((p) => bodyToWorld(frames[Math.min(p.body, frames.length - 1)] ?? frames[0], [p.x, p.y]));
 }
 
+/** Musculotendon length [m] of a path muscle at joint positions q (null for other geometries). */
+export function pathLength(muscle, skeleton, q) {
+  if (muscle.geometry?.kind !== "path") return null;
+  const pts = pathWorldPoints(muscle, bodyFrames(skeleton, q));
+  let length = 0;
+  for (let i = 1; i < pts.length; i++) length += Math.hypot(pts[i][0] - pts[i - 1][0], pts[i][1] - pts[i - 1][1]);
+  return length;
+}
+
 /** Bounding box [[xmin, ymin], [xmax, ymax]] of points, grown by a margin fraction (never empty). */
 export function bounds(points, margin = 0.1) {
   if (points.length === 0) return [[-1, -1], [1, 1]];

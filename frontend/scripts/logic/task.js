@@ -74,3 +74,27 @@ export function previewBox(layout, { margin = 0.35, minSpan = 0.05 } = {}) {
   const halfY = Math.max(y1 - y0, minSpan) / 2 + margin * span;
   return [[cx - half, cy - halfY], [cx + half, cy + halfY]];
 }
+
+/**
+ * A run's name and tags after what it really uses: the preset's own when the spec keeps the
+ * preset's effector and task kind, else "<effector> <task kind>" and the preset's tags with those
+ * naming the preset's effector, skeleton or task kind replaced by the spec's.
+ */
+export function runLabels(preset, spec) {
+  const sameEffector = JSON.stringify(preset.effector) === JSON.stringify(spec.effector);
+  if (sameEffector && preset.task.kind === spec.task.kind) return { name: preset.name, tags: [...(preset.tags ?? [])] };
+  const effector = spec.effector.name || spec.effector.skeleton.kind;
+  const kind = spec.task.kind;
+  const stale = new Set([preset.effector.name, preset.effector.skeleton.kind, preset.task.kind]);
+  const tags = [...new Set([...(preset.tags ?? []).filter((t) => !stale.has(t)), effector, kind])].slice(0, 32);
+  return { name: `${effector} ${kind}`.slice(0, 128), tags };
+}
+
+/**
+ * Whether a stored task-designer draft ({preset, effector, task, spec}) should be restored for
+ * the route's params: a draft is kept unless the route names another run preset.
+ */
+export function draftApplies(draft, params, presetNames) {
+  if (!draft || typeof draft !== "object" || !draft.spec || !presetNames.includes(draft.preset)) return false;
+  return !params.preset || params.preset === draft.preset;
+}

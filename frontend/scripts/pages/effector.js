@@ -23,12 +23,16 @@ class EffectorPage {
     this.ctx = ctx;
     this.title = "Effector builder";
     this.errors = [];
+    this.warnings = [];
     this.savedId = null;
     this.dirty = false;
     this.validateSoon = debounce(() => this.validate(), 250);
+    this.sweepSoon = debounce(() => this.geometry(this.spec), 200);
+    this.follow = false;
   }
 
   async init(params) {
+    this.follow = params.follow === "1";
     this.root.append(h("h1", {}, "Effector builder"), h("p", { class: "hint" }, "Loading presets and schema…"));
     try {
       const [presets, schema, saved] = await Promise.all([getPresets(), getSchema("effector"), api("/api/effectors")]);
@@ -105,6 +109,7 @@ class EffectorPage {
     this.settingsForm = h("div");
     this.muscleBox = h("div");
     this.summary = h("div", { "data-testid": "error-summary" });
+    this.warningBox = h("div", { "data-testid": "physiology-warnings" });
     const drawBox = h("div");
     this.postureBox = h("div", { class: "scrub small" });
     const plotsBox = h("div");
@@ -112,7 +117,18 @@ class EffectorPage {
       onDrag: (i, j, p, done) => this.dragged(i, j, p, done),
       onSelect: (i) => this.select(i),
     });
-    this.plots = new GeometryPlots(plotsBox, { onJoint: (j) => this.ctx.setParams({ joint: j }) });
+    this.plots = new GeometryPlots(plotsBox, {
+      follow: this.follow,
+      onJoint: (j) => {
+        this.joint = j;
+        this.ctx.setParams({ joint: j });
+      },
+      onFollow: (on) => {
+        this.follow = on;
+        this.ctx.setParams({ follow: on ? 1 : null });
+        if (!this.errors.length) this.sweepSoon();
+      },
+    });
     this.muscles = new MuscleEditor(this.muscleBox, this.model.fields.find((f) => f.key === "muscles").node.items, {
       onChange: (spec, structural) => this.setSpec(spec, structural),
       onSelect: (i, spec) => this.select(i, spec),
@@ -122,6 +138,7 @@ class EffectorPage {
       h("p", { class: "hint" }, "An effector is a skeleton moved by muscles. Pick a skeleton, add muscles, drag their attachment points, and watch their lengths and moment arms change. Errors show next to the field at fault."),
       toolbar,
       this.summary,
+      this.warningBox,
       h(
         "div",
         { class: "cols" },
@@ -213,6 +230,7 @@ class EffectorPage {
         r.addEventListener("input", () => {
           this.q = this.q.map((v, k) => (k === i ? Number(r.value) : v));
           this.drawing.draw(this.spec, this.q, this.selected);
+          if (this.follow && !this.errors.length) this.sweepSoon();
         });
         return h("label", {}, names[i], " ", r);
       })
@@ -257,16 +275,21 @@ class EffectorPage {
     this.showErrors();
     this.updateStatus();
     if (result.valid) await this.geometry(spec);
-    else this.plots.setStatus("fix the errors to update the plots");
+    else {
+      this.showWarnings([]);
+      this.plots.setStatus("fix the errors to update the plots");
+    }
   }
 
   async geometry(spec) {
     this.plots.setStatus("computing…");
+    const posture = this.follow ? this.q : null;
     try {
-      const data = await api("/api/geometry", { method: "POST", body: { effector: spec } });
-      if (spec !== this.spec) return;
+      const data = await api("/api/geometry", { method: "POST", body: { effector: spec, posture } });
+      if (spec !== this.spec || posture !== (this.follow ? this.q : null)) return;
       this.plots.set(data, { joint: this.joint, selected: this.selected, pointMass: spec.skeleton.kind === "point_mass" });
-      this.plots.setStatus("");
+      this.showWarnings(data.warnings ?? []);
+      this.plots.setStatus(posture ? "other joints at the posture sliders" : "other joints at mid-range");
     } catch (err) {
       this.plots.setStatus(errorMessage(err));
     }
@@ -287,11 +310,31 @@ class EffectorPage {
     );
   }
 
+  /** Muscles sized for another path (from POST /api/geometry): valid specs that will not behave. */
+  showWarnings(warnings) {
+    this.warnings = warnings;
+    this.warningBox.replaceChildren(
+      ...(warnings.length
+        ? [
+            h(
+              "div",
+              { class: "warnbox" },
+              h("strong", {}, "Implausible muscles (valid, but they will not behave): "),
+              "the optimal fibre length plus the tendon slack length should be close to the muscle's path length at the reference posture.",
+              h("ul", {}, ...warnings.map((w) => h("li", { "data-muscle": w.muscle }, `${w.name}: ${w.message}`)))
+            ),
+          ]
+        : [])
+    );
+    this.updateStatus();
+  }
+
   updateStatus() {
     const key = this.savedId ? `saved:${this.savedId}` : this.presets[this.spec?.name] && !this.dirty ? `preset:${this.spec.name}` : null;
     this.useLink.href = key ? `#/task?effector=${encodeURIComponent(key)}` : "#/task";
     const n = this.errors.length;
-    const state = n ? `${n} error${n > 1 ? "s" : ""}` : "valid";
+    const w = this.warnings.length;
+    const state = n ? `${n} error${n > 1 ? "s" : ""}` : w ? `valid, ${w} warning${w > 1 ? "s" : ""}` : "valid";
     const saved = this.savedId ? `saved #${this.savedId}${this.dirty ? " (unsaved changes)" : ""}` : "not saved";
     this.status.textContent = `${state} · ${saved}`;
   }
@@ -351,5 +394,6 @@ class EffectorPage {
 
   destroy() {
     this.validateSoon.cancel();
+    this.sweepSoon.cancel();
   }
 }

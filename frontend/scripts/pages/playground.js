@@ -4,6 +4,7 @@
 import { api, errorMessage, getPresets, items } from "../api.js";
 import { ArmCanvas } from "../components/arm-canvas.js";
 import { colour, fmt, h, toast } from "../dom.js";
+import { formatForce } from "../logic/format.js";
 import { bodyFrames, pathWorldPoints } from "../logic/geometry.js";
 import { lerpPoints } from "../logic/metrics.js";
 import { workspace } from "../logic/task.js";
@@ -170,7 +171,7 @@ class Playground {
         val.textContent = Number(slider.value).toFixed(2);
       });
       const bar = h("span", { style: "width:0%" });
-      const force = h("span", { class: "small muted" }, "0 N");
+      const force = h("span", { class: "small muted force", "data-testid": `force-${i}` }, "0 N");
       this.bars.push({ bar, force, slider, val });
       return h("div", { class: "slider-row" }, h("span", { style: `color:${colour(i, n)};font-weight:600` }, name), policy ? h("div", { class: "bar" }, bar) : slider, policy ? force : val, policy ? h("span") : h("div", {}, h("div", { class: "bar" }, bar), force));
     });
@@ -184,7 +185,10 @@ class Playground {
       const b = this.bars[i];
       if (!b) return;
       b.bar.style.width = `${Math.min(100, Math.max(0, (100 * f) / (fmax[i] || 1)))}%`;
-      b.force.textContent = `${Math.round(f)} N`;
+      b.force.textContent = formatForce(f);
+      const over = f > 1.5 * (fmax[i] || Infinity);
+      b.force.classList.toggle("over", over);
+      b.force.title = over ? `${f.toPrecision(3)} N: more than its maximal force (${fmax[i]} N); is the muscle sized for its path? (see the builder's warnings)` : "";
     });
   }
 

@@ -1,12 +1,24 @@
 // Task designer: the task (targets, timing, delays, noise, perturbations), the policy, the loss
 // weights and the training settings, as forms generated from the run schema; save the task or
-// launch a run.
+// launch a run. The form's edits are kept in sessionStorage as a draft, so leaving the page and
+// coming back restores them.
 
 import { api, errorMessage, getPresets, getSchema, items, validationErrors } from "../api.js";
 import { SchemaForm } from "../components/schema-form.js";
 import { TaskPreview } from "../components/task-preview.js";
 import { debounce, downloadJson, h, toast } from "../dom.js";
 import { assignErrors, formModel, normalizeLoc } from "../logic/schema.js";
+import { draftApplies, runLabels } from "../logic/task.js";
+
+const DRAFT_KEY = "motornet.taskDraft";
+
+function readDraft() {
+  try {
+    return JSON.parse(sessionStorage.getItem(DRAFT_KEY) ?? "null");
+  } catch {
+    return null;
+  }
+}
 
 const SECTIONS = [
   { key: "task", title: "Task", help: "What the network must do: task type, targets, timing, sensory delays and noise, perturbations." },
@@ -44,16 +56,78 @@ class TaskPage {
       return;
     }
     const runNames = Object.keys(this.presets.runs);
-    const preset = this.presets.runs[params.preset] ? params.preset : runNames.includes("tutorial_point_mass") ? "tutorial_point_mass" : runNames[0];
-    this.spec = JSON.parse(JSON.stringify(this.presets.runs[preset]));
+    const draft = readDraft();
+    const restore = draftApplies(draft, params, runNames);
+    const preset = restore ? draft.preset : this.presets.runs[params.preset] ? params.preset : runNames.includes("tutorial_point_mass") ? "tutorial_point_mass" : runNames[0];
     this.presetName = preset;
-    this.effectorKey = params.effector ?? this.matchEffector(this.spec.effector);
+    if (restore) {
+      this.spec = draft.spec;
+      this.effectorKey = draft.effector ?? this.matchEffector(this.spec.effector);
+      this.taskKey = draft.task ?? null;
+      this.labelsEdited = !!draft.labelsEdited;
+    } else {
+      this.spec = JSON.parse(JSON.stringify(this.presets.runs[preset]));
+      this.effectorKey = params.effector ?? this.matchEffector(this.spec.effector);
+      this.taskKey = null;
+      this.labelsEdited = false;
+    }
     this.layout();
-    if (params.effector) await this.setEffector(params.effector, false);
-    if (params.task) await this.loadTask(params.task);
-    this.ctx.setParams({ preset, effector: this.effectorKey });
+    if (params.effector && (!restore || params.effector !== this.effectorKey)) await this.setEffector(params.effector, false);
+    if (params.task && (!restore || params.task !== this.taskKey)) await this.loadTask(params.task);
+    this.effectorSel.value = this.effectorKey;
+    this.taskSel.value = this.taskKey ?? "";
+    this.relabel();
+    this.ctx.setParams({ preset, effector: this.effectorKey, task: this.taskKey });
+    this.showDraftNote(restore);
     this.renderForms();
+    this.saveDraft();
     this.validate();
+  }
+
+  /** Keep the form's state for this browser tab (sessionStorage), restored by the next visit. */
+  saveDraft() {
+    const draft = { preset: this.presetName, effector: this.effectorKey, task: this.taskKey, labelsEdited: this.labelsEdited, spec: this.spec };
+    try {
+      sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft));
+    } catch {
+      // storage full or disabled: the URL still holds preset, effector and task
+    }
+  }
+
+  showDraftNote(restored) {
+    this.draftNote.replaceChildren(
+      ...(restored
+        ? [
+            h("span", {}, "Restored your edits from earlier in this tab. "),
+            h("button", { type: "button", "data-testid": "discard-draft", onclick: () => this.startOver() }, "Start over from the preset"),
+          ]
+        : [])
+    );
+    this.draftNote.hidden = !restored;
+  }
+
+  /** Drop the draft: the preset as it is, with its own effector. */
+  startOver() {
+    sessionStorage.removeItem(DRAFT_KEY);
+    this.spec = JSON.parse(JSON.stringify(this.presets.runs[this.presetName]));
+    this.effectorKey = this.matchEffector(this.spec.effector);
+    this.taskKey = null;
+    this.labelsEdited = false;
+    this.effectorSel.value = this.effectorKey;
+    this.taskSel.value = "";
+    this.effectorNote.textContent = "";
+    this.showDraftNote(false);
+    this.ctx.setParams({ preset: this.presetName, effector: this.effectorKey, task: null });
+    this.changed(true);
+  }
+
+  /** Name and tag the run after its effector and task, unless the user typed their own. */
+  relabel() {
+    if (this.labelsEdited) return false;
+    const { name, tags } = runLabels(this.presets.runs[this.presetName], this.spec);
+    if (name === this.spec.name && JSON.stringify(tags) === JSON.stringify(this.spec.tags)) return false;
+    this.spec = { ...this.spec, name, tags };
+    return true;
   }
 
   matchEffector(spec) {
@@ -67,14 +141,7 @@ class TaskPage {
 
   layout() {
     const presetSel = h("select", { "data-testid": "run-preset" }, ...Object.keys(this.presets.runs).map((n) => this.option(n, n, this.presetName)));
-    presetSel.addEventListener("change", () => {
-      this.presetName = presetSel.value;
-      this.spec = JSON.parse(JSON.stringify(this.presets.runs[presetSel.value]));
-      this.effectorKey = this.matchEffector(this.spec.effector);
-      this.effectorSel.value = this.effectorKey;
-      this.ctx.setParams({ preset: presetSel.value, effector: this.effectorKey, task: null });
-      this.changed(true);
-    });
+    presetSel.addEventListener("change", () => this.setPreset(presetSel.value));
     this.effectorSel = h(
       "select",
       { "data-testid": "effector-select" },
@@ -83,19 +150,22 @@ class TaskPage {
       h("optgroup", { label: "saved" }, ...this.savedEffectors.map((r) => this.option(`saved:${r.id}`, `${r.name} (#${r.id})`, this.effectorKey)))
     );
     this.effectorSel.addEventListener("change", () => this.setEffector(this.effectorSel.value, true));
-    const taskSel = h(
+    const taskSel = (this.taskSel = h(
       "select",
       { "data-testid": "task-select" },
       h("option", { value: "" }, "— load a task —"),
       h("optgroup", { label: "presets" }, ...Object.keys(this.presets.tasks).map((n) => h("option", { value: `preset:${n}` }, n))),
-      h("optgroup", { label: "saved" }, ...this.savedTasks.map((r) => h("option", { value: `saved:${r.id}` }, `${r.name} (#${r.id})`)))
-    );
+      (this.savedTaskGroup = h("optgroup", { label: "saved" }, ...this.savedTasks.map((r) => h("option", { value: `saved:${r.id}` }, `${r.name} (#${r.id})`))))
+    ));
     taskSel.addEventListener("change", async () => {
       if (!taskSel.value) return;
       await this.loadTask(taskSel.value);
+      this.relabel();
       this.ctx.setParams({ task: taskSel.value });
       this.changed(true);
     });
+    this.effectorNote = h("p", { class: "warnbox small", "data-testid": "effector-note" });
+    this.draftNote = h("div", { class: "warnbox small", "data-testid": "draft-note", hidden: true });
     this.status = h("span", { class: "small muted", "data-testid": "validation-status" });
     this.summary = h("div", { "data-testid": "error-summary" });
     this.nameForm = h("div");
@@ -118,6 +188,8 @@ class TaskPage {
         h("button", { onclick: () => downloadJson(this.spec, `${this.spec.name}.json`) }, "Export run spec"),
         h("button", { class: "primary", onclick: () => this.launch(), "data-testid": "launch" }, "Launch run")
       ),
+      this.effectorNote,
+      this.draftNote,
       this.summary,
       h(
         "div",
@@ -142,6 +214,33 @@ class TaskPage {
     return h("section", { class: "panel", "data-section": s.key }, h("h2", {}, s.title), h("p", { class: "hint" }, s.help), this.boxes[s.key]);
   }
 
+  /**
+   * Start from another run preset. An effector the user picked (one that is not the old preset's
+   * own) is kept, with a note saying so; the preset's own effector follows the new preset.
+   */
+  setPreset(name) {
+    const old = this.presets.runs[this.presetName];
+    const chosen = JSON.stringify(this.spec.effector) !== JSON.stringify(old.effector);
+    const effector = this.spec.effector;
+    this.presetName = name;
+    this.spec = JSON.parse(JSON.stringify(this.presets.runs[name]));
+    this.taskKey = null;
+    this.taskSel.value = "";
+    if (chosen) {
+      this.spec = { ...this.spec, effector };
+      const label = this.effectorSel.selectedOptions[0]?.textContent ?? effector.name;
+      this.effectorNote.textContent = `Kept your effector “${label}” (the preset “${name}” comes with “${this.presets.runs[name].effector.name}”: pick “the preset's effector” to use it).`;
+      if (this.effectorKey === "run") this.effectorKey = this.matchEffector(effector);
+    } else {
+      this.effectorKey = this.matchEffector(this.spec.effector);
+      this.effectorNote.textContent = "";
+    }
+    this.effectorSel.value = this.effectorKey;
+    this.relabel();
+    this.ctx.setParams({ preset: name, effector: this.effectorKey, task: null });
+    this.changed(true);
+  }
+
   async setEffector(key, notify) {
     let spec = null;
     try {
@@ -155,7 +254,10 @@ class TaskPage {
     this.effectorKey = key;
     this.spec = { ...this.spec, effector: JSON.parse(JSON.stringify(spec)) };
     if (notify) {
+      this.effectorNote.textContent = "";
+      const relabelled = this.relabel();
       this.ctx.setParams({ effector: key });
+      if (relabelled) this.renderNameForm();
       this.changed(false);
     }
   }
@@ -163,7 +265,10 @@ class TaskPage {
   async loadTask(key) {
     try {
       const task = key.startsWith("preset:") ? this.presets.tasks[key.slice(7)] : (await api(`/api/tasks/${key.slice(6)}`)).spec;
-      if (task) this.spec = { ...this.spec, task: JSON.parse(JSON.stringify(task)) };
+      if (task) {
+        this.spec = { ...this.spec, task: JSON.parse(JSON.stringify(task)) };
+        this.taskKey = key;
+      }
     } catch (err) {
       toast(`Task: ${errorMessage(err)}`, { error: true });
     }
@@ -173,16 +278,20 @@ class TaskPage {
     return this.model.fields.find((f) => f.key === key).node;
   }
 
+  renderNameForm() {
+    this.forms.name = new SchemaForm(this.nameForm, this.model, this.spec, {
+      omit: ["effector", "task", "policy", "loss", "train"],
+      onChange: (v) => {
+        this.spec = { ...this.spec, name: v.name, tags: v.tags };
+        this.labelsEdited = true;
+        this.changed(false);
+      },
+    });
+  }
+
   renderForms() {
-    this.forms = {
-      name: new SchemaForm(this.nameForm, this.model, this.spec, {
-        omit: ["effector", "task", "policy", "loss", "train"],
-        onChange: (v) => {
-          this.spec = { ...this.spec, name: v.name, tags: v.tags };
-          this.changed(false);
-        },
-      }),
-    };
+    this.forms = {};
+    this.renderNameForm();
     for (const s of SECTIONS) {
       this.forms[s.key] = new SchemaForm(this.boxes[s.key], this.node(s.key), this.spec[s.key], {
         prefix: s.key,
@@ -199,6 +308,7 @@ class TaskPage {
   changed(structural) {
     if (structural) this.renderForms();
     else this.preview.draw(this.spec);
+    this.saveDraft();
     this.validateSoon();
   }
 
@@ -233,7 +343,13 @@ class TaskPage {
     try {
       const row = await api("/api/tasks", { method: "POST", body: { name, spec: this.spec.task } });
       toast(`Saved task #${row.id} “${row.name}”`);
-      this.ctx.setParams({ task: `saved:${row.id}` });
+      const key = `saved:${row.id}`;
+      this.savedTasks.push(row);
+      this.savedTaskGroup.append(h("option", { value: key }, `${row.name} (#${row.id})`));
+      this.taskSel.value = key;
+      this.taskKey = key;
+      this.ctx.setParams({ task: key });
+      this.saveDraft();
     } catch (err) {
       this.applyServerErrors(err, "task");
       toast(`Task not saved: ${errorMessage(err)}`, { error: true });
