@@ -42,3 +42,4 @@ def test_the_token_never_reaches_a_debug_log(server: LiveServer):
     log = server.log()
     assert "authorization" in log.lower() or "/ws/sim" in log  # debug logging is on
     assert TOKEN not in log, [line for line in log.splitlines() if TOKEN in line][:5]
+    assert "--- Logging error ---" not in log, log[-3000:]

@@ -37,8 +37,9 @@ def redact(text: str) -> str:
 class RedactTokens(logging.Filter):
     """A logging filter that redacts credentials in a record's formatted message.
 
-    The message is formatted here (``msg % args``) so that a header name and its value given as
-    separate arguments are seen together; the record then carries the redacted text and no args.
+    Each string argument is redacted in place (formatters such as uvicorn's access formatter read
+    the arguments); where a secret is still visible once the message is formatted (a header name
+    and its value given as separate arguments), the record carries the redacted text and no args.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -47,7 +48,19 @@ class RedactTokens(logging.Filter):
         except Exception:  # a record whose args do not fit its format: leave it to the handler
             return True
         cleaned = redact(message)
-        if cleaned != message or record.args:
+        if cleaned == message:
+            return True
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        try:
+            still = redact(record.getMessage()) != record.getMessage()
+        except Exception:
+            still = True
+        if still:
             record.msg, record.args = cleaned, ()
         return True
 
