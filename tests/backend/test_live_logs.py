@@ -43,3 +43,19 @@ def test_the_token_never_reaches_a_debug_log(server: LiveServer):
     assert "authorization" in log.lower() or "/ws/sim" in log  # debug logging is on
     assert TOKEN not in log, [line for line in log.splitlines() if TOKEN in line][:5]
     assert "--- Logging error ---" not in log, log[-3000:]
+
+
+def test_an_oversized_chunked_upload_logs_one_clean_line(server: LiveServer):
+    before = len(server.log())
+
+    def chunks():
+        for _ in range(50):
+            yield b"\0" * 10_000
+
+    headers = {**server.auth_headers, "content-type": "application/octet-stream"}
+    r = httpx.post(f"{server.url}/api/runs/import", content=chunks(), headers=headers, timeout=30)
+    assert r.status_code == 413, r.text
+    assert httpx.get(f"{server.url}/api/health", headers=server.auth_headers).status_code == 200
+    log = server.log()[before:]
+    assert "Traceback" not in log and "Exception in ASGI application" not in log, log[-3000:]
+    assert any("413" in line or "larger than" in line for line in log.splitlines()), log[-3000:]
