@@ -59,3 +59,10 @@ def test_an_oversized_chunked_upload_logs_one_clean_line(server: LiveServer):
     log = server.log()[before:]
     assert "Traceback" not in log and "Exception in ASGI application" not in log, log[-3000:]
     assert any("413" in line or "larger than" in line for line in log.splitlines()), log[-3000:]
+
+
+def test_a_deeply_nested_websocket_message_is_a_clear_error(server: LiveServer):
+    deep = "[" * 30_000 + "]" * 30_000
+    reply = asyncio.run(_exchange(f"{server.ws_url}/ws/sim", server.auth_headers, deep))
+    assert reply["type"] == "error" and "nested" in reply["message"], reply
+    assert "RecursionError" not in reply["message"] and "internal error" not in reply["message"]
