@@ -5,7 +5,8 @@ Every operation of the API gets generated requests, valid (positive) and invalid
 the answers are checked: no 5xx, every 4xx carries a useful message (a JSON body with a
 non-empty ``detail`` or ``message``), and Schemathesis's own checks pass on every answer (a
 documented status code, content type, headers and a body that matches the documented schema).
-Prints the request count, the status histogram and each problem found. Bounded by ``--examples`` per operation and mode, and by ``--seconds``::
+Prints the request count, the status histogram and each problem found. Bounded by ``--examples``
+per operation and mode, and by ``--seconds``::
 
     nice -n 10 .venv/bin/python benchmarks/api_fuzz.py --examples 40 --seconds 300
     nice -n 10 .venv/bin/python benchmarks/api_fuzz.py --live --examples 40 --seconds 300
