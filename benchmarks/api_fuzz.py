@@ -2,9 +2,11 @@
 with ``--live``, against a real ``motornet-studio serve`` on 127.0.0.1 (real training workers).
 
 Every operation of the API gets generated requests, valid (positive) and invalid (negative), and
-the answers are checked: no 5xx, and every 4xx carries a useful message (a JSON body with a
-non-empty ``detail`` or ``message``). Prints the request count, the status histogram and each
-problem found. Bounded by ``--examples`` per operation and mode, and by ``--seconds``::
+the answers are checked: no 5xx, every 4xx carries a useful message (a JSON body with a
+non-empty ``detail`` or ``message``), and Schemathesis's own checks pass on every answer (a
+documented status code, content type, headers and a body that matches the documented schema).
+Prints the request count, the status histogram and each problem found. Bounded by ``--examples``
+per operation and mode, and by ``--seconds``::
 
     nice -n 10 .venv/bin/python benchmarks/api_fuzz.py --examples 40 --seconds 300
     nice -n 10 .venv/bin/python benchmarks/api_fuzz.py --live --examples 40 --seconds 300
@@ -64,6 +66,32 @@ def problem_of(status: int, body: Any) -> str | None:
     if 400 <= status < 500 and (not isinstance(body, dict) or not (body.get("detail") or body.get("message"))):
         return f"{status} without a detail/message: {str(body)[:300]}"
     return None
+
+
+# Schemathesis's own checks of every answer against the documented schema: status codes (ST103),
+# content types, headers and bodies (ST108).
+SCHEMA_CHECKS = (
+    schemathesis.checks.not_a_server_error,
+    schemathesis.checks.status_code_conformance,
+    schemathesis.checks.content_type_conformance,
+    schemathesis.checks.response_headers_conformance,
+    schemathesis.checks.response_schema_conformance,
+)
+
+
+def schema_failures(case: Any, response: Any) -> list[str]:
+    """The failures of :data:`SCHEMA_CHECKS` on one answer (code, title and the first line)."""
+    try:
+        case.validate_response(response, checks=list(SCHEMA_CHECKS))
+    except (Exception, BaseExceptionGroup) as exc:  # schemathesis raises a group of failures
+        failures = getattr(exc, "exceptions", None) or [exc]
+        out = []
+        for f in failures:
+            code, title = getattr(f, "code", type(f).__name__), getattr(f, "title", "")
+            text = str(getattr(f, "message", "") or f).strip().splitlines()
+            out.append(f"{code} {title}: {text[0][:200] if text else ''}")
+        return out
+    return []
 
 
 def _json(response: Any) -> Any:
@@ -146,9 +174,12 @@ def _fuzz_operation(
         report.requests += 1
         report.statuses[response.status_code] += 1
         report.per_operation[label] += 1
+        where = f"{label} [{mode.value}] {case.path_parameters or ''} {case.query or ''}"
         problem = problem_of(response.status_code, _json(response))
         if problem:
-            report.problems.append(f"{label} [{mode.value}] {case.path_parameters or ''} {case.query or ''}: {problem}")
+            report.problems.append(f"{where}: {problem}")
+        for failure in schema_failures(case, response):
+            report.problems.append(f"{where}: {failure}")
 
     try:
         send()

@@ -73,11 +73,17 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/api/health", timeout=2.0).status_code == 200:
+                if httpx.get(f"{self.url}/api/health", headers=self.auth_headers, timeout=2.0).status_code == 200:
                     return self
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"server did not answer /api/health within {START_TIMEOUT} s:\n{self.log()}")
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """``Authorization: Bearer`` with the server's access token, when ``env`` sets one."""
+        token = self.env.get("MOTORNET_STUDIO_ACCESS_TOKEN")
+        return {"Authorization": f"Bearer {token}"} if token else {}
 
     def stop(self, timeout: float = 20.0) -> None:
         """Stop gracefully (SIGTERM: running runs become ``interrupted``), SIGKILL after ``timeout``."""

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 import motornet_core
 from backend.app.api import ws
+from backend.app.api.openapi import install_openapi
 from backend.app.api.routes import imports, meta, runs, saved, simulate, studies
 from backend.app.core.config import Settings
 from backend.app.core.db import init_db, make_engine
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
     app.state.settings, app.state.engine, app.state.sessions = settings, engine, sessions
     app.state.hub, app.state.manager = hub, manager
     install_error_handlers(app)
+    install_openapi(app)
     routers = (meta.router, saved.effectors, saved.tasks, simulate.router, imports.router, runs.router, studies.router)
     for router in (*routers, ws.router):
         app.include_router(router)

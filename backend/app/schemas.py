@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Union
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from backend.app.core.errors import json_safe
 from backend.app.status import RunKind, RunStatus
@@ -21,6 +21,14 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID, description="a row id, 1..2^63-1")]
 """A run or saved-spec id in a request body (422 outside 1..2^63-1)."""
 PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id, 1..2^63-1")]
 """A run or saved-spec id in a URL path (422 outside 1..2^63-1; a websocket closes with 1008)."""
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_aware)]
+"""A moment in UTC (the database keeps naive UTC times; answers carry the offset, RFC 3339)."""
 
 
 class ApiModel(BaseModel):
@@ -76,8 +84,8 @@ class EffectorIn(ApiIn):
 
 class EffectorOut(EffectorIn):
     id: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class TaskIn(ApiIn):
@@ -87,8 +95,8 @@ class TaskIn(ApiIn):
 
 class TaskOut(TaskIn):
     id: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 # -- simulation ----------------------------------------------------------------------------------------------------
@@ -248,9 +256,9 @@ class RunSummary(ApiModel):
     seed: int | None
     device: str | None
     preset: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
     duration: float | None = Field(description="seconds from start to finish (or to now while running)")
     error: str | None
     last_metrics: dict[str, float]
@@ -315,7 +323,7 @@ class MetricsOut(ApiModel):
 class SnapshotInfo(ApiModel):
     index: int
     step: int
-    created_at: datetime
+    created_at: Timestamp
 
 
 class SnapshotOut(SnapshotInfo):

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from motornet_core.errors import SpecError
 
@@ -115,10 +115,49 @@ def _short(value: Any) -> Any:
     return value
 
 
+NOT_UNICODE = "string holds a lone UTF-16 surrogate (e.g. \\ud800 without its pair), which is not valid Unicode"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escaped(text: str) -> str:
+    """``text`` encodable as UTF-8 (lone surrogates become ``\\udXXX`` escapes)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def find_unencodable(data: Any, path: tuple[str, ...] = ()) -> tuple[str, str] | None:
+    """The dotted path and escaped text of the first string (or key) below ``data`` that is not
+    valid Unicode (a lone surrogate: it cannot be encoded, stored as text or served), else None."""
+    if isinstance(data, str):
+        return (".".join(path), escaped(data)) if _SURROGATE.search(data) else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = (*path, escaped(str(key)))
+            if isinstance(key, str) and _SURROGATE.search(key):
+                return ".".join(where), escaped(key)
+            found = find_unencodable(value, where)
+            if found:
+                return found
+    elif isinstance(data, (list, tuple)):
+        for i, value in enumerate(data):
+            found = find_unencodable(value, (*path, str(i)))
+            if found:
+                return found
+    return None
+
+
 class SpecModel(BaseModel):
-    """Base spec: unknown fields are rejected, NaN and infinities are rejected."""
+    """Base spec: unknown fields are rejected, NaN and infinities are rejected, and so is any
+    string (or key) that is not valid Unicode (a lone surrogate), with the path to it."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        found = find_unencodable(data) if isinstance(data, dict) else None
+        if found:
+            raise fail(found[0], NOT_UNICODE, found[1])
+        return data
 
     @classmethod
     def parse(cls: type[T], data: Any) -> T:

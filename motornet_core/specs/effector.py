@@ -27,12 +27,36 @@ MAX_INERTIA = 1000.0  # [kg m^2]
 # is built; these bounds keep them finite (the literature values are 0.4 to 5).
 MAX_SHAPE = 10.0
 MAX_EXP_SHAPE = 50.0  # exp(50) ~ 5e21
+# Lower bounds where a parameter divides: a segment or fibre shorter than 0.1 mm, a body lighter
+# than 1 g or a time constant below 0.1 ms would make the dynamics overflow in one step.
+MIN_LENGTH = 1e-4  # [m]
+MIN_MASS = 1e-3  # [kg]
+MIN_TAU, MAX_TAU = 1e-4, 10.0  # [s]
+MAX_FORCE = 1e5  # [N], a large human muscle is ~5000 N
+MAX_DAMPING = 1000.0  # [N m s/rad] (point mass: [N s/m])
+MAX_ANGLE = 10.0  # [rad], joint angles and angle offsets (more than a turn and a half)
+MAX_POSITION = 100.0  # [m] or [rad], state bounds
+MAX_SPEED = 1e4  # [m/s] or [rad/s], state bounds
+MAX_RATE = 100.0  # fibre velocities in optimal lengths per second
+MAX_FACTOR = 100.0  # normalised force factors and curve constants
+MAX_STIFFNESS = 1e5  # tendon stiffness (normalised force per strain^2)
 
-Length = Annotated[float, Field(gt=0, le=MAX_LENGTH)]
+Length = Annotated[float, Field(ge=MIN_LENGTH, le=MAX_LENGTH)]
 Distance = Annotated[float, Field(ge=0, le=MAX_LENGTH)]
-Mass = Annotated[float, Field(gt=0, le=MAX_MASS)]
+Coordinate = Annotated[float, Field(ge=-MAX_LENGTH, le=MAX_LENGTH)]
+Mass = Annotated[float, Field(ge=MIN_MASS, le=MAX_MASS)]
 Inertia = Annotated[float, Field(ge=0, le=MAX_INERTIA)]
 Shape = Annotated[float, Field(gt=0, le=MAX_SHAPE)]
+Force = Annotated[float, Field(gt=0, le=MAX_FORCE)]
+Tau = Annotated[float, Field(ge=MIN_TAU, le=MAX_TAU)]
+Damping = Annotated[float, Field(ge=0, le=MAX_DAMPING)]
+Angle = Annotated[float, Field(ge=-MAX_ANGLE, le=MAX_ANGLE)]
+PosBound = Annotated[float, Field(ge=-MAX_POSITION, le=MAX_POSITION)]
+VelBound = Annotated[float, Field(ge=-MAX_SPEED, le=MAX_SPEED)]
+Rate = Annotated[float, Field(gt=0, le=MAX_RATE)]
+Factor = Annotated[float, Field(gt=0, le=MAX_FACTOR)]
+NonNegFactor = Annotated[float, Field(ge=0, le=MAX_FACTOR)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
 
 DEG = math.pi / 180.0
 
@@ -56,10 +80,12 @@ class PointMassSpec(SpecModel):
 
     kind: Literal["point_mass"] = "point_mass"
     mass: Mass = Field(1.0, description=f"mass [kg], at most {MAX_MASS:g}")
-    pos_lower_bound: list[float] = Field(default_factory=lambda: [-1.0, -1.0], description="[m]")
-    pos_upper_bound: list[float] = Field(default_factory=lambda: [1.0, 1.0], description="[m]")
-    vel_lower_bound: list[float] = Field(default_factory=lambda: [-1000.0, -1000.0], description="[m/s]")
-    vel_upper_bound: list[float] = Field(default_factory=lambda: [1000.0, 1000.0], description="[m/s]")
+    pos_lower_bound: list[PosBound] = Field(default_factory=lambda: [-1.0, -1.0], description=f"[m], within ±{MAX_POSITION:g}")
+    pos_upper_bound: list[PosBound] = Field(default_factory=lambda: [1.0, 1.0], description=f"[m], within ±{MAX_POSITION:g}")
+    vel_lower_bound: list[VelBound] = Field(
+        default_factory=lambda: [-1000.0, -1000.0], description=f"[m/s], within ±{MAX_SPEED:g}"
+    )
+    vel_upper_bound: list[VelBound] = Field(default_factory=lambda: [1000.0, 1000.0], description=f"[m/s], within ±{MAX_SPEED:g}")
 
     @model_validator(mode="after")
     def _bounds(self) -> PointMassSpec:
@@ -92,11 +118,17 @@ class TwoLinkArmSpec(SpecModel):
     L2g: Distance = Field(0.181479, description=f"forearm centre of mass from the elbow [m], at most {MAX_LENGTH:g}")
     I1: Inertia = Field(0.013193, description=f"upper arm inertia about its centre of mass [kg m^2], at most {MAX_INERTIA:g}")
     I2: Inertia = Field(0.020062, description=f"forearm inertia about its centre of mass [kg m^2], at most {MAX_INERTIA:g}")
-    c_viscosity: NonNeg = Field(0.0, description="joint viscosity [N m s/rad]")
-    pos_lower_bound: list[float] = Field(default_factory=lambda: [0.0, 0.0], description="[rad]")
-    pos_upper_bound: list[float] = Field(default_factory=lambda: [140 * DEG, 160 * DEG], description="[rad]")
-    vel_lower_bound: list[float] = Field(default_factory=lambda: [-1000.0, -1000.0], description="[rad/s]")
-    vel_upper_bound: list[float] = Field(default_factory=lambda: [1000.0, 1000.0], description="[rad/s]")
+    c_viscosity: Damping = Field(0.0, description=f"joint viscosity [N m s/rad], at most {MAX_DAMPING:g}")
+    pos_lower_bound: list[PosBound] = Field(default_factory=lambda: [0.0, 0.0], description=f"[rad], within ±{MAX_POSITION:g}")
+    pos_upper_bound: list[PosBound] = Field(
+        default_factory=lambda: [140 * DEG, 160 * DEG], description=f"[rad], within ±{MAX_POSITION:g}"
+    )
+    vel_lower_bound: list[VelBound] = Field(
+        default_factory=lambda: [-1000.0, -1000.0], description=f"[rad/s], within ±{MAX_SPEED:g}"
+    )
+    vel_upper_bound: list[VelBound] = Field(
+        default_factory=lambda: [1000.0, 1000.0], description=f"[rad/s], within ±{MAX_SPEED:g}"
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> TwoLinkArmSpec:
@@ -120,10 +152,10 @@ class LinkSpec(SpecModel):
     length: Length = Field(description=f"[m], at most {MAX_LENGTH:g}")
     com: Distance = Field(description=f"centre of mass from the proximal joint [m], at most {MAX_LENGTH:g}")
     inertia: Inertia = Field(description=f"inertia about the centre of mass [kg m^2], at most {MAX_INERTIA:g}")
-    pos_lower_bound: float = Field(0.0, description="joint angle lower bound [rad]")
-    pos_upper_bound: float = Field(150 * DEG, description="joint angle upper bound [rad]")
-    vel_lower_bound: float = Field(-1000.0, description="[rad/s]")
-    vel_upper_bound: float = Field(1000.0, description="[rad/s]")
+    pos_lower_bound: PosBound = Field(0.0, description=f"joint angle lower bound [rad], within ±{MAX_POSITION:g}")
+    pos_upper_bound: PosBound = Field(150 * DEG, description=f"joint angle upper bound [rad], within ±{MAX_POSITION:g}")
+    vel_lower_bound: VelBound = Field(-1000.0, description=f"[rad/s], within ±{MAX_SPEED:g}")
+    vel_upper_bound: VelBound = Field(1000.0, description=f"[rad/s], within ±{MAX_SPEED:g}")
 
     @model_validator(mode="after")
     def _bounds(self) -> LinkSpec:
@@ -139,7 +171,7 @@ class PlanarArmSpec(SpecModel):
 
     kind: Literal["planar_arm"] = "planar_arm"
     links: list[LinkSpec] = Field(min_length=1, max_length=8)
-    c_viscosity: NonNeg = Field(0.0, description="joint viscosity [N m s/rad]")
+    c_viscosity: Damping = Field(0.0, description=f"joint viscosity [N m s/rad], at most {MAX_DAMPING:g}")
 
     @property
     def dof(self) -> int:
@@ -164,8 +196,8 @@ class PathPointSpec(SpecModel):
     """
 
     body: int = Field(ge=0, le=8)
-    x: float = Field(description="[m]")
-    y: float = Field(description="[m]")
+    x: Coordinate = Field(description=f"[m], within ±{MAX_LENGTH:g}")
+    y: Coordinate = Field(description=f"[m], within ±{MAX_LENGTH:g}")
 
 
 class PathGeometrySpec(SpecModel):
@@ -189,18 +221,18 @@ class PolynomialGeometrySpec(SpecModel):
     """Nijhof & Kouwenhoven (2000) polynomial: L = a0 + sum_j (a1_j + a2_j x_j) x_j, x_j = q_j - a3_j."""
 
     kind: Literal["polynomial"] = "polynomial"
-    a0: float = Field(description="[m]")
-    a1: list[float] = Field(description="per joint [m/rad]")
-    a2: list[float] = Field(description="per joint [m/rad^2]")
-    a3: list[float] = Field(description="per joint [rad]")
+    a0: Coordinate = Field(description=f"[m], within ±{MAX_LENGTH:g}")
+    a1: list[Coordinate] = Field(description=f"per joint [m/rad], within ±{MAX_LENGTH:g}")
+    a2: list[Coordinate] = Field(description=f"per joint [m/rad^2], within ±{MAX_LENGTH:g}")
+    a3: list[Angle] = Field(description=f"per joint [rad], within ±{MAX_ANGLE:g}")
 
 
 class ConstantGeometrySpec(SpecModel):
     """Constant moment arms: L = length + sum_j r_j q_j."""
 
     kind: Literal["constant"] = "constant"
-    length: float = Field(description="musculotendon length at q = 0 [m]")
-    moment_arms: list[float] = Field(description="per joint [m/rad] (point mass: dimensionless)")
+    length: Coordinate = Field(description=f"musculotendon length at q = 0 [m], within ±{MAX_LENGTH:g}")
+    moment_arms: list[Coordinate] = Field(description=f"per joint [m/rad] (point mass: dimensionless), within ±{MAX_LENGTH:g}")
 
 
 GeometrySpec = Annotated[Union[PathGeometrySpec, PolynomialGeometrySpec, ConstantGeometrySpec], Field(discriminator="kind")]
@@ -212,9 +244,9 @@ GeometrySpec = Annotated[Union[PathGeometrySpec, PolynomialGeometrySpec, Constan
 
 class _MuscleBase(SpecModel):
     name: str = Field(min_length=1, max_length=64)
-    max_iso_force: Pos = Field(description="maximum isometric force F_max [N]")
-    tau_activation: Pos = Field(0.015, description="activation time constant [s]")
-    tau_deactivation: Pos = Field(0.05, description="deactivation time constant [s]")
+    max_iso_force: Force = Field(description=f"maximum isometric force F_max [N], at most {MAX_FORCE:g}")
+    tau_activation: Tau = Field(0.015, description=f"activation time constant [s], {MIN_TAU:g} to {MAX_TAU:g}")
+    tau_deactivation: Tau = Field(0.05, description=f"deactivation time constant [s], {MIN_TAU:g} to {MAX_TAU:g}")
     min_activation: float = Field(0.001, ge=0, lt=1, description="a_min, lower clip of excitation and activation")
     geometry: GeometrySpec
 
@@ -227,19 +259,19 @@ class ReluMuscleSpec(_MuscleBase):
 
 
 class _FibreParams(_MuscleBase):
-    optimal_length: Pos = Field(description="optimal fibre length l0_ce [m]")
-    tendon_slack_length: NonNeg = Field(description="tendon slack length l0_se [m]")
+    optimal_length: Length = Field(description=f"optimal fibre length l0_ce [m], {MIN_LENGTH:g} to {MAX_LENGTH:g}")
+    tendon_slack_length: Distance = Field(description=f"tendon slack length l0_se [m], at most {MAX_LENGTH:g}")
 
 
 class _HillConstants(_FibreParams):
     normalized_slack_length: Shape = Field(1.4, description=f"passive slack length / optimal length, at most {MAX_SHAPE:g}")
-    max_velocity: Pos = Field(10.0, description="vmax in optimal lengths per second")
-    s_as: Pos = Field(0.001, description="slope of the force-velocity asymptote")
+    max_velocity: Rate = Field(10.0, description=f"vmax in optimal lengths per second, at most {MAX_RATE:g}")
+    s_as: Fraction = Field(0.001, description="slope of the force-velocity asymptote, at most 1")
     fl_width: Shape = Field(0.66, description=f"width of the quadratic force-length curve, at most {MAX_SHAPE:g}")
-    q_crit: Pos = Field(0.3, description="activation below which the F-V curvature changes")
-    a_rel: float = Field(0.41, description="Hill constant A_rel")
-    b_rel: float = Field(5.2, description="Hill constant B_rel [1/s]")
-    min_fl: NonNeg = Field(0.01, description="floor of the force-length curve")
+    q_crit: Fraction = Field(0.3, description="activation below which the F-V curvature changes, at most 1")
+    a_rel: float = Field(0.41, ge=-MAX_FACTOR, le=MAX_FACTOR, description=f"Hill constant A_rel, within ±{MAX_FACTOR:g}")
+    b_rel: float = Field(5.2, ge=-MAX_FACTOR, le=MAX_FACTOR, description=f"Hill constant B_rel [1/s], within ±{MAX_FACTOR:g}")
+    min_fl: float = Field(0.01, ge=0, le=1, description="floor of the force-length curve, at most 1")
 
     @model_validator(mode="after")
     def _passive_stiffness(self) -> _HillConstants:
@@ -261,7 +293,9 @@ class CompliantHillMuscleSpec(_HillConstants):
 
     kind: Literal["compliant_hill"] = "compliant_hill"
     min_activation: float = Field(0.01, ge=0, lt=1)
-    k_se: Pos = Field(625.0, description="tendon stiffness (normalised force per strain^2)")
+    k_se: float = Field(
+        625.0, gt=0, le=MAX_STIFFNESS, description=f"tendon stiffness (normalised force per strain^2), at most {MAX_STIFFNESS:g}"
+    )
 
 
 class ThelenMuscleSpec(_FibreParams):
@@ -269,27 +303,27 @@ class ThelenMuscleSpec(_FibreParams):
 
     kind: Literal["thelen"] = "thelen"
     normalized_slack_length: Shape = Field(1.0, description=f"passive slack length / optimal length, at most {MAX_SHAPE:g}")
-    max_velocity: Pos = Field(10.0, description="vmax in optimal lengths per second")
-    af: Pos = Field(0.25, description="force-velocity shape factor A_f")
-    fmlen: Pos = Field(1.4, description="maximum normalised lengthening force")
-    gamma: Pos = Field(0.45, description="force-length shape factor")
+    max_velocity: Rate = Field(10.0, description=f"vmax in optimal lengths per second, at most {MAX_RATE:g}")
+    af: Shape = Field(0.25, description=f"force-velocity shape factor A_f, at most {MAX_SHAPE:g}")
+    fmlen: Shape = Field(1.4, description=f"maximum normalised lengthening force, at most {MAX_SHAPE:g}")
+    gamma: Shape = Field(0.45, description=f"force-length shape factor, at most {MAX_SHAPE:g}")
     k_pe: Pos = Field(5.0, le=MAX_EXP_SHAPE, description=f"passive exponential shape factor, at most {MAX_EXP_SHAPE:g}")
-    eps0: Pos = Field(0.6, description="passive strain at F_max")
+    eps0: Shape = Field(0.6, description=f"passive strain at F_max, at most {MAX_SHAPE:g}")
 
 
 class MujocoMuscleSpec(_FibreParams):
     """MuJoCo's muscle actuator curves with a rigid tendon."""
 
     kind: Literal["mujoco"] = "mujoco"
-    tau_activation: Pos = Field(0.01)
-    tau_deactivation: Pos = Field(0.04)
+    tau_activation: Tau = Field(0.01, description=f"activation time constant [s], {MIN_TAU:g} to {MAX_TAU:g}")
+    tau_deactivation: Tau = Field(0.04, description=f"deactivation time constant [s], {MIN_TAU:g} to {MAX_TAU:g}")
     min_activation: float = Field(0.0, ge=0, lt=1)
-    lmin: Pos = Field(0.5, description="lower end of the F-L curve (optimal lengths)")
-    lmax: Pos = Field(1.6, description="upper end of the F-L curve (optimal lengths)")
-    vmax: Pos = Field(1.5, description="shortening velocity at zero force (optimal lengths/s)")
-    fvmax: Pos = Field(1.2, description="maximum lengthening force (normalised)")
-    fpmax: NonNeg = Field(1.3, description="passive force at lmax (normalised)")
-    passive_scale: NonNeg = Field(1.0, description="scale of the passive force")
+    lmin: Shape = Field(0.5, description=f"lower end of the F-L curve (optimal lengths), at most {MAX_SHAPE:g}")
+    lmax: Shape = Field(1.6, description=f"upper end of the F-L curve (optimal lengths), at most {MAX_SHAPE:g}")
+    vmax: Rate = Field(1.5, description=f"shortening velocity at zero force (optimal lengths/s), at most {MAX_RATE:g}")
+    fvmax: Shape = Field(1.2, description=f"maximum lengthening force (normalised), at most {MAX_SHAPE:g}")
+    fpmax: NonNegFactor = Field(1.3, description=f"passive force at lmax (normalised), at most {MAX_FACTOR:g}")
+    passive_scale: NonNegFactor = Field(1.0, description=f"scale of the passive force, at most {MAX_FACTOR:g}")
 
     @model_validator(mode="after")
     def _range(self) -> MujocoMuscleSpec:
@@ -324,7 +358,7 @@ class EffectorSpec(SpecModel):
     dt: float = Field(0.01, gt=0, le=0.1, description="time step [s]")
     integration: IntegrationMethod = "euler"
     n_ministeps: int = Field(1, ge=1, le=1000)
-    damping: NonNeg = Field(0.0, description="joint damping d in Q = ... - d*qdot [N m s/rad]")
+    damping: Damping = Field(0.0, description=f"joint damping d in Q = ... - d*qdot [N m s/rad], at most {MAX_DAMPING:g}")
     motornet_compat: bool = True
 
     @model_validator(mode="after")

@@ -33,3 +33,15 @@ def test_generated_requests_get_no_5xx_and_useful_4xx(make_client):
 )
 def test_problem_of(status, body, bad):
     assert (api_fuzz.problem_of(status, body) is not None) == bad
+
+
+def test_the_documented_errors_are_the_ones_sent(client):
+    doc = client.get("/openapi.json").json()
+    item = doc["components"]["schemas"]["ValidationError"]
+    assert item["properties"]["loc"]["type"] == "string" and "type" not in item["required"]
+    paths = doc["paths"]
+    assert {"404", "422"} <= set(paths["/api/runs/{run_id}"]["get"]["responses"])
+    assert {"409", "429"} <= set(paths["/api/runs/{run_id}/resume"]["post"]["responses"])
+    assert "429" in paths["/api/runs"]["post"]["responses"] and "413" in paths["/api/runs"]["post"]["responses"]
+    r = client.get("/api/runs/0")
+    assert r.status_code == 422 and isinstance(r.json()["detail"][0]["loc"], str) and r.json()["message"]

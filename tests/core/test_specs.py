@@ -129,3 +129,18 @@ def test_with_updates_applies_dotted_paths() -> None:
     assert spec.dt == 0.005 and spec.muscles[0].max_iso_force == 900.0
     with pytest.raises(SpecError):
         presets.arm26().with_updates({"muscles.9.max_iso_force": 1.0})
+
+
+def test_strings_that_are_not_valid_unicode_are_refused_with_their_path():
+    from motornet_core.run_presets import run_preset
+    from motornet_core.specs import RunSpec
+
+    data = run_preset("tiny_point_mass").model_dump(mode="json")
+    data["tags"] = ["fine", "\udfff"]
+    with pytest.raises(SpecError) as info:
+        RunSpec.parse(data)
+    assert info.value.errors[0]["loc"] == "tags.1" and "surrogate" in info.value.errors[0]["msg"]
+    data["tags"], data["effector"]["muscles"][2]["name"] = [], "m\ud800"
+    with pytest.raises(SpecError) as info:
+        RunSpec.parse(data)
+    assert info.value.errors[0]["loc"] == "effector.muscles.2.name"

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from backend.app.core.errors import Conflict, NotFound, jsonable_errors, safe_text
-from backend.app.core.middleware import NOT_UNICODE, find_lone_surrogate
+from backend.app.core.middleware import NOT_UNICODE, find_lone_surrogate, json_depth
 from backend.app.models import Metric, Run
 from backend.app.schemas import PathId, SimExcitation, SimInit, SimMessage, SimReset, SimTarget
 from backend.app.services.playground import Playground
@@ -235,6 +235,11 @@ async def sim_socket(ws: WebSocket) -> None:
         text = message.get("text") or (message.get("bytes") or b"").decode("utf-8", "replace")
         data: Any = None
         try:
+            depth, most = json_depth(text.encode("utf-8", "replace")), ws.app.state.settings.max_json_depth
+            if depth > most:  # bounded before parsing: the decoder recurses once per level
+                raise SpecError(
+                    [{"loc": "", "msg": f"message too deeply nested ({depth} levels; at most {most})", "input": None}]
+                )
             data = json.loads(text)
             bad = find_lone_surrogate(data)
             if bad is not None:

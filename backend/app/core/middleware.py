@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import re
 from http.cookies import SimpleCookie
 from typing import Any
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs
 
 from backend.app.core.errors import safe_text
 
+log = logging.getLogger(__name__)
 Scope = dict[str, Any]
 PROTECTED_PREFIXES = ("/api", "/ws", "/docs", "/openapi.json", "/redoc")
 TOKEN_COOKIE = "motornet_token"
@@ -234,4 +236,16 @@ class _Limited:
             if not answered:
                 await send(message)
 
-        await self.app(scope, limited_receive, guarded_send)
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception as exc:
+            if not answered:
+                raise
+            # the route saw the stream end early (e.g. starlette's ClientDisconnect): expected, not an error
+            log.warning(
+                "%s %s answered 413: streamed body larger than %d bytes (the route stopped reading: %s)",
+                scope.get("method"),
+                scope.get("path"),
+                self.max_bytes,
+                type(exc).__name__,
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, overload
@@ -10,14 +11,17 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from backend.app.core.config import Settings
-from backend.app.core.errors import Conflict, NotFound, Overloaded, spec_error
+from backend.app.core.errors import Conflict, NotFound, Overloaded, safe_text, spec_error
 from backend.app.models import LogEntry, Metric, Run, Snapshot
 from backend.app.run_specs import StudyRunSpec, TrainingRunSpec, spec_of, study_name
 from backend.app.schemas import LogOut, MetricSeries, MetricsOut, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
 from backend.app.status import RunKind, RunStatus
 from backend.app.streaming.messages import progress_of
 from backend.app.workers.manager import RunConflict, WorkerManager
+from motornet_core import SpecError
 from motornet_core.specs import RunSpec
+
+log = logging.getLogger(__name__)
 
 SORTS: dict[str, ColumnElement[Any]] = {
     "created": Run.id.asc(),
@@ -150,10 +154,10 @@ def summary(run: Run, manager: WorkerManager) -> dict[str, Any]:
         duration = None if end is None else max(0.0, (end - started).total_seconds())
     return {
         "id": run.id,
-        "name": run.name,
+        "name": _text(run.name),
         "kind": run.kind,
-        "study": study_name(run),
-        "tags": run.tags or [],
+        "study": _text(study_name(run)),
+        "tags": [safe_text(str(t)) for t in run.tags or []],
         "status": run.status,
         "progress": progress_of(run),
         "step": run.step,
@@ -165,12 +169,17 @@ def summary(run: Run, manager: WorkerManager) -> dict[str, Any]:
         "started_at": started,
         "finished_at": finished,
         "duration": duration,
-        "error": run.error,
-        "last_metrics": run.last_metrics or {},
-        "last_eval_error": run.last_eval_error,
+        "error": _text(run.error),
+        "last_metrics": {safe_text(str(k)): v for k, v in (run.last_metrics or {}).items()},
+        "last_eval_error": _text(run.last_eval_error),
         "checkpoint_step": run.checkpoint_step,
         "worker_pid": manager.worker_pid(run.id),
     }
+
+
+def _text(value: Any) -> str | None:
+    """A stored string fit to serve (lone surrogates escaped), None kept."""
+    return None if value is None else safe_text(str(value))
 
 
 def to_summary(run: Run, manager: WorkerManager) -> RunSummary:
@@ -178,9 +187,32 @@ def to_summary(run: Run, manager: WorkerManager) -> RunSummary:
     return RunSummary(**summary(run, manager))
 
 
+def summaries(runs: list[Run], manager: WorkerManager) -> list[RunSummary]:
+    """List views of ``runs``; a row that cannot be served is left out with a logged reason (one bad
+    row never takes the whole list down)."""
+    out = []
+    for run in runs:
+        try:
+            out.append(to_summary(run, manager))
+        except Exception as exc:  # a row stored by an older version or edited by hand
+            reason = f"{type(exc).__name__}: {safe_text(str(exc))}"
+            log.warning("run %s left out of the runs list: its stored row cannot be served (%s)", run.id, reason)
+    return out
+
+
 def to_out(run: Run, manager: WorkerManager) -> RunOut:
-    """Detail view of a run (with its spec; a study run: its parameters)."""
-    return RunOut(**summary(run, manager), **spec_of(run).served(), result=run.result)
+    """Detail view of a run (with its spec; a study run: its parameters).
+
+    A stored spec that no longer validates is served as ``spec: null`` with the reason in ``error``.
+    """
+    fields = summary(run, manager)
+    try:
+        served = spec_of(run).served()
+    except SpecError as exc:
+        log.warning("run %s: its stored spec cannot be served: %s", run.id, safe_text(str(exc)))
+        served = {"spec": None, "params": None}
+        fields["error"] = safe_text(f"the stored spec cannot be served: {exc}")
+    return RunOut(**fields, **served, result=run.result)
 
 
 def run_spec(run: Run) -> RunSpec:

@@ -62,11 +62,27 @@ def _record(eff: Effector, states: list[EffectorState]) -> dict[str, Any]:
     }
 
 
+def _check_finite(state: EffectorState, step: int) -> None:
+    """Refuse a trajectory that left the floats (NaN or infinite) instead of answering ``null`` arrays.
+
+    Raises:
+        SpecError: at ``effector``, naming the step.
+    """
+    parts = (state.position, state.velocity, state.muscle.activation, state.muscle.force, state.geometry.length)
+    if not all(bool(torch.isfinite(t).all()) for t in parts):
+        raise spec_error(
+            "effector",
+            f"the simulation's result is not finite from step {step} on: these parameters make the dynamics "
+            "diverge (try a smaller dt, more n_ministeps, longer time constants, smaller forces or larger masses)",
+        )
+
+
 def simulate_open_loop(req: SimulateIn, settings: Settings) -> Trajectory:
     """Run the effector under the given excitations.
 
     Raises:
-        SpecError: bad shapes or limits exceeded (with the field path).
+        SpecError: bad shapes or limits exceeded (with the field path), or a result that is not
+            finite (at ``effector``).
         SimulationError: an initial state outside the bounds.
     """
     eff = build_effector(req.effector)  # type: ignore[arg-type]
@@ -94,6 +110,7 @@ def simulate_open_loop(req: SimulateIn, settings: Settings) -> Trajectory:
             state = eff.step(
                 state, u[k], None if endpoint is None else endpoint[k], None if joint is None else joint[k]
             )  # (B, M)
+            _check_finite(state, k + 1)
             states.append(state)
     rec = _record(eff, states)
     return Trajectory(dt=eff.dt, time=[k * eff.dt for k in range(steps + 1)], muscle_names=eff.muscle_names, **rec)
@@ -123,6 +140,8 @@ def geometry_sweep(req: GeometryIn, settings: Settings) -> GeometryOut:
             q[:, j] = angles
             rows.append(q)
             geo = eff.geometry(q, torch.zeros_like(q), sk)
+            if not (bool(torch.isfinite(geo.length).all()) and bool(torch.isfinite(geo.moment_arm).all())):
+                raise spec_error("effector", f"the muscle geometry is not finite over joint {j}'s range")
             sweeps.append(
                 JointSweep(
                     joint=j,

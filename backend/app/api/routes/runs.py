@@ -34,7 +34,7 @@ def list_runs(
     kind: Annotated[str, Query(description="training (default), study or all")] = "training",
 ) -> list[RunSummary]:
     """Runs, newest first by default (training runs unless ``kind`` says otherwise)."""
-    return [service.to_summary(r, manager) for r in service.list_runs(session, status, tag, name, sort, kind)]
+    return service.summaries(service.list_runs(session, status, tag, name, sort, kind), manager)
 
 
 @router.get("/{run_id}")
