@@ -81,3 +81,79 @@ export function lerpPoints(a, b, w) {
   if (!b || a.length !== b.length) return b ?? a;
   return a.map((p, i) => [p[0] + (b[i][0] - p[0]) * w, p[1] + (b[i][1] - p[1]) * w]);
 }
+
+/** Median of the finite values of an array (NaN when none). */
+function median(xs) {
+  const v = xs.filter((x) => Number.isFinite(x) && x > 0).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/**
+ * Which loss curves share the total's axis: "y" for the total and the terms within `ratio` of its
+ * median size, "y2" for terms of another scale (e.g. activation penalties 1e-7 beside a loss of 0.1).
+ * series: {key: {step: [], value: []}} -> {key: "y" | "y2"}.
+ */
+export function lossAxes(series, keys, ratio = 100) {
+  const ref = median(series?.loss?.value ?? []);
+  const out = {};
+  for (const k of keys) {
+    const m = median(series?.[k]?.value ?? []);
+    const far = k !== "loss" && Number.isFinite(ref) && Number.isFinite(m) && (m > ref * ratio || m < ref / ratio);
+    out[k] = far ? "y2" : "y";
+  }
+  return out;
+}
+
+/** Exponential moving average with TensorBoard's debiasing: weight in [0, 1) (0: the values themselves). */
+export function smooth(values, weight) {
+  if (!(weight > 0)) return values.slice();
+  const out = [];
+  let last = 0;
+  let k = 0;
+  for (const v of values) {
+    if (!Number.isFinite(v)) {
+      out.push(v);
+      continue;
+    }
+    last = last * weight + (1 - weight) * v;
+    k += 1;
+    out.push(last / (1 - weight ** k));
+  }
+  return out;
+}
+
+/**
+ * Live run timing: the seconds so far (the server's duration when fetched, plus the time since
+ * while running), iterations per second over the current attempt and the remaining time.
+ * run: {status, duration, step, n_iterations}; since: seconds since the run was fetched;
+ * rate: measured iterations/s or null.
+ */
+export function runTiming(run, since, rate) {
+  const running = run?.status === "running";
+  const seconds = Number.isFinite(run?.duration) ? run.duration + (running ? Math.max(0, since) : 0) : null;
+  const left = (run?.n_iterations ?? 0) - (run?.step ?? 0);
+  const eta = running && rate > 0 && left >= 0 ? left / rate : null;
+  return { seconds, rate: Number.isFinite(rate) && rate > 0 ? rate : null, eta };
+}
+
+/** Measured iterations/s from (time [s], step) samples: the slope over the samples within the last `window` s. */
+export function iterationRate(samples, window = 20) {
+  if (samples.length < 2) return null;
+  const t1 = samples[samples.length - 1][0];
+  const recent = samples.filter(([t]) => t >= t1 - window);
+  const [ta, sa] = recent[0];
+  const [tb, sb] = recent[recent.length - 1];
+  return tb > ta && sb > sa ? (sb - sa) / (tb - ta) : null;
+}
+
+/** Drop the points after `step` from every series (a resume from an earlier checkpoint retrains them). */
+export function truncateSeries(series, step) {
+  const out = {};
+  for (const [k, s] of Object.entries(series)) {
+    const n = s.step.findIndex((x) => x > step);
+    out[k] = n < 0 ? { step: s.step.slice(), value: s.value.slice() } : { step: s.step.slice(0, n), value: s.value.slice(0, n) };
+  }
+  return out;
+}

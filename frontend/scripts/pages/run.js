@@ -5,7 +5,7 @@ import { api, errorMessage } from "../api.js";
 import { extend, layout, placeholder, react } from "../components/plots.js";
 import { SnapshotView } from "../components/snapshot-view.js";
 import { colour, duration, fmt, h, toast } from "../dom.js";
-import { duplicateTerms, lossKeys, metricFromMessage, progressText } from "../logic/metrics.js";
+import { duplicateTerms, iterationRate, lossAxes, lossKeys, metricFromMessage, progressText, runTiming, smooth, truncateSeries } from "../logic/metrics.js";
 import { canResume, isActive } from "../logic/status.js";
 import { openSocket } from "../socket.js";
 
@@ -25,6 +25,13 @@ class RunPage {
     this.keys = [];
     this.snapshots = [];
     this.follow = true;
+    this.samples = []; // [seconds, step] while training: the measured iterations/s
+  }
+
+  /** Keep a run fetched from REST, and when (its duration counts on from then while it runs). */
+  setRun(run) {
+    this.run = run;
+    this.fetchedAt = performance.now() / 1000;
   }
 
   async init(params) {
@@ -33,8 +40,10 @@ class RunPage {
       this.root.replaceChildren(h("h1", {}, "Run"), h("p", {}, "No run selected. ", h("a", { href: "#/runs" }, "Pick one in the runs table.")));
       return;
     }
+    this.scale = params.scale === "linear" ? "linear" : "log";
+    this.smoothing = Math.min(0.99, Math.max(0, Number(params.smooth ?? 0) || 0));
     try {
-      this.run = await api(`/api/runs/${this.id}`);
+      this.setRun(await api(`/api/runs/${this.id}`));
     } catch (err) {
       this.root.replaceChildren(h("h1", {}, `Run #${this.id}`), h("div", { class: "errorbox" }, `Could not load run #${this.id}: ${errorMessage(err)}`), h("a", { href: "#/runs" }, "Back to the runs"));
       return;
@@ -54,11 +63,31 @@ class RunPage {
       },
     });
     this.flushTimer = setInterval(() => this.flushMetrics(), 250);
+    // no message comes between statuses and metric flushes: the duration and ETA tick on their own
+    this.clockTimer = setInterval(() => {
+      if (this.run?.status === "running") this.renderHeader();
+    }, 1000);
   }
 
   layout() {
     this.header = h("div", { class: "panel" });
     this.lossEl = h("div", { class: "plot tall", "data-testid": "loss-plot" });
+    const scale = h("select", { "data-testid": "loss-scale", "aria-label": "loss axis scale" }, h("option", { value: "log" }, "log"), h("option", { value: "linear" }, "linear"));
+    scale.value = this.scale;
+    scale.addEventListener("change", () => {
+      this.scale = scale.value;
+      this.ctx.setParams({ scale: this.scale === "log" ? null : this.scale });
+      this.drawMetrics();
+    });
+    const smoothing = h("input", { type: "range", min: 0, max: 0.99, step: 0.01, value: this.smoothing, "data-testid": "loss-smoothing", "aria-label": "smoothing" });
+    const smoothLabel = h("span", { class: "small muted" }, this.smoothing.toFixed(2));
+    smoothing.addEventListener("input", () => {
+      this.smoothing = Number(smoothing.value);
+      smoothLabel.textContent = this.smoothing.toFixed(2);
+      this.ctx.setParams({ smooth: this.smoothing > 0 ? this.smoothing : null });
+      this.drawMetrics();
+    });
+    this.lossTools = h("div", { class: "toolbar small" }, h("label", {}, "scale ", scale), h("label", {}, "smoothing ", smoothing), smoothLabel);
     this.otherEl = h("div", { class: "plot", "data-testid": "lr-plot" });
     const armBox = h("div");
     const plotsBox = h("div");
@@ -76,7 +105,7 @@ class RunPage {
       h(
         "div",
         { class: "cols" },
-        h("section", { class: "panel" }, h("h2", {}, "Loss"), this.lossEl, this.otherEl),
+        h("section", { class: "panel" }, h("h2", {}, "Loss"), this.lossTools, this.lossEl, this.otherEl),
         h(
           "section",
           { class: "panel" },
@@ -95,13 +124,17 @@ class RunPage {
   renderHeader() {
     const r = this.run;
     const m = r.last_metrics ?? {};
+    const rate = iterationRate(this.samples) ?? (r.duration > 0 && r.step > 0 ? r.step / r.duration : null);
+    const timing = runTiming(r, performance.now() / 1000 - (this.fetchedAt ?? 0), rate);
     const stat = (k, v, id) => h("div", { class: "stat" }, h("div", { class: "v", "data-testid": id }, v), h("div", { class: "k" }, k));
     const stats = h(
       "div",
       { class: "stats" },
       stat("progress", h("span", {}, h("span", { class: "progress" }, h("span", { style: `width:${Math.round(100 * (r.progress ?? 0))}%` })), " ", progressText(r.step, r.n_iterations, r.progress)), "run-progress"),
       stat("loss", fmt(m.loss), "run-loss"),
-      stat("duration", duration(r.duration)),
+      stat("duration", duration(timing.seconds), "run-duration"),
+      stat("speed", timing.rate ? `${fmt(timing.rate, 3)} it/s` : "—", "run-rate"),
+      stat("time left", timing.eta !== null ? duration(timing.eta) : "—", "run-eta"),
       stat("effector", r.spec?.effector?.name ?? "—"),
       stat("task", r.spec?.task?.kind?.replace(/_/g, " ") ?? "—"),
       stat("network", r.spec ? `${r.spec.policy.kind} × ${r.spec.policy.hidden_size}` : "—"),
@@ -136,11 +169,26 @@ class RunPage {
 
   async act(verb) {
     try {
-      this.run = await api(`/api/runs/${this.id}/${verb}`, { method: "POST" });
+      this.setRun(await api(`/api/runs/${this.id}/${verb}`, { method: "POST" }));
+      if (verb === "resume") this.rewind(this.run.checkpoint_step ?? 0);
       this.renderHeader();
     } catch (err) {
       toast(`${verb}: ${errorMessage(err)}`, { error: true });
     }
+  }
+
+  /**
+   * A resume continues from the checkpoint's step and retrains what came after it: drop the points
+   * past it and follow the socket from there (the server dropped those rows too).
+   */
+  rewind(step) {
+    if (!(step < this.heldStep)) return;
+    this.series = truncateSeries(this.series ?? {}, step);
+    this.pendingMetrics = (this.pendingMetrics ?? []).filter((r) => r.step <= step);
+    this.heldStep = this.lastStep = step;
+    this.samples = [];
+    this.drawMetrics();
+    this.socket?.reconnect();
   }
 
   async loadMetrics() {
@@ -161,19 +209,37 @@ class RunPage {
     this.keys = keys;
     if (!keys.length) return;
     // A term equal to the total (the only weighted term) would hide under it: list it in the legend
-    // only (a click shows it).
+    // only (a click shows it). Terms of another scale (activation penalties beside a position loss)
+    // get the right-hand axis; with smoothing, the raw curves fade behind smoothed ones.
     const dup = new Set(duplicateTerms(this.series));
+    const axes = lossAxes(this.series, keys);
+    const smoothed = this.smoothing > 0;
+    const traces = keys.map((k, i) => ({
+      x: this.series[k].step.slice(),
+      y: this.series[k].value.slice(),
+      name: dup.has(k) ? `${k} (= loss)` : k,
+      visible: dup.has(k) ? "legendonly" : true,
+      mode: "lines",
+      yaxis: axes[k],
+      opacity: smoothed ? 0.3 : 1,
+      line: { color: colour(i, keys.length), width: k === "loss" ? 2.5 : 1.5 },
+    }));
+    if (smoothed) {
+      keys.forEach((k, i) => {
+        if (dup.has(k)) return;
+        traces.push({ x: this.series[k].step.slice(), y: smooth(this.series[k].value, this.smoothing), name: `${k} (smoothed)`, mode: "lines", yaxis: axes[k], line: { color: colour(i, keys.length), width: k === "loss" ? 2.5 : 1.5 } });
+      });
+    }
+    const far = keys.some((k) => axes[k] === "y2");
     react(
       this.lossEl,
-      keys.map((k, i) => ({
-        x: this.series[k].step.slice(),
-        y: this.series[k].value.slice(),
-        name: dup.has(k) ? `${k} (= loss)` : k,
-        visible: dup.has(k) ? "legendonly" : true,
-        mode: "lines",
-        line: { color: colour(i, keys.length), width: k === "loss" ? 2.5 : 1.5 },
-      })),
-      layout({ xaxis: { title: { text: "iteration" } }, yaxis: { title: { text: "loss" }, type: "log" } })
+      traces,
+      layout({
+        margin: { l: 60, r: far ? 70 : 20, t: 30, b: 45 },
+        xaxis: { title: { text: "iteration" } },
+        yaxis: { title: { text: "loss" }, type: this.scale, automargin: true },
+        ...(far ? { yaxis2: { title: { text: "terms of another scale" }, type: this.scale, overlaying: "y", side: "right", showgrid: false, automargin: true, exponentformat: "e" } } : {}),
+      })
     );
     const other = ["lr", "grad_norm"].filter((k) => this.series[k]);
     this.otherKeys = other;
@@ -182,12 +248,12 @@ class RunPage {
         this.otherEl,
         other.map((k, i) => ({ x: this.series[k].step.slice(), y: this.series[k].value.slice(), name: k, mode: "lines", yaxis: i ? "y2" : "y" })),
         layout({
-          margin: { l: 60, r: 60, t: 30, b: 45 },
+          margin: { l: 70, r: 70, t: 30, b: 45 },
           xaxis: { title: { text: "iteration" } },
-          yaxis: { title: { text: other[0] }, exponentformat: "e", rangemode: "tozero", range: [0, 1.15 * Math.max(...this.series[other[0]].value, 1e-12)] },
+          yaxis: { title: { text: other[0] }, exponentformat: "e", rangemode: "tozero", automargin: true, range: [0, 1.15 * Math.max(...this.series[other[0]].value, 1e-12)] },
           // Own ticks for the right axis (an overlaying axis syncs its ticks to the left one's by
           // default: 0.0287, 0.0574, ...), no second grid.
-          yaxis2: { title: { text: other[1] ?? "" }, overlaying: "y", side: "right", rangemode: "tozero", tickmode: "auto", nticks: 6, showgrid: false, tickformat: "~g" },
+          yaxis2: { title: { text: other[1] ?? "" }, overlaying: "y", side: "right", rangemode: "tozero", tickmode: "auto", nticks: 6, showgrid: false, tickformat: "~g", automargin: true },
         })
       );
     }
@@ -217,12 +283,13 @@ class RunPage {
   onStatus(msg) {
     this.flushMetrics(); // the metrics sent before this status are drawn before it shows (e.g. "finished")
     const before = this.run.status;
+    if (isActive(msg.status) && Number.isInteger(msg.step) && msg.step < this.heldStep) this.rewind(msg.step); // resumed elsewhere
     Object.assign(this.run, { status: msg.status, step: msg.step ?? this.run.step, progress: msg.progress ?? this.run.progress, error: msg.error ?? this.run.error, device: msg.device ?? this.run.device });
     this.renderHeader();
     // Status changes are rare: refresh the row for the numbers they change (duration, checkpoint, result).
     api(`/api/runs/${this.id}`)
       .then((r) => {
-        this.run = { ...r, last_metrics: { ...this.run.last_metrics, ...r.last_metrics } };
+        this.setRun({ ...r, last_metrics: { ...this.run.last_metrics, ...r.last_metrics } });
         this.renderHeader();
       })
       .catch(() => {});
@@ -249,7 +316,9 @@ class RunPage {
       this.run.step = Math.max(this.run.step, step);
       if (this.run.n_iterations) this.run.progress = Math.min(1, this.run.step / this.run.n_iterations);
     }
-    if (newKey || !this.lossEl.data || !this.keys.length) this.drawMetrics();
+    this.samples.push([performance.now() / 1000, this.run.step]);
+    if (this.samples.length > 400) this.samples.splice(0, this.samples.length - 400);
+    if (newKey || this.smoothing > 0 || !this.lossEl.data || !this.keys.length) this.drawMetrics();
     else {
       const xs = [];
       const ys = [];
@@ -329,6 +398,7 @@ class RunPage {
   destroy() {
     this.socket?.close();
     clearInterval(this.flushTimer);
+    clearInterval(this.clockTimer);
     this.view?.destroy();
   }
 }
