@@ -50,6 +50,9 @@ class HealthOut(ApiModel):
     max_workers: int
     active_runs: int
     queued_runs: int
+    ws_dropped_messages: int = Field(
+        description="run messages dropped for websocket viewers too slow to read them, since the server started"
+    )
 
 
 class PresetsOut(ApiModel):

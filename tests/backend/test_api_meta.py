@@ -16,6 +16,7 @@ def test_health(client):
     assert body["status"] == "ok"
     assert body["max_workers"] == 2
     assert body["active_runs"] == 0
+    assert body["ws_dropped_messages"] == 0
 
 
 def test_presets_are_valid_specs(client):

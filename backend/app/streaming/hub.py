@@ -62,12 +62,16 @@ class Subscription:
     last_seq: int = 0
     dropped: int = 0
 
-    def _deliver(self, message: Published | None) -> None:
+    def _deliver(self, message: Published | None) -> bool:
+        """Queue ``message``; True when the queue was full and its oldest message was dropped."""
+        dropped = False
         if self.queue.full():
             with contextlib.suppress(asyncio.QueueEmpty):
                 self.queue.get_nowait()  # drop the oldest
                 self.dropped += 1
+                dropped = True
         self.queue.put_nowait(message)
+        return dropped
 
     async def get(self) -> Published | None:
         """Wait for the next message; None once the hub closed this subscription."""
@@ -87,6 +91,7 @@ class Hub:
         self._replay_size: dict[int, int] = {}
         self._last_seq: dict[int, int] = {}
         self._index = 0
+        self._dropped = 0
         self._lock = threading.Lock()
 
     def mark(self) -> int:
@@ -117,6 +122,11 @@ class Hub:
                 if not subs:
                     del self._subs[sub.run_id]
 
+    def dropped(self) -> int:
+        """Messages dropped so far because a subscriber's queue was full (every run and subscriber)."""
+        with self._lock:
+            return self._dropped
+
     def subscriber_count(self, run_id: int) -> int:
         """How many sockets follow ``run_id``."""
         with self._lock:
@@ -132,10 +142,16 @@ class Hub:
             subs = list(self._subs.get(run_id, ()))
         for sub in subs:
             try:
-                sub.loop.call_soon_threadsafe(sub._deliver, entry)
+                sub.loop.call_soon_threadsafe(self._deliver, sub, entry)
             except RuntimeError:  # the subscriber's loop is closed
                 self.unsubscribe(sub)
         return entry
+
+    def _deliver(self, sub: Subscription, message: Published | None) -> None:
+        """Queue ``message`` for ``sub`` (on the subscriber's loop), counting what a full queue drops."""
+        if sub._deliver(message):
+            with self._lock:
+                self._dropped += 1
 
     def _keep(self, run_id: int, entry: Published) -> None:
         buffer = self._replay.get(run_id)
@@ -169,5 +185,5 @@ class Hub:
             self._last_seq.pop(run_id, None)
         for sub in subs:
             with contextlib.suppress(RuntimeError):  # the subscriber's loop is closed
-                sub.loop.call_soon_threadsafe(sub._deliver, entry)
-                sub.loop.call_soon_threadsafe(sub._deliver, None)
+                sub.loop.call_soon_threadsafe(self._deliver, sub, entry)
+                sub.loop.call_soon_threadsafe(self._deliver, sub, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 from sqlalchemy import func, select
 
 import motornet_core
@@ -18,14 +18,15 @@ router = APIRouter(prefix="/api", tags=["meta"])
 
 
 @router.get("/health")
-def health(settings: SettingsDep, session: SessionDep, manager: ManagerDep) -> HealthOut:
-    """Liveness, worker capacity and queue length."""
+def health(request: Request, settings: SettingsDep, session: SessionDep, manager: ManagerDep) -> HealthOut:
+    """Liveness, worker capacity, queue length, and the websocket messages dropped for slow viewers."""
     queued = session.scalar(select(func.count()).select_from(Run).where(Run.status == RunStatus.QUEUED)) or 0
     return HealthOut(
         version=motornet_core.__version__,
         max_workers=settings.max_workers,
         active_runs=manager.running_count(),
         queued_runs=queued,
+        ws_dropped_messages=request.app.state.hub.dropped(),
     )
 
 
