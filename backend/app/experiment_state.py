@@ -19,7 +19,9 @@ from backend.app.status import RunStatus
 from motornet_core.experiments import ExperimentSpec, conditions
 
 _ENDS = (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED)
-_LABELS: dict[int, list[tuple[str, dict[str, Any]]]] = {}  # experiment id -> its conditions' labels and values
+# experiment id -> its parsed spec and its conditions' labels and values (a spec never changes, and
+# parsing one validates every condition's RunSpec: done once per experiment, not per update)
+_CACHE: dict[int, tuple[ExperimentSpec, list[tuple[str, dict[str, Any]]]]] = {}
 
 
 def derive_status(statuses: Iterable[RunStatus]) -> RunStatus:
@@ -39,13 +41,17 @@ def derive_status(statuses: Iterable[RunStatus]) -> RunStatus:
     return next((s for s in _ENDS if s in seen), RunStatus.FINISHED)
 
 
+def _parsed(exp: Experiment) -> tuple[ExperimentSpec, list[tuple[str, dict[str, Any]]]]:
+    cached = _CACHE.get(exp.id)
+    if cached is None:
+        spec = ExperimentSpec.parse(exp.spec)
+        cached = _CACHE[exp.id] = (spec, [(c.label, c.values) for c in conditions(spec)])
+    return cached
+
+
 def condition_labels(exp: Experiment) -> list[tuple[str, dict[str, Any]]]:
-    """Each condition's label and swept values (computed once per experiment: the spec never changes)."""
-    labels = _LABELS.get(exp.id)
-    if labels is None:
-        labels = [(c.label, c.values) for c in conditions(ExperimentSpec.parse(exp.spec))]
-        _LABELS[exp.id] = labels
-    return labels
+    """Each condition's label and swept values."""
+    return _parsed(exp)[1]
 
 
 def experiment_runs(session: Session, experiment_id: int) -> list[Run]:
@@ -66,7 +72,7 @@ def experiment_view(session: Session, exp: Experiment, steps: Mapping[int, int] 
     """
     steps = steps or {}
     runs = experiment_runs(session, exp.id)
-    spec = ExperimentSpec.parse(exp.spec)
+    spec, labels = _parsed(exp)
     by_condition: dict[int, list[Run]] = {}
     for run in runs:
         by_condition.setdefault(run.condition_index or 0, []).append(run)
@@ -77,7 +83,7 @@ def experiment_view(session: Session, exp: Experiment, steps: Mapping[int, int] 
         return min(max(run.step or 0, steps.get(run.id, 0)), run.n_iterations or 0)
 
     out = []
-    for index, (label, values) in enumerate(condition_labels(exp)):
+    for index, (label, values) in enumerate(labels):
         members = by_condition.get(index, [])
         out.append(
             ConditionOut(
@@ -108,4 +114,4 @@ def experiment_view(session: Session, exp: Experiment, steps: Mapping[int, int] 
 
 def forget(experiment_id: int) -> None:
     """Drop a deleted experiment's cached labels."""
-    _LABELS.pop(experiment_id, None)
+    _CACHE.pop(experiment_id, None)

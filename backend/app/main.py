@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
     engine = make_engine(settings.resolved_database_url)
     sessions = init_db(engine)
     hub = Hub(settings.ws_queue_size)
-    experiment_hub = Hub(settings.ws_queue_size)  # /ws/experiments/{id}: keyed by experiment id
+    # /ws/experiments/{id}, keyed by experiment id: state messages, nothing to replay
+    experiment_hub = Hub(settings.ws_queue_size, replay_messages=1, replay_runs=1)
     manager = WorkerManager(settings, sessions, hub, job_target or run_job, experiment_hub)
 
     @asynccontextmanager

@@ -9,7 +9,6 @@ the command line (``motornet-studio experiment``).
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Any
 
@@ -208,10 +207,7 @@ def update_experiment(session: Session, manager: WorkerManager, exp: Experiment,
 
 def cancel_experiment(session: Session, manager: WorkerManager, exp: Experiment) -> None:
     """Cancel every queued or running network (running groups stop within the cancel grace)."""
-    for run in experiment_runs(session, exp.id):
-        if run.status in ACTIVE_STATUSES:
-            with contextlib.suppress(RunConflict):  # it ended meanwhile
-                manager.cancel(run.id)
+    manager.cancel_many([r.id for r in experiment_runs(session, exp.id) if r.status in ACTIVE_STATUSES])
 
 
 def resume_experiment(session: Session, manager: WorkerManager, exp: Experiment) -> None:
@@ -223,11 +219,10 @@ def resume_experiment(session: Session, manager: WorkerManager, exp: Experiment)
     runs = [r for r in experiment_runs(session, exp.id) if r.status in RESUMABLE_STATUSES]
     if not runs:
         raise Conflict(f"experiment {exp.id} has no interrupted, failed or cancelled network to resume")
-    for run in runs:
-        try:
-            manager.requeue(run.id)
-        except RunConflict as exc:
-            raise Conflict(str(exc)) from None
+    try:
+        manager.requeue_many([r.id for r in runs])
+    except RunConflict as exc:
+        raise Conflict(str(exc)) from None
 
 
 def delete_experiment(session: Session, manager: WorkerManager, exp: Experiment) -> None:

@@ -127,7 +127,7 @@ class WorkerManager:
         self.target = target
         self.ctx = mp.get_context("spawn")
         # experiments' viewers (/ws/experiments/{id}) follow what the watcher derives from run messages
-        self.watcher = ExperimentWatcher(session_factory, experiment_hub or Hub(hub.max_queue))
+        self.watcher = ExperimentWatcher(session_factory, experiment_hub or Hub(hub.max_queue, replay_messages=1, replay_runs=1))
         self.publisher = Publisher(hub, observer=self.watcher.note)  # numbers and sends every message viewers get
         self.recorder = Recorder(session_factory, self.publisher)
         self.active: dict[int, _Worker] = {}
@@ -306,6 +306,23 @@ class WorkerManager:
         self.publisher.restart(run_id)
         self.publisher.publish(message)
         self.wake()
+
+    def cancel_many(self, run_ids: list[int]) -> None:
+        """Cancel runs at once (an experiment's): none of them starts meanwhile; ended ones are skipped."""
+        with self._lock:
+            for run_id in run_ids:
+                with contextlib.suppress(RunConflict):
+                    self.cancel(run_id)
+
+    def requeue_many(self, run_ids: list[int]) -> None:
+        """Requeue runs at once (an experiment's), so that each condition's members start as one group job.
+
+        Raises:
+            RunConflict: one of them is active or finished (those before it stay queued).
+        """
+        with self._lock:
+            for run_id in run_ids:
+                self.requeue(run_id)
 
     def _requeue(self, s: Session, run: Run) -> None:
         self._sync_with_checkpoint(s, run)
