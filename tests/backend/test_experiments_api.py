@@ -226,7 +226,8 @@ def test_cancel_stops_every_group_within_the_cancel_promise(live_server):
     assert not any(Path(d).exists() for d in run_dirs)
 
 
-def test_a_server_restart_mid_experiment_resumes_it_to_the_end(tmp_path):
+@pytest.mark.parametrize("how", ["sigterm", "sigkill"])
+def test_a_server_restart_mid_experiment_resumes_it_to_the_end(tmp_path, how):
     n = 150
     overrides = {"train.n_iterations": n, "train.checkpoint_every": 10, "train.eval_every": 50}
     body = {"preset": "tiny_point_mass", "overrides": overrides, "grid": {"train.lr": [0.001, 0.002]}, "seeds": 2}
@@ -239,7 +240,14 @@ def test_a_server_restart_mid_experiment_resumes_it_to_the_end(tmp_path):
                 break
             time.sleep(0.1)
         assert exp["status"] == "running" and exp["progress"] < 1.0, exp
-        server.restart()
+        if how == "sigkill":  # no graceful shutdown: the runs stay 'running' in the database
+            assert server.process is not None
+            server.process.kill()
+            server.process.wait(10)
+            server.process = None
+            server.start()
+        else:
+            server.restart()
         done = _wait_experiment(server, exp["id"], {"finished", "failed", "cancelled"})
         assert done["status"] == "finished", done
         for cond in done["conditions"]:

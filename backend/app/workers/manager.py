@@ -222,13 +222,15 @@ class WorkerManager:
         except Exception as exc:  # a damaged file is reported when the run resumes from it
             log.warning("run %d: cannot read %s: %s", run.id, path, exc)
             return
-        if run.checkpoint_path == str(path) and run.checkpoint_step == step:
-            return
+        # filled in even when the checkpoint itself was recorded: its report goes straight to the
+        # database while the metric rows before it wait in the buffer of the next flush
         stored = set(s.scalars(select(Metric.step).where(Metric.run_id == run.id, Metric.key == "loss")))
         now = time.time()
         for k, value in enumerate(history[:step], start=1):
             if k not in stored and math.isfinite(value):
                 s.add(Metric(run_id=run.id, key="loss", step=k, value=value, time=now))
+        if run.checkpoint_path == str(path) and run.checkpoint_step == step:
+            return
         log.info("run %d: checkpoint at step %d (recorded: %s)", run.id, step, run.checkpoint_step)
         run.checkpoint_path, run.checkpoint_step = str(path), step
         run.step = max(run.step or 0, step)

@@ -21,7 +21,30 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Create ``experiments`` (ids never reused) and add the nullable columns to ``runs`` (rows kept)."""
+    """Create ``experiments`` (ids never reused) and add the nullable columns to ``runs`` (rows kept).
+
+    What a database already has is left as it is (one adopted as pre-Alembic, e.g. after its
+    ``alembic_version`` table was lost, may hold them already).
+    """
+    inspector = sa.inspect(op.get_bind())
+    if "experiments" not in inspector.get_table_names():
+        _create_experiments()
+    have = {c["name"] for c in inspector.get_columns("runs")}
+    for name in ("notes", "condition_index", "replicate_index"):
+        if name not in have:
+            op.add_column("runs", sa.Column(name, sa.Text() if name == "notes" else sa.Integer(), nullable=True))
+    if "experiment_id" not in have:
+        if op.get_bind().dialect.name == "sqlite":  # SQLite adds a column's foreign key inline only
+            op.execute("ALTER TABLE runs ADD COLUMN experiment_id INTEGER REFERENCES experiments (id)")
+        else:
+            op.add_column("runs", sa.Column("experiment_id", sa.Integer(), sa.ForeignKey("experiments.id"), nullable=True))
+    if "ix_runs_experiment" not in {i["name"] for i in inspector.get_indexes("runs")}:
+        op.create_index("ix_runs_experiment", "runs", ["experiment_id", "condition_index"])
+
+
+def _create_experiments() -> None:
+    # the run columns are plain ADD COLUMNs (no batch copy of ``runs``): SQLite keeps the table's
+    # AUTOINCREMENT counter, so the ids of deleted runs stay unused
     op.create_table(
         "experiments",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -34,16 +57,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sqlite_autoincrement=True,
     )
-    # plain ADD COLUMN (no batch copy of ``runs``): SQLite keeps the table's AUTOINCREMENT counter,
-    # so the ids of deleted runs stay unused
-    op.add_column("runs", sa.Column("notes", sa.Text(), nullable=True))
-    if op.get_bind().dialect.name == "sqlite":  # SQLite adds a column's foreign key inline only
-        op.execute("ALTER TABLE runs ADD COLUMN experiment_id INTEGER REFERENCES experiments (id)")
-    else:
-        op.add_column("runs", sa.Column("experiment_id", sa.Integer(), sa.ForeignKey("experiments.id"), nullable=True))
-    op.add_column("runs", sa.Column("condition_index", sa.Integer(), nullable=True))
-    op.add_column("runs", sa.Column("replicate_index", sa.Integer(), nullable=True))
-    op.create_index("ix_runs_experiment", "runs", ["experiment_id", "condition_index"])
 
 
 def downgrade() -> None:
