@@ -19,15 +19,16 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 import motornet_core
-from backend.app.api import ws
+from backend.app.api import experiment_ws, ws
 from backend.app.api.openapi import install_openapi
-from backend.app.api.routes import imports, meta, runs, saved, simulate, studies
+from backend.app.api.routes import experiments, imports, meta, runs, saved, simulate, studies
 from backend.app.core.config import Settings
 from backend.app.core.db import init_db, make_engine
 from backend.app.core.errors import install_error_handlers
 from backend.app.core.logs import redact_tokens_in_server_logs
 from backend.app.core.middleware import AccessTokenMiddleware, BodyLimitMiddleware
 from backend.app.streaming.hub import Hub
+from backend.app.workers.job import run_job
 from backend.app.workers.manager import WorkerManager
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,9 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
     engine = make_engine(settings.resolved_database_url)
     sessions = init_db(engine)
     hub = Hub(settings.ws_queue_size)
-    manager = WorkerManager(settings, sessions, hub, **({"target": job_target} if job_target else {}))
+    # /ws/experiments/{id}, keyed by experiment id: state messages, nothing to replay
+    experiment_hub = Hub(settings.ws_queue_size, replay_messages=1, replay_runs=1)
+    manager = WorkerManager(settings, sessions, hub, job_target or run_job, experiment_hub)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -77,11 +80,11 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
         redoc_url=None,  # ReDoc exists only on a CDN
     )
     app.state.settings, app.state.engine, app.state.sessions = settings, engine, sessions
-    app.state.hub, app.state.manager = hub, manager
+    app.state.hub, app.state.manager, app.state.experiment_hub = hub, manager, experiment_hub
     install_error_handlers(app)
     install_openapi(app)
     routers = (meta.router, saved.effectors, saved.tasks, simulate.router, imports.router, runs.router, studies.router)
-    for router in (*routers, ws.router):
+    for router in (*routers, experiments.router, ws.router, experiment_ws.router):
         app.include_router(router)
     _mount_docs(app)
     _mount_frontend(app, settings.frontend_dir or REPO_FRONTEND)
