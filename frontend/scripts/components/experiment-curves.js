@@ -18,6 +18,8 @@ export class ExperimentCurves {
       xaxis: { title: { text: "training step" } },
       yaxis: { title: { text: `${key} (mean ± 95% CI over seeds)` }, type: log ? "log" : "linear" },
       hovermode: "closest",
+      legend: { orientation: "h", x: 0, y: -0.18, yanchor: "top", font: { size: 11 } },
+      margin: { l: 60, r: 15, t: 15, b: 40 },
     });
   }
 

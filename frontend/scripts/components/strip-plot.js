@@ -16,9 +16,10 @@ export class StripPlot {
     const { traces, tickvals, ticktext } = stripTraces(agg, key, runsById);
     if (!traces.some((t) => t.y.length)) return placeholder(this.el, `No final ${key} values yet.`);
     const done = react(this.el, traces, {
-      xaxis: { tickvals, ticktext, title: { text: "condition" }, range: [-0.6, tickvals.length - 0.4], zeroline: false },
+      xaxis: { tickvals, ticktext: ticktext.map((t) => t.split(", ").join("<br>")), range: [-0.6, tickvals.length - 0.4], zeroline: false, automargin: true, tickangle: 0 },
       yaxis: { title: { text: `final ${key}` }, type: log ? "log" : "linear" },
       showlegend: false,
+      margin: { l: 60, r: 15, t: 15, b: 40 },
       hovermode: "closest",
     });
     return done.then(() => this.bind());

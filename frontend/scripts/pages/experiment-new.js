@@ -166,7 +166,8 @@ class DesignerPage {
   }
 
   showSummary(est, pending = true) {
-    const its = est?.iterations ?? this.baseSpec()?.train?.n_iterations;
+    const fixed = this.design.set.find((r) => r.path === "train.n_iterations");
+    const its = est?.n_conditions ? Math.round(est.iterations / est.n_conditions) : Number(fixed?.text) || this.baseSpec()?.train?.n_iterations;
     const parts = [h("strong", { "data-testid": "networks-count" }, est ? networksText(est.n_conditions, est.seeds) : this.summaryLocal)];
     if (its) parts.push(h("span", { class: "muted" }, ` · ${its} iterations each`));
     if (est) parts.push(h("span", {}, " · estimated ", h("strong", { "data-testid": "estimated-time" }, duration(est.estimated_seconds))));
