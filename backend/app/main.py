@@ -18,14 +18,15 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 import motornet_core
-from backend.app.api import ws
-from backend.app.api.routes import imports, meta, runs, saved, simulate, studies
+from backend.app.api import experiment_ws, ws
+from backend.app.api.routes import experiments, imports, meta, runs, saved, simulate, studies
 from backend.app.core.config import Settings
 from backend.app.core.db import init_db, make_engine
 from backend.app.core.errors import install_error_handlers
 from backend.app.core.logs import redact_tokens_in_server_logs
 from backend.app.core.middleware import AccessTokenMiddleware, BodyLimitMiddleware
 from backend.app.streaming.hub import Hub
+from backend.app.workers.job import run_job
 from backend.app.workers.manager import WorkerManager
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
     engine = make_engine(settings.resolved_database_url)
     sessions = init_db(engine)
     hub = Hub(settings.ws_queue_size)
-    manager = WorkerManager(settings, sessions, hub, **({"target": job_target} if job_target else {}))
+    experiment_hub = Hub(settings.ws_queue_size)  # /ws/experiments/{id}: keyed by experiment id
+    manager = WorkerManager(settings, sessions, hub, job_target or run_job, experiment_hub)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -72,10 +74,10 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
         lifespan=lifespan,
     )
     app.state.settings, app.state.engine, app.state.sessions = settings, engine, sessions
-    app.state.hub, app.state.manager = hub, manager
+    app.state.hub, app.state.manager, app.state.experiment_hub = hub, manager, experiment_hub
     install_error_handlers(app)
     routers = (meta.router, saved.effectors, saved.tasks, simulate.router, imports.router, runs.router, studies.router)
-    for router in (*routers, ws.router):
+    for router in (*routers, experiments.router, ws.router, experiment_ws.router):
         app.include_router(router)
     _mount_frontend(app, settings.frontend_dir or REPO_FRONTEND)
     uploads = {"/api/runs/import": settings.max_checkpoint_bytes}

@@ -55,6 +55,26 @@ class SavedSpec(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+class Experiment(Base):
+    """An experiment: conditions x seeds of one base run (its :class:`ExperimentSpec` in ``spec``).
+
+    Its networks are ordinary training runs (``Run.experiment_id``); ``status`` is derived from
+    theirs (:func:`backend.app.experiment_state.derive_status`) and stored for listing. Ids are
+    never reused, like runs'.
+    """
+
+    __tablename__ = "experiments"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[RunStatus] = mapped_column(StrEnumColumn(RunStatus), default=RunStatus.QUEUED)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
 class Run(Base):
     """A training run or a study run: its spec, status and progress (MLflow's run model).
 
@@ -66,7 +86,11 @@ class Run(Base):
     """
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_status", "status"), {"sqlite_autoincrement": True})  # ids never reused
+    __table_args__ = (
+        Index("ix_runs_status", "status"),
+        Index("ix_runs_experiment", "experiment_id", "condition_index"),
+        {"sqlite_autoincrement": True},  # ids never reused
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
@@ -92,6 +116,12 @@ class Run(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # an experiment's network: its condition and its replicate (seed = base seed + replicate_index);
+    # deleting the experiment deletes its runs (the service does, not the database)
+    experiment_id: Mapped[int | None] = mapped_column(ForeignKey("experiments.id"), nullable=True)
+    condition_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    replicate_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Metric(Base):

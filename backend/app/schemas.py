@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 from backend.app.core.errors import json_safe
 from backend.app.status import RunKind, RunStatus
 from motornet_core import EffectorSpec
+from motornet_core.experiments import ExperimentSpec
 from motornet_core.specs import RunSpec, TaskSpec
 
 SpecKind = Literal["effector", "task", "run", "policy", "loss", "train"]
@@ -232,6 +233,10 @@ class RunSummary(ApiModel):
     last_eval_error: float | None = Field(None, description="mean endpoint error [m] of the latest evaluation snapshot")
     checkpoint_step: int | None
     worker_pid: int | None
+    notes: str | None = None
+    experiment_id: int | None = Field(None, description="the experiment this run is a network of")
+    condition_index: int | None = None
+    replicate_index: int | None = Field(None, description="seed = the experiment's base seed + replicate_index")
 
 
 class RunOut(RunSummary):
@@ -343,3 +348,78 @@ class SimReset(ApiIn):
 
 
 SimMessage = Annotated[SimInit | SimExcitation | SimTarget | SimReset, Field(discriminator="type")]
+
+
+# -- experiments ----------------------------------------------------------------------------------------------------
+class RunPatch(ApiIn):
+    """Edit a run's free-text notes and its tags (fields left out stay as they are)."""
+
+    notes: str | None = Field(None, max_length=10_000)
+    tags: list[Annotated[str, Field(max_length=128)]] | None = Field(None, max_length=32)
+
+
+class ExperimentCreate(ApiIn):
+    """A full ExperimentSpec (``spec``), or a run preset with dotted overrides plus the sweep.
+
+    With ``preset``: ``overrides`` set fields of the base run, ``grid`` / ``random`` / ``seeds`` /
+    ``notes`` / ``name`` are the ExperimentSpec's fields of those names.
+    """
+
+    spec: ExperimentSpec | None = None
+    preset: str | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = Field(None, min_length=1, max_length=128)
+    grid: dict[str, list[Any]] | None = None
+    random: dict[str, Any] | None = None
+    search: dict[str, Any] | None = None
+    seeds: int | None = None
+    notes: str | None = Field(None, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ExperimentCreate:
+        if (self.spec is None) == (self.preset is None):
+            raise ValueError("give exactly one of spec or preset")
+        if self.spec is not None:
+            extra = [k for k in ("grid", "random", "search", "seeds", "notes", "name") if getattr(self, k) is not None]
+            if extra or self.overrides:
+                raise ValueError(f"with spec, give {extra or ['overrides']} inside the spec")
+        return self
+
+
+class ExperimentPatch(ApiIn):
+    """Rename an experiment or edit its notes (fields left out stay as they are)."""
+
+    notes: str | None = Field(None, max_length=10_000)
+    name: str | None = Field(None, min_length=1, max_length=128)
+
+
+class ConditionOut(ApiModel):
+    index: int
+    label: str = Field(description="path=value, ... ('base' when nothing is swept)")
+    values: dict[str, Any] = Field(description="dotted path -> value set on the base run")
+    status: RunStatus = Field(description="derived from its runs")
+    run_ids: list[int] = Field(description="one run per seed, in replicate order (seed = base seed + i)")
+    step: int = Field(description="iterations its networks have done")
+
+
+class ExperimentOut(ApiModel):
+    id: int
+    name: str
+    status: RunStatus = Field(description="derived from its runs")
+    created_at: datetime
+    updated_at: datetime
+    notes: str
+    spec: ExperimentSpec
+    seeds: int
+    n_conditions: int
+    n_networks: int
+    progress: float = Field(ge=0, le=1, description="iterations done / total, over every network")
+    conditions: list[ConditionOut]
+
+
+class ExperimentEstimate(ApiModel):
+    n_conditions: int
+    seeds: int
+    n_networks: int
+    iterations: int = Field(description="ensemble iterations: conditions x train.n_iterations (seeds step together)")
+    estimated_seconds: float = Field(description="wall-clock seconds with this server's workers (a rough model)")

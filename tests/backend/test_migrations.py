@@ -148,3 +148,23 @@ def test_an_older_database_gains_the_columns_it_lacks(tmp_path, drop):
     kind = "training" if "kind" in drop else "study"  # the column's server default for the rows it finds
     assert got == [("one", "training", None, 0.125), ("two", kind, None, None)]
     engine.dispose()
+
+
+def test_revision_0002_adds_experiments_to_a_0001_database_keeping_every_row(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'r1.db'}")
+    migrations.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        for statement in ROWS:
+            conn.execute(text(statement.replace(":", r"\:")))
+    before = rows(engine)
+    sessions = init_db(engine)
+    assert_at_head(engine)
+    assert rows(engine) == before
+    with engine.connect() as conn:
+        got = conn.execute(text("SELECT name, notes, experiment_id, condition_index, replicate_index FROM runs")).all()
+    assert got == [("one", None, None, None, None), ("two", None, None, None, None)]
+    with sessions() as s:
+        s.add(Run(name="four", spec={}, status=RunStatus.QUEUED))
+        s.commit()
+        assert s.scalars(select(Run.id).where(Run.name == "four")).one() == 4  # AUTOINCREMENT survived the upgrade
+    engine.dispose()

@@ -9,8 +9,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from backend.app.core.config import Settings
-from backend.app.models import Run
+from backend.app.models import Experiment, Run
 from backend.app.schemas import PathId
+from backend.app.services import experiments as experiment_service
 from backend.app.services import runs as run_service
 from backend.app.workers.manager import WorkerManager
 
@@ -42,3 +43,11 @@ def run_or_404(run_id: PathId, session: SessionDep) -> Run:
 
 
 RunDep = Annotated[Run, Depends(run_or_404)]
+
+
+def experiment_or_404(experiment_id: PathId, session: SessionDep) -> Experiment:
+    """The experiment named in the path (404 if unknown)."""
+    return experiment_service.get_experiment(session, experiment_id)
+
+
+ExperimentDep = Annotated[Experiment, Depends(experiment_or_404)]

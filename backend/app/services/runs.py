@@ -13,7 +13,17 @@ from backend.app.core.config import Settings
 from backend.app.core.errors import Conflict, NotFound, Overloaded, spec_error
 from backend.app.models import LogEntry, Metric, Run, Snapshot
 from backend.app.run_specs import StudyRunSpec, TrainingRunSpec, spec_of, study_name
-from backend.app.schemas import LogOut, MetricSeries, MetricsOut, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
+from backend.app.schemas import (
+    LogOut,
+    MetricSeries,
+    MetricsOut,
+    RunCreate,
+    RunOut,
+    RunPatch,
+    RunSummary,
+    SnapshotInfo,
+    SnapshotOut,
+)
 from backend.app.status import RunKind, RunStatus
 from backend.app.streaming.messages import progress_of
 from backend.app.workers.manager import RunConflict, WorkerManager
@@ -170,6 +180,10 @@ def summary(run: Run, manager: WorkerManager) -> dict[str, Any]:
         "last_eval_error": run.last_eval_error,
         "checkpoint_step": run.checkpoint_step,
         "worker_pid": manager.worker_pid(run.id),
+        "notes": run.notes,
+        "experiment_id": run.experiment_id,
+        "condition_index": run.condition_index,
+        "replicate_index": run.replicate_index,
     }
 
 
@@ -215,9 +229,20 @@ def resume_run(session: Session, manager: WorkerManager, run_id: int) -> None:
 
 
 def delete_run(session: Session, manager: WorkerManager, run_id: int) -> None:
-    """Remove a run, its rows and its files (stopping its worker first)."""
+    """Remove a run, its rows and its files (stopping its worker first; 409 for a network that trains
+    in one group job with others of its experiment)."""
     get_run(session, run_id)
-    manager.delete(run_id)
+    _guard(manager.delete, run_id)
+
+
+def update_run(session: Session, run: Run, req: RunPatch) -> Run:
+    """Set the run's notes and/or tags."""
+    if req.notes is not None:
+        run.notes = req.notes
+    if req.tags is not None:
+        run.tags = list(req.tags)
+    session.commit()
+    return run
 
 
 def metrics(session: Session, run_id: int, keys: list[str] | None, max_points: int) -> MetricsOut:

@@ -29,6 +29,11 @@ def pick_device(requested: str) -> tuple[str, str | None]:
 
 def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
     """Train ``job`` to completion, cancellation or failure, reporting everything through ``queue.put``."""
+    if job.members:
+        from backend.app.workers.group_job import run_group_job
+
+        run_group_job(job, queue, stop_event)
+        return
     if job.kind == RunKind.STUDY:
         from backend.app.workers.study_job import run_study_job
 

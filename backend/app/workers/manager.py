@@ -33,8 +33,9 @@ from backend.app.run_specs import spec_of
 from backend.app.status import RESUMABLE_STATUSES, RunKind, RunStatus
 from backend.app.streaming.hub import Hub
 from backend.app.streaming.messages import StatusMessage, deleted_message, status_message
+from backend.app.workers.experiment_watch import ExperimentWatcher
 from backend.app.workers.job import run_job
-from backend.app.workers.protocol import Channel, JobSpec
+from backend.app.workers.protocol import Channel, GroupMember, JobSpec
 from backend.app.workers.publisher import Publisher
 from backend.app.workers.recorder import INTERRUPTED, INTERRUPTED_EARLY, Progress, Recorder
 from motornet_core import SpecError
@@ -46,13 +47,45 @@ class RunConflict(Exception):
     """The run is not in a state that allows the requested action."""
 
 
-@dataclass
-class _Worker:
+@dataclass(eq=False)
+class _Proc:
+    """One spawned worker process (a single run's, or a group job's shared by its member runs)."""
+
     process: Any
     conn: Any  # the manager's (reading) end of the worker's pipe; None once closed
     stop_event: Any
-    progress: Progress
     cancel_at: float | None = None
+
+
+class _Worker:
+    """An active run: the process that trains it (shared by a group's members) and its own progress."""
+
+    def __init__(self, proc: _Proc, progress: Progress) -> None:
+        self.proc, self.progress = proc, progress
+
+    @property
+    def process(self) -> Any:
+        return self.proc.process
+
+    @property
+    def conn(self) -> Any:
+        return self.proc.conn
+
+    @conn.setter
+    def conn(self, value: Any) -> None:
+        self.proc.conn = value
+
+    @property
+    def stop_event(self) -> Any:
+        return self.proc.stop_event
+
+    @property
+    def cancel_at(self) -> float | None:
+        return self.proc.cancel_at
+
+    @cancel_at.setter
+    def cancel_at(self, value: float | None) -> None:
+        self.proc.cancel_at = value
 
 
 def _exit_reason(code: int | None) -> str:
@@ -72,6 +105,11 @@ def latest_eval_error(s: Session, run_id: int) -> float | None:
     return float(value) if value is not None else None
 
 
+def _same_group(a: Run, b: Run) -> bool:
+    """Two runs of one experiment condition (trained together as one group job)."""
+    return a.experiment_id == b.experiment_id and a.condition_index == b.condition_index
+
+
 class WorkerManager:
     """Runs training jobs in spawn-context processes, at most ``settings.max_workers`` at once."""
 
@@ -81,13 +119,16 @@ class WorkerManager:
         session_factory: sessionmaker[Session],
         hub: Hub,
         target: Callable[[JobSpec, Any, Any], None] = run_job,
+        experiment_hub: Hub | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = session_factory
         self.hub = hub
         self.target = target
         self.ctx = mp.get_context("spawn")
-        self.publisher = Publisher(hub)  # numbers and sends every message viewers get
+        # experiments' viewers (/ws/experiments/{id}) follow what the watcher derives from run messages
+        self.watcher = ExperimentWatcher(session_factory, experiment_hub or Hub(hub.max_queue))
+        self.publisher = Publisher(hub, observer=self.watcher.note)  # numbers and sends every message viewers get
         self.recorder = Recorder(session_factory, self.publisher)
         self.active: dict[int, _Worker] = {}
         self._lock = threading.RLock()
@@ -100,12 +141,18 @@ class WorkerManager:
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Mark runs left ``running`` as ``interrupted`` and start the manager thread."""
+        """Mark runs left ``running`` as ``interrupted``, queue the interrupted networks of experiments
+        again (from their checkpoints, or from scratch without one) and start the manager thread."""
         with session_scope(self.sessions) as s:
             for run in s.scalars(select(Run).where(Run.status == RunStatus.RUNNING)):
                 self._sync_with_checkpoint(s, run)
                 run.status, run.finished_at = RunStatus.INTERRUPTED, utcnow()
                 run.error = INTERRUPTED if run.checkpoint_path else INTERRUPTED_EARLY
+            s.flush()
+            query = select(Run).where(Run.experiment_id.is_not(None), Run.status == RunStatus.INTERRUPTED)
+            for run in s.scalars(query):
+                self._requeue(s, run)
+        self.watcher.touch_unfinished()
         self._thread = threading.Thread(target=self._loop, name="worker-manager", daemon=True)
         self._thread.start()
 
@@ -200,9 +247,10 @@ class WorkerManager:
         with self._lock:
             w = self.active.get(run_id)
             if w is not None and not w.progress.terminal:
-                if w.cancel_at is None:
+                if w.cancel_at is None:  # a group's members stop together (they train as one computation)
                     w.cancel_at = time.monotonic()
-                    w.progress.cancel_requested = True
+                    for member in self._members(w.proc):
+                        member.progress.cancel_requested = True
                     w.stop_event.set()
                 return
             with session_scope(self.sessions) as s:
@@ -240,15 +288,70 @@ class WorkerManager:
         self.publisher.publish(message)
         self.wake()
 
-    def delete(self, run_id: int) -> None:
-        """Stop the run's worker if any, remove its rows and files, and tell its websocket viewers
-        (``{"type": "status", "status": "deleted"}``, then their sockets close)."""
+    def requeue(self, run_id: int) -> None:
+        """Queue an interrupted, failed or cancelled run again: from its last checkpoint, or from
+        scratch (its metrics and snapshots removed) when it has none.
+
+        Raises:
+            RunConflict: the run is active or finished.
+        """
+        with self._lock, session_scope(self.sessions) as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                return
+            if run.status not in RESUMABLE_STATUSES:
+                raise RunConflict(f"run {run_id} is {run.status}; only interrupted, failed or cancelled runs resume")
+            self._requeue(s, run)
+            message = status_message(run)
+        self.publisher.restart(run_id)
+        self.publisher.publish(message)
+        self.wake()
+
+    def _requeue(self, s: Session, run: Run) -> None:
+        self._sync_with_checkpoint(s, run)
+        resumable = bool(run.checkpoint_path) and Path(run.checkpoint_path or "").is_file()
+        step = (run.checkpoint_step or 0) if resumable else 0
+        if not resumable:
+            run.checkpoint_path, run.checkpoint_step = None, None
+        s.execute(delete(Metric).where(Metric.run_id == run.id, Metric.step > step))
+        s.execute(delete(Snapshot).where(Snapshot.run_id == run.id, Snapshot.step > step))
+        run.last_eval_error = latest_eval_error(s, run.id)
+        run.status, run.error, run.finished_at, run.resume_pending, run.step = RunStatus.QUEUED, None, None, resumable, step
+        if not resumable:
+            run.last_metrics, run.result = {}, None
+
+    def steps(self) -> dict[int, int]:
+        """Run id -> the step its worker reported last (newer than the rows between flushes)."""
+        return {rid: w.progress.step for rid, w in list(self.active.items())}
+
+    def delete_many(self, run_ids: list[int]) -> None:
+        """Delete runs that train together (an experiment's), none of them started meanwhile."""
         with self._lock:
-            w = self.active.pop(run_id, None)
+            for run_id in run_ids:
+                self.delete(run_id, with_group=True)
+
+    def delete(self, run_id: int, with_group: bool = False) -> None:
+        """Stop the run's worker if any, remove its rows and files, and tell its websocket viewers
+        (``{"type": "status", "status": "deleted"}``, then their sockets close).
+
+        Raises:
+            RunConflict: the run trains in a group job with other runs (unless ``with_group``: the
+                whole experiment goes, and its other runs are deleted next).
+        """
+        with self._lock:
+            w = self.active.get(run_id)
+            if w is not None and not with_group and not w.progress.terminal:
+                others = sorted(r for r, m in self.active.items() if m.proc is w.proc and r != run_id)
+                if others:
+                    raise RunConflict(
+                        f"run {run_id} trains together with runs {others} of its experiment; "
+                        "cancel or delete the experiment instead"
+                    )
+            self.active.pop(run_id, None)
             if w is not None:
                 w.process.kill()
                 w.process.join(2.0)
-                self._close(w)
+                self._release(w)
             self.recorder.drop(run_id)
             with session_scope(self.sessions) as s:
                 for table in (Metric, Snapshot, LogEntry):
@@ -268,15 +371,15 @@ class WorkerManager:
 
     def _tick(self) -> None:
         with self._lock:
-            conns = [w.conn for w in self.active.values() if w.conn is not None]
+            conns = [p.conn for p in self._procs() if p.conn is not None]
         if conns:
             with contextlib.suppress(OSError, ValueError):  # a pipe closed by delete() meanwhile
                 wait_connections(conns, timeout=0.1)
         else:
             self._wake.wait(0.1)
         with self._lock:
-            for w in list(self.active.values()):
-                self._receive(w)
+            for proc in self._procs():
+                self._receive(proc)
             self._reap()
             self._enforce_cancels()
             if self._wake.is_set() or time.monotonic() - self._last_dispatch >= 1.0:
@@ -284,21 +387,25 @@ class WorkerManager:
                 self._dispatch()
             if time.monotonic() - self._last_flush >= self.settings.metric_flush_interval:
                 self._flush()
+            self.watcher.tick(self.steps())
 
-    def _receive(self, w: _Worker, wait: float = 0.0, limit: int = 5000) -> None:
-        """Record what the worker's pipe holds; a broken or finished pipe is closed."""
+    def _receive(self, w: _Worker | _Proc, wait: float = 0.0, limit: int = 5000) -> None:
+        """Record what the worker's pipe holds (a group's messages each for its own run); a broken or
+        finished pipe is closed."""
+        proc = w.proc if isinstance(w, _Worker) else w
         for _ in range(limit):
-            if w.conn is None:
+            if proc.conn is None:
                 return
             try:
-                if not w.conn.poll(wait):
+                if not proc.conn.poll(wait):
                     return
-                msg = w.conn.recv()
+                msg = proc.conn.recv()
             except (EOFError, OSError, ValueError):  # the worker is gone (or died mid-write)
-                self._close_pipe(w)
+                self._close_pipe(proc)
                 return
-            if msg.run_id in self.active and self.active[msg.run_id] is w:
-                self.recorder.record(msg, w.progress, self._progresses(), self._shutting_down)
+            target = self.active.get(msg.run_id)
+            if target is not None and target.proc is proc:
+                self.recorder.record(msg, target.progress, self._progresses(), self._shutting_down)
             wait = 0.0
 
     def _reap(self) -> None:
@@ -312,12 +419,12 @@ class WorkerManager:
                 reason = None if cancelled else _exit_reason(w.process.exitcode)
                 self.recorder.finish(run_id, RunStatus.CANCELLED if cancelled else RunStatus.FAILED, reason)
             del self.active[run_id]
-            self._close(w)
+            self._release(w)
             self._wake.set()  # a slot is free
 
     def _enforce_cancels(self) -> None:
         now = time.monotonic()
-        for w in self.active.values():
+        for w in self._procs():
             if w.cancel_at is None or not w.process.is_alive():
                 continue
             late = now - w.cancel_at
@@ -328,21 +435,30 @@ class WorkerManager:
 
     def _dispatch(self) -> None:
         self._last_dispatch = time.monotonic()
-        free = self.settings.max_workers - len(self.active)
+        free = self.settings.max_workers - len(self._procs())
         if free <= 0 or self._stopping.is_set():
             return
         started: list[StatusMessage] = []
         with session_scope(self.sessions) as s:
-            runs = list(s.scalars(select(Run).where(Run.status == RunStatus.QUEUED).order_by(Run.id).limit(free)))
+            runs = list(s.scalars(select(Run).where(Run.status == RunStatus.QUEUED).order_by(Run.id)))
+            taken: set[int] = set()
             for run in runs:
-                if run.id not in self.active:  # a resumed run whose old worker is still exiting waits
-                    started.append(self._start(run))
+                if free <= 0:
+                    break
+                if run.id in taken:
+                    continue
+                group = [run] if run.experiment_id is None else [r for r in runs if _same_group(r, run)]
+                taken.update(r.id for r in group)
+                if any(r.id in self.active for r in group):  # a resumed run whose old worker is still exiting waits
+                    continue
+                started += self._start(run) if len(group) == 1 and run.experiment_id is None else self._start_group(group)
+                free -= 1
         # published once committed: a viewer that subscribes now reads "running" from the database
         # or receives this message (or both: the socket drops a repeated status)
         for message in started:
             self.publisher.publish(message)
 
-    def _start(self, run: Run) -> StatusMessage:
+    def _start(self, run: Run) -> list[StatusMessage]:
         """Spawn the run's worker; returns the status message to publish once the session commits."""
         run_dir = self.run_dir(run.id)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -351,29 +467,60 @@ class WorkerManager:
             typed = spec_of(run)
         except SpecError as exc:
             run.status, run.error, run.finished_at = RunStatus.FAILED, f"invalid stored spec: {exc}", utcnow()
-            return status_message(run)
+            return [status_message(run)]
         artifacts = typed.artifact_dir(run_dir)  # a study's result files
         out_dir = None if artifacts is None else str(artifacts)
         run.artifact_path = out_dir or run.artifact_path
         job = JobSpec(run.id, typed.columns()["spec"], str(run_dir / "checkpoint.pt"), resume_from, typed.kind, out_dir)
+        return self._spawn(job, [run])
+
+    def _start_group(self, runs: list[Run]) -> list[StatusMessage]:
+        """Spawn one worker for an experiment condition's queued replicates (one ensemble, one run each)."""
+        members = []
+        for run in sorted(runs, key=lambda r: (r.replicate_index or 0, r.id)):
+            self.run_dir(run.id).mkdir(parents=True, exist_ok=True)
+            try:
+                spec = spec_of(run).columns()["spec"]
+            except SpecError as exc:
+                for r in runs:
+                    r.status, r.error, r.finished_at = RunStatus.FAILED, f"invalid stored spec of run {run.id}: {exc}", utcnow()
+                return [status_message(r) for r in runs]
+            resume_from = run.checkpoint_path if run.resume_pending and run.checkpoint_path else None
+            members.append(GroupMember(run.id, spec, str(self.run_dir(run.id) / "checkpoint.pt"), resume_from))
+        head = members[0]
+        job = JobSpec(head.run_id, head.spec, head.checkpoint_path, head.resume_from, RunKind.TRAINING, members=tuple(members))
+        return self._spawn(job, runs)
+
+    def _spawn(self, job: JobSpec, runs: list[Run]) -> list[StatusMessage]:
+        """Start ``job``'s process for ``runs``; the status messages to publish once the session commits."""
         reader, writer = self.ctx.Pipe(duplex=False)
         stop_event = self.ctx.Event()
         process = self.ctx.Process(
-            target=self.target, args=(job, Channel(writer), stop_event), name=f"motornet-run-{run.id}", daemon=True
+            target=self.target, args=(job, Channel(writer), stop_event), name=f"motornet-run-{job.run_id}", daemon=True
         )
         try:
             process.start()
         except Exception as exc:
             reader.close()
-            run.status, run.error, run.finished_at = RunStatus.FAILED, f"could not start a worker: {exc}", utcnow()
-            return status_message(run)
+            for run in runs:
+                run.status, run.error, run.finished_at = RunStatus.FAILED, f"could not start a worker: {exc}", utcnow()
+            return [status_message(run) for run in runs]
         finally:
             writer.close()  # the child holds its own copy; EOF on the reader then means the worker is gone
-        self.active[run.id] = _Worker(process, reader, stop_event, Progress(process.pid, step=run.step))
-        run.status, run.resume_pending, run.error = RunStatus.RUNNING, False, None
-        run.started_at = run.started_at or utcnow()
-        run.finished_at = None
-        return status_message(run, process.pid)
+        proc = _Proc(process, reader, stop_event)
+        for run in runs:
+            self.active[run.id] = _Worker(proc, Progress(process.pid, step=run.step))
+            run.status, run.resume_pending, run.error = RunStatus.RUNNING, False, None
+            run.started_at = run.started_at or utcnow()
+            run.finished_at = None
+        return [status_message(run, process.pid) for run in runs]
+
+    def _procs(self) -> list[_Proc]:
+        """The worker processes, each once (a group's members share theirs)."""
+        return list({id(w.proc): w.proc for w in list(self.active.values())}.values())
+
+    def _members(self, proc: _Proc) -> list[_Worker]:
+        return [w for w in self.active.values() if w.proc is proc]
 
     def _progresses(self) -> dict[int, Progress]:
         return {rid: w.progress for rid, w in self.active.items()}
@@ -383,11 +530,16 @@ class WorkerManager:
         self.recorder.flush(self._progresses())
 
     @staticmethod
-    def _close_pipe(w: _Worker) -> None:
+    def _close_pipe(w: _Worker | _Proc) -> None:
         if w.conn is not None:
             with contextlib.suppress(OSError):
                 w.conn.close()
             w.conn = None
+
+    def _release(self, w: _Worker) -> None:
+        """Close the process of a run that left ``active`` once none of its group is left in it."""
+        if not any(m.proc is w.proc for m in self.active.values()):
+            self._close(w)
 
     @classmethod
     def _close(cls, w: _Worker) -> None:

@@ -14,6 +14,23 @@ from motornet_core.training.records import Snapshot
 
 
 @dataclass(frozen=True)
+class GroupMember:
+    """One network of a group job: an experiment condition's replicate, reported as its own run.
+
+    Attributes:
+        run_id: database id of the replicate's run.
+        spec: its RunSpec as JSON-ready dict (``train.seed`` = base seed + replicate, ``replicates`` 1).
+        checkpoint_path: where its checkpoint goes (as a single run's).
+        resume_from: its checkpoint to continue from, or None for a fresh start.
+    """
+
+    run_id: int
+    spec: dict[str, Any]
+    checkpoint_path: str
+    resume_from: str | None = None
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """What a worker needs to train one run (or to run one study).
 
@@ -24,6 +41,8 @@ class JobSpec:
         resume_from: a checkpoint to continue from, or None for a fresh start.
         kind: ``training`` or ``study``.
         out_dir: a study's artifact directory (figures.json, table.csv, table.json, summary.json).
+        members: a group job (an experiment condition's replicates trained as one ensemble): every
+            network's run; ``run_id``, ``spec`` and ``checkpoint_path`` are then the first member's.
     """
 
     run_id: int
@@ -32,6 +51,7 @@ class JobSpec:
     resume_from: str | None = None
     kind: RunKind = RunKind.TRAINING
     out_dir: str | None = None
+    members: tuple[GroupMember, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ order of delivery.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
@@ -22,8 +23,9 @@ M = TypeVar("M", bound=LiveMessage)
 class Publisher:
     """Stamps per-run sequence numbers (stream messages count, statuses repeat the last) and publishes."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, observer: Callable[[LiveMessage], None] | None = None) -> None:
         self.hub = hub
+        self.observer = observer  # told of every published message (the experiment watcher)
         self._seq: dict[int, int] = {}
         self._lock = threading.Lock()
 
@@ -36,6 +38,8 @@ class Publisher:
             stamped = replace(message, seq=seq)
             step = getattr(stamped, "step", None) if stamped.type == "metric" else None
             self.hub.publish(rid, seq, stamped.type, step, dumps(stamped))
+        if self.observer is not None:
+            self.observer(stamped)
         return stamped
 
     def restart(self, run_id: int) -> None:

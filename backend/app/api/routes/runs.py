@@ -8,7 +8,17 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse
 
 from backend.app.api.deps import ManagerDep, RunDep, SessionDep, SettingsDep
-from backend.app.schemas import LogOut, MetricsOut, PathId, RunCreate, RunOut, RunSummary, SnapshotInfo, SnapshotOut
+from backend.app.schemas import (
+    LogOut,
+    MetricsOut,
+    PathId,
+    RunCreate,
+    RunOut,
+    RunPatch,
+    RunSummary,
+    SnapshotInfo,
+    SnapshotOut,
+)
 from backend.app.services import runs as service
 from motornet_core.specs import RunSpec
 
@@ -41,6 +51,12 @@ def list_runs(
 def get_run(run: RunDep, manager: ManagerDep) -> RunOut:
     """Status, progress, timings, error, last metrics and the spec."""
     return service.to_out(run, manager)
+
+
+@router.patch("/{run_id}")
+def update_run(req: RunPatch, run: RunDep, session: SessionDep, manager: ManagerDep) -> RunOut:
+    """Edit the run's notes or tags."""
+    return service.to_out(service.update_run(session, run, req), manager)
 
 
 @router.get("/{run_id}/spec")
