@@ -12,7 +12,13 @@ const PAGE_MODULES = {
   run: () => import("./pages/run.js"),
   playground: () => import("./pages/playground.js"),
   studies: () => import("./pages/studies.js"),
+  experiments: () => import("./pages/experiments.js"),
+  "experiment-new": () => import("./pages/experiment-new.js"),
+  experiment: () => import("./pages/experiment.js"),
 };
+
+/** The nav entry a page belongs to (a run under Runs, an experiment and its designer under Experiments). */
+const NAV_OF = { run: "runs", experiment: "experiments", "experiment-new": "experiments" };
 
 let current = null; // {page, instance, owner}
 let routing = Promise.resolve();
@@ -46,7 +52,7 @@ async function route() {
   const hash = location.hash;
   const { page, params } = parseHash(hash);
   for (const a of document.querySelectorAll("#nav a")) {
-    const on = a.dataset.page === page || (page === "run" && a.dataset.page === "runs");
+    const on = a.dataset.page === (NAV_OF[page] ?? page);
     a.classList.toggle("active", on);
   }
   if (current && current.owner.hash === hash) return;

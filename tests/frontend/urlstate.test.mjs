@@ -28,3 +28,16 @@ test("parseList drops empties", () => {
   assert.deepEqual(parseList("1,, 2 ,3,"), ["1", "2", "3"]);
   assert.deepEqual(parseList(undefined), []);
 });
+
+test("experiment pages live below #/experiments/", () => {
+  assert.deepEqual(parseHash("#/experiments"), { page: "experiments", params: {} });
+  assert.deepEqual(parseHash("#/experiments/new?preset=tiny_point_mass"), { page: "experiment-new", params: { preset: "tiny_point_mass" } });
+  assert.deepEqual(parseHash("#/experiments/12?metric=loss"), { page: "experiment", params: { metric: "loss", id: "12" } });
+  assert.deepEqual(parseHash("#/runs/5"), { page: "run", params: { id: "5" } });
+  assert.equal(parseHash("#/experiments/abc").page, "home");
+  assert.equal(parseHash("#/experiment").page, "home");
+  assert.equal(formatHash("experiment", { id: "12", metric: "loss" }), "#/experiments/12?metric=loss");
+  assert.equal(formatHash("experiment-new", { seeds: 2 }), "#/experiments/new?seeds=2");
+  assert.equal(updateHash("#/experiments/12?metric=loss", { scale: "log" }), "#/experiments/12?metric=loss&scale=log");
+  assert.equal(updateHash("#/experiments/new?seeds=2", { seeds: 3 }), "#/experiments/new?seeds=3");
+});

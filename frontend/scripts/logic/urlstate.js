@@ -1,6 +1,18 @@
 // Hash routes: "#/page?key=value&..." <-> {page, params}. Pure functions, no DOM.
 
-export const PAGES = ["home", "effector", "task", "runs", "run", "playground", "studies"];
+export const PAGES = ["home", "effector", "task", "runs", "run", "playground", "studies", "experiments", "experiment-new", "experiment"];
+
+/**
+ * Pages addressed by a path below another: "#/experiments/new" is the experiment designer,
+ * "#/experiments/12" experiment 12's page (params.id), "#/runs/5" run 5's page.
+ */
+function subPage(path) {
+  const m = /^(experiments|runs)\/([^/]+)$/.exec(path);
+  if (!m) return null;
+  if (m[1] === "experiments" && m[2] === "new") return { page: "experiment-new", params: {} };
+  if (!/^\d+$/.test(m[2])) return null;
+  return { page: m[1] === "experiments" ? "experiment" : "run", params: { id: m[2] } };
+}
 
 /** Parse a location hash ("#/run?id=3&snap=2") into {page, params}. Unknown pages fall back to home. */
 export function parseHash(hash) {
@@ -8,14 +20,26 @@ export function parseHash(hash) {
   const q = raw.indexOf("?");
   const path = q < 0 ? raw : raw.slice(0, q);
   const query = q < 0 ? "" : raw.slice(q + 1);
-  const page = PAGES.includes(path) ? path : "home";
+  const sub = subPage(path);
+  const page = sub ? sub.page : PAGES.includes(path) && path !== "experiment-new" && path !== "experiment" ? path : "home";
   const params = {};
   for (const [k, v] of new URLSearchParams(query)) params[k] = v;
-  return { page, params };
+  return { page, params: { ...params, ...(sub?.params ?? {}) } };
+}
+
+/** The hash path of a page: the experiment pages live below "experiments/". */
+function pagePath(page, params) {
+  if (page === "experiment-new") return ["experiments/new", params];
+  if (page === "experiment" && params.id !== undefined && params.id !== null && params.id !== "") {
+    const { id, ...rest } = params;
+    return [`experiments/${id}`, rest];
+  }
+  return [page, params];
 }
 
 /** Format {page, params} into a hash; empty/null params are dropped and keys sorted for stable links. */
-export function formatHash(page, params = {}) {
+export function formatHash(pageName, allParams = {}) {
+  const [page, params] = pagePath(pageName, allParams);
   const keys = Object.keys(params)
     .filter((k) => params[k] !== undefined && params[k] !== null && params[k] !== "")
     .sort();

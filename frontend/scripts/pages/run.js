@@ -160,6 +160,8 @@ class RunPage {
       buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/checkpoint`, download: `run${r.id}.pt` }, "Download checkpoint"));
     }
     buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/spec`, download: `run${r.id}_spec.json` }, "Download spec"));
+    if (r.spec) buttons.push(h("a", { class: "button", href: `#/experiments/new?run=${r.id}`, title: "sweep fields of this run's spec over several seeds" }, "New experiment from this run"));
+    if (r.experiment_id) buttons.unshift(h("a", { class: "button", href: `#/experiments/${r.experiment_id}`, "data-testid": "run-experiment" }, `Experiment #${r.experiment_id}`));
     this.header.replaceChildren(
       h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, `${r.name} `, h("span", { class: "muted small" }, `#${r.id}`)), h("span", { class: `badge ${r.status}`, "data-testid": "run-status" }, r.status), h("span", { class: "grow" }), ...buttons),
       ...(r.status === "failed" ? [h("div", { class: "errorbox", "data-testid": "run-error" }, h("strong", {}, "This run failed: "), r.error ?? "no message")] : []),
