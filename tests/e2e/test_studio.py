@@ -201,10 +201,10 @@ def test_validation_errors_show_next_to_fields(live_server, page, shot) -> None:
     _wait_plot(page, "length-plot", 6)
     page.locator('input[name="skeleton.L1"]').fill("-0.3")
     err = page.locator('[data-error-for="skeleton.L1"]')
-    err.filter(has_text="greater than 0").wait_for()
+    err.filter(has_text="greater than or equal to 0.0001").wait_for()
     assert page.locator('input[name="skeleton.L1"]').get_attribute("aria-invalid") == "true"
     page.locator('input[name="muscles.0.optimal_length"]').fill("0")
-    page.locator('[data-error-for="muscles.0.optimal_length"]').filter(has_text="greater than 0").wait_for()
+    page.locator('[data-error-for="muscles.0.optimal_length"]').filter(has_text="greater than or equal to 0.0001").wait_for()
     page.get_by_test_id("save-status").filter(has_text="2 errors").wait_for()
     shot("effector_validation")
     page.locator('input[name="skeleton.L1"]').fill("0.3")
