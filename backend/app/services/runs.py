@@ -122,9 +122,16 @@ def get_run(session: Session, run_id: int) -> Run:
 
 
 def list_runs(
-    session: Session, status: str | None, tag: str | None, name: str | None, sort: str, kind: str = "training"
+    session: Session,
+    status: str | None,
+    tag: str | None,
+    name: str | None,
+    sort: str,
+    kind: str = "training",
+    experiment: int | None = None,
 ) -> list[Run]:
-    """Runs filtered by kind (``training``, ``study`` or ``all``), status, tag and name substring."""
+    """Runs filtered by kind (``training``, ``study`` or ``all``), status, tag, name substring and the
+    experiment they belong to."""
     if sort not in SORTS:
         raise spec_error("sort", f"choose one of {sorted(SORTS)}", sort)
     kinds = [*(k.value for k in RunKind), "all"]
@@ -139,6 +146,8 @@ def list_runs(
         query = query.where(Run.status.in_(wanted))
     if name:
         query = query.where(Run.name.contains(name))
+    if experiment is not None:
+        query = query.where(Run.experiment_id == experiment)
     runs = list(session.scalars(query.order_by(SORTS[sort])))
     if tag:
         runs = [r for r in runs if tag in (r.tags or [])]

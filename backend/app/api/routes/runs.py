@@ -42,9 +42,10 @@ def list_runs(
     name: Annotated[str | None, Query(description="substring of the name")] = None,
     sort: Annotated[str, Query(description="created, -created, name, -name, status, -status")] = "-created",
     kind: Annotated[str, Query(description="training (default), study or all")] = "training",
+    experiment: Annotated[int | None, Query(description="only the networks of this experiment (its id)")] = None,
 ) -> list[RunSummary]:
     """Runs, newest first by default (training runs unless ``kind`` says otherwise)."""
-    return service.summaries(service.list_runs(session, status, tag, name, sort, kind), manager)
+    return service.summaries(service.list_runs(session, status, tag, name, sort, kind, experiment), manager)
 
 
 @router.get("/{run_id}")
