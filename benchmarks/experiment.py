@@ -31,15 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train import isolated, theirs  # benchmarks/train.py: MotorNet's tutorial baseline
 
-from motornet_core import prefer_scalar_cpu_kernels
+from motornet_core import choose_cpu_kernels
 from motornet_core.run_presets import run_preset
 from motornet_core.training import EnsembleTrainer, Trainer
 
 
 def _spec(preset: str, seeds: int, compile: bool = False):  # -> RunSpec
-    if compile:  # as the studio's workers compile: scalar kernels (call first in a fresh process)
-        prefer_scalar_cpu_kernels()
-    return run_preset(preset).with_updates({"train.replicates": seeds, "train.n_iterations": 10**6, "train.compile": compile})
+    spec = run_preset(preset)
+    if compile:  # as the studio's workers compile (call first in a fresh process)
+        choose_cpu_kernels(spec.train.batch_size * seeds)
+    return spec.with_updates({"train.replicates": seeds, "train.n_iterations": 10**6, "train.compile": compile})
 
 
 def ensemble_rate(preset: str, seeds: int, iterations: int, compile: bool = False) -> float:
@@ -109,7 +110,7 @@ def main() -> None:
     p.add_argument("--motornet-seeds", type=int, default=None, help="MotorNet runs for --to-loss (default: --seeds)")
     args = p.parse_args()
     n, t = args.seeds, args.threads
-    mode = "compiled (scalar CPU kernels)" if args.compile else "eager"
+    mode = "compiled" if args.compile else "eager"
     print(f"{args.preset}: {n} seeds, {mode}, {args.iterations} timed iterations, {t} thread(s), a process per measurement")
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}")
     ratios: dict[str, list[float]] = {"ensemble / single": [], "ensemble / motornet": []}

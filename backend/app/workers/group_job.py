@@ -48,9 +48,9 @@ def run_group_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
             else:
                 trainers.append(Trainer(spec, device=device))
         if specs[0].train.compile:
-            from motornet_core import prefer_scalar_cpu_kernels
+            from motornet_core import choose_cpu_kernels
 
-            prefer_scalar_cpu_kernels()
+            choose_cpu_kernels(specs[0].train.batch_size * len(members))
         for m in members:
             queue.put(StatusMsg(m.run_id, RunStatus.RUNNING, device=device))
         by_step: dict[int, list[int]] = {}
