@@ -108,6 +108,7 @@ def main() -> None:
     p.add_argument("--window", type=int, default=10)
     p.add_argument("--max-iterations", type=int, default=1500)
     p.add_argument("--motornet-seeds", type=int, default=None, help="MotorNet runs for --to-loss (default: --seeds)")
+    p.add_argument("--single-seeds", type=int, default=None, help="our single runs for --to-loss (default: --seeds)")
     args = p.parse_args()
     n, t = args.seeds, args.threads
     mode = "compiled" if args.compile else "eager"
@@ -136,8 +137,9 @@ def main() -> None:
         sec, its, ok = isolated(t, ensemble_to_loss, args.preset, n, *cap, args.compile)
         label = "ensemble (compiled)" if args.compile else "ensemble"
         print(f"  {label:19s} {sec:8.1f} s  {its:6d} iterations  {ok}/{n} seeds reached", flush=True)
-        sec, its, ok = isolated(t, singles_to_loss, args.preset, n, *cap)
-        print(f"  single runs         {sec:8.1f} s  {its:6d} iterations  {ok}/{n} seeds reached", flush=True)
+        k_single = args.single_seeds or n
+        sec, its, ok = isolated(t, singles_to_loss, args.preset, k_single, *cap)
+        print(f"  single runs         {sec:8.1f} s  {its:6d} iterations  {ok}/{k_single} seeds reached", flush=True)
         if not args.no_motornet:
             k = args.motornet_seeds or n
             total, its_m, ok_m = 0.0, 0, 0
