@@ -47,7 +47,7 @@ def run_group_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
                 sink.on_log("info", f"resumed from {m.resume_from}")
             else:
                 trainers.append(Trainer(spec, device=device))
-        if specs[0].train.compile:
+        if specs[0].train.compile is not False:  # "auto" may compile
             from motornet_core import prefer_scalar_cpu_kernels
 
             prefer_scalar_cpu_kernels()
