@@ -130,7 +130,7 @@ def read_timing(key: str, path: Path | None = None) -> Timing | None:
         v = entry.get(name)
         positive = name in ("eager_s", "compiled_s")  # per-iteration times; a compilation may measure 0
         ok = isinstance(v, (int, float)) and not isinstance(v, bool) and (v > 0 if positive else v >= 0)
-        values[name] = float(v) if ok else None
+        values[name] = float(v) if ok and v is not None else None
     return Timing(**values, cached=entry.get("cached") is True)
 
 
