@@ -205,7 +205,7 @@ def main() -> None:
                 ratios["compiled"].append(c / b)
         if args.default:
             first, steady, decision = isolated(n, ours_default, args.iterations + 2)
-            decisions.add(decision.split(":")[0])
+            decisions.add(decision.split(": ")[1] if ": " in decision else decision)
             if isinstance(b, float):
                 ratios["default"].append(steady / b)
                 ratios["default, first N"].append(first / b)
