@@ -84,3 +84,17 @@ def test_the_manager_runs_it_only_while_idle(make_client, tmp_path) -> None:
     wait_for(c, rid, "finished", timeout=30.0)
     _wait(lambda: manager.warmup.running, timeout=10.0)  # idle again
     assert manager.warmup.starts == 2
+
+
+def test_a_worker_run_logs_its_training_path(make_client, tmp_path, monkeypatch) -> None:
+    """A real worker with "auto" allowed: a 3-iteration run stays eager and its log says why."""
+    monkeypatch.delenv("MOTORNET_CORE_AUTO_COMPILE", raising=False)  # the spawned worker inherits this
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
+    c = make_client()
+    body = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 3}}
+    rid = c.post("/api/runs", json=body).json()["id"]
+    wait_for(c, rid, "finished", timeout=120.0)
+    assert c.get(f"/api/runs/{rid}/spec").json()["train"]["compile"] == "auto"
+    lines = [row["message"] for row in c.get(f"/api/runs/{rid}/logs").json()]
+    path = [m for m in lines if m.startswith("training path:")]
+    assert len(path) == 1 and path[0].startswith("training path: eager steps (train.compile auto): 2 iterations left"), lines
