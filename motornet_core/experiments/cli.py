@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     except (MotornetError, OSError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
-    if spec.base.train.compile:
+    if spec.base.train.compile is not False:  # "auto" may compile
         choose_cpu_kernels(spec.base.train.batch_size * spec.seeds)
     per = spec.base.train.n_iterations
     total = per * (spec.search.n_trials if spec.search is not None else len(conditions(spec)))

@@ -86,11 +86,13 @@ class TrainSpec(SpecModel):
     eval_every: int = Field(100, ge=1, le=1_000_000, description="iterations between evaluation snapshots")
     checkpoint_every: int = Field(500, ge=1, le=1_000_000, description="iterations between checkpoints")
     eval_batch_size: int = Field(8, ge=1, le=256, description="episodes of the evaluation batch (centre-out: all targets)")
-    compile: bool = Field(
-        False,
-        description="torch.compile policy and environment, 4 steps per graph (opt-in: ~20 s of compilation per "
-        "batch size first, a few seconds once inductor's disk cache holds it, then ~3.5x faster iterations; "
-        "results agree with eager mode to rounding, not bit for bit; evaluation stays eager)",
+    compile: Literal["auto", True, False] = Field(
+        "auto",
+        description="auto: torch.compile the training steps (policy and environment, 4 steps per graph) when that "
+        "pays for the run's length: the iterations left x the eager time per iteration saved by the ~3-4x faster "
+        "compiled chunks must exceed the compilation (~20 s cold, a few seconds once inductor's disk cache holds "
+        "the graph); the run's log says which path it took and why. true/false: always/never. Compiled results "
+        "agree with eager mode to rounding, not bit for bit; evaluation stays eager",
     )
 
 

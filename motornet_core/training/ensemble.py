@@ -29,6 +29,7 @@ from motornet_core.errors import SpecError
 from motornet_core.losses import Trajectory, compute_loss
 from motornet_core.policies import Policy
 from motornet_core.specs.run import RunSpec
+from motornet_core.training.fastpath import AutoCompile, CompileDecision, graph_key
 from motornet_core.training.loop import Trainer, TrainingDiverged, allow_compiled_variants, learning_rate
 from motornet_core.training.records import TrainResult
 from motornet_core.training.rollout import ClosedLoop, GeneratorGroups, LoopDraws, RandomSource, rollout_from
@@ -168,9 +169,28 @@ class EnsembleTrainer:
             r.effector, r.env, r.eval_env = head.effector, head.env, head.eval_env
         self.env: FunctionalEnv = head.env
         self.policy = EnsemblePolicy([r.policy for r in self.replicates])
-        if self.spec.train.compile:
+        # the path of the whole ensemble (see Trainer): "auto" continues resumed replicates' path
+        self.fast = AutoCompile(self.spec.train.compile, graph_key(self.spec), self.device, self.spec.name)
+        if self.fast.decision is None and head.fast.decision is not None and head.step > 0:
+            self.fast.decision = head.fast.decision
+        self.loop = EnsembleLoop(self.env, self.policy)  # type: ignore[arg-type]
+        self._decision_logged = False
+        if self.fast.decision is not None:
+            self._decided()
+
+    @property
+    def compile_decision(self) -> CompileDecision | None:
+        """Which path the training steps take and why (None: ``auto``, not decided yet)."""
+        return self.fast.decision
+
+    def _decided(self) -> None:
+        decision = self.fast.decision
+        assert decision is not None
+        for r in self.replicates:  # their checkpoints record the path
+            r.fast.decision = decision
+        if decision.compiled and not self.loop.compiled:
             allow_compiled_variants()
-        self.loop = EnsembleLoop(self.env, self.policy, compile=self.spec.train.compile)  # type: ignore[arg-type]
+            self.loop = EnsembleLoop(self.env, self.policy, compile=True)  # type: ignore[arg-type]
 
     @property
     def n(self) -> int:
@@ -194,7 +214,18 @@ class EnsembleTrainer:
 
     # -- one iteration ---------------------------------------------------------------------------------
     def train_step(self) -> list[dict[str, float]]:
-        """One gradient step of every replicate on its own fresh batch; the replicates' metric rows."""
+        """One gradient step of every replicate on its own fresh batch; the replicates' metric rows
+        (``train.compile: "auto"``: decided like :meth:`Trainer.train_step`)."""
+        remaining = self.spec.train.n_iterations - self.step
+        if self.fast.before_step(remaining):
+            self._decided()
+        started, was_compiled = time.perf_counter(), self.loop.compiled
+        rows = self._train_step()
+        if self.fast.after_step(time.perf_counter() - started, remaining - 1, was_compiled):
+            self._decided()
+        return rows
+
+    def _train_step(self) -> list[dict[str, float]]:
         t = self.spec.train
         lr = learning_rate(self.spec, self.step)
         for r in self.replicates:
@@ -267,6 +298,7 @@ class EnsembleTrainer:
         stopped = False
         for r, sink in zip(self.replicates, out, strict=True):
             sink.on_log("info", f"training {r.spec.name!r} (replicate seed {r.spec.train.seed} of {n}) from step {r.step}")
+        self._log_decision(out)
         while self.step < t.n_iterations:
             if should_stop is not None and should_stop():
                 stopped = True
@@ -279,6 +311,7 @@ class EnsembleTrainer:
                 for sink in out:
                     sink.on_log("error", str(exc))
                 raise
+            self._log_decision(out)
             for sink, values in zip(out, rows, strict=True):
                 sink.on_metric(self.step, values)
             if self.step % t.eval_every == 0:
@@ -292,6 +325,7 @@ class EnsembleTrainer:
         if paths is not None and last_checkpoint != self.step:
             self._checkpoints(paths, out)
         seconds = time.perf_counter() - t0
+        self.fast.save()
         return [
             TrainResult(
                 step=r.step,
@@ -302,6 +336,12 @@ class EnsembleTrainer:
             )
             for r in self.replicates
         ]
+
+    def _log_decision(self, sinks: Sequence[TrainingSink]) -> None:
+        if not self._decision_logged and self.fast.decision is not None:
+            self._decision_logged = True
+            for sink in sinks:
+                sink.on_log("info", self.fast.decision.message())
 
     def _snapshots(self, sinks: Sequence[TrainingSink]) -> None:
         for r, sink in zip(self.replicates, sinks, strict=True):

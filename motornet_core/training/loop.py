@@ -24,6 +24,7 @@ from motornet_core.errors import MotornetError, SpecError
 from motornet_core.losses import compute_loss
 from motornet_core.policies import Policy, build_policy
 from motornet_core.specs.run import RunSpec
+from motornet_core.training.fastpath import AutoCompile, CompileDecision, graph_key
 from motornet_core.training.records import Snapshot, TrainResult
 from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout
 from motornet_core.training.sinks import NullSink, TrainingSink
@@ -204,17 +205,53 @@ class Trainer:
             )
         self.device = resolve_device(device if device is not None else self.spec.train.device)
         self.effector, self.env, self.eval_env, self.policy = build_models(self.spec, self.device)
-        if self.spec.train.compile:
-            allow_compiled_variants()
-        self.loop = ClosedLoop(self.env, self.policy, compile=self.spec.train.compile)
+        # train.compile: the path is decided by AutoCompile ("auto": after the first iteration, or
+        # at once from an earlier run's timings of this graph); the loop starts eager
+        self.fast = AutoCompile(self.spec.train.compile, graph_key(self.spec), self.device, self.spec.name)
+        self.loop = ClosedLoop(self.env, self.policy)
+        self._decision_logged = False
+        if self.fast.decision is not None and self.fast.decision.compiled:
+            self._use_compiled()
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.spec.train.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(self.spec.train.seed)
         self.step = 0
         self.history: list[float] = []
 
+    # -- the training path ----------------------------------------------------------------------------
+    @property
+    def compile_decision(self) -> CompileDecision | None:
+        """Which path the training steps take and why (None: ``auto``, not decided before the first iteration)."""
+        return self.fast.decision
+
+    def _use_compiled(self) -> None:
+        if not self.loop.compiled:
+            allow_compiled_variants()
+            self.loop = ClosedLoop(self.env, self.policy, compile=True)
+
+    def _decided(self) -> None:
+        decision = self.fast.decision
+        assert decision is not None
+        log.info("%s: %s", self.spec.name, decision.message())
+        if decision.compiled:
+            self._use_compiled()
+
     # -- one iteration ---------------------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
-        """One gradient step on a fresh batch; returns the metric row (``loss``, ``loss/<term>``, ``lr``, ``grad_norm``)."""
+        """One gradient step on a fresh batch; returns the metric row (``loss``, ``loss/<term>``, ``lr``, ``grad_norm``).
+
+        With ``train.compile: "auto"`` the first iteration runs eagerly and is timed: then the run
+        decides its path (:mod:`motornet_core.training.fastpath`, :attr:`compile_decision`).
+        """
+        t = self.spec.train
+        if self.fast.before_step(t.n_iterations - self.step):
+            self._decided()
+        started, was_compiled = time.perf_counter(), self.loop.compiled
+        values = self._train_step()
+        if self.fast.after_step(time.perf_counter() - started, t.n_iterations - self.step, was_compiled):
+            self._decided()
+        return values
+
+    def _train_step(self) -> dict[str, float]:
         t = self.spec.train
         lr = learning_rate(self.spec, self.step)
         for group in self.optimizer.param_groups:
@@ -277,6 +314,7 @@ class Trainer:
         stopped = False
         values: dict[str, float] = {}
         sink.on_log("info", f"training {self.spec.name!r} from step {self.step} to {t.n_iterations} on {self.device}")
+        self._log_decision(sink)
         while self.step < t.n_iterations:
             if should_stop is not None and should_stop():
                 stopped = True
@@ -287,6 +325,7 @@ class Trainer:
             except TrainingDiverged as exc:
                 sink.on_log("error", str(exc))
                 raise
+            self._log_decision(sink)
             sink.on_metric(self.step, values)
             if self.step % t.eval_every == 0:
                 sink.on_snapshot(self.step, self.evaluate())
@@ -299,6 +338,7 @@ class Trainer:
         if checkpoint_path is not None and last_checkpoint != self.step:
             self._checkpoint(checkpoint_path, sink)
         seconds = time.perf_counter() - t0
+        self.fast.save()
         return TrainResult(
             step=self.step,
             loss=values.get("loss", self.history[-1] if self.history else float("nan")),
@@ -306,6 +346,11 @@ class Trainer:
             iterations=self.step - start_step,
             stopped=stopped,
         )
+
+    def _log_decision(self, sink: TrainingSink) -> None:
+        if not self._decision_logged and self.fast.decision is not None:
+            self._decision_logged = True
+            sink.on_log("info", self.fast.decision.message())
 
     def _checkpoint(self, path: str | Path, sink: TrainingSink) -> None:
         self.save_checkpoint(path)
@@ -325,6 +370,7 @@ class Trainer:
             "generator": self.generator.get_state(),
             "generator_device": self.generator.device.type,
             "history": list(self.history),
+            "compiled": None if self.fast.decision is None else self.fast.decision.compiled,
         }
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         torch.save(payload, tmp)
@@ -352,6 +398,11 @@ class Trainer:
         trainer.step = info.step
         trainer._restore_generator(payload["generator"], payload.get("generator_device"), path)
         trainer.history = info.history
+        compiled = payload.get("compiled")
+        if trainer.fast.decision is None and isinstance(compiled, bool):
+            # "auto": the path of the run it continues, so that it continues with the same rounding
+            trainer.fast.decision = CompileDecision(compiled, f"the path of the run it resumes (step {info.step})")
+            trainer._decided()
         return trainer
 
     def _restore_generator(self, state: torch.Tensor, saved_device: str | None, path: str | Path) -> None:

@@ -86,6 +86,11 @@ class ClosedLoop:
         self.compiled_steps = 0  # steps taken in compiled chunks so far
         self._compiled = compile_chunk(self._chunk_core) if compile else None
 
+    @property
+    def compiled(self) -> bool:
+        """Whether training steps run in compiled chunks."""
+        return self._compiled is not None
+
     def draw(self, state: EnvState, generator: RandomSource = None, noise: bool = True) -> LoopDraws:
         """The draws of the step from ``state``: the policy's hidden noise (when ``noise``), then the environment's."""
         if isinstance(generator, GeneratorGroups):

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # worker machinery
     metric_flush_interval: float = Field(0.5, gt=0, description="seconds between batched metric inserts")
     cancel_grace: float = Field(1.5, gt=0, description="seconds a cancelled worker gets before it is terminated")
+    warmup: bool = Field(
+        True,
+        description="while idle, compile the training presets' chunks into inductor's disk cache "
+        "(nice 19, stopped when work arrives)",
+    )
+    warmup_idle_s: float = Field(10.0, ge=0, description="seconds with nothing queued or running before the idle warm-up starts")
     ws_queue_size: int = Field(1000, ge=10, description="messages buffered per websocket subscriber")
 
     @field_validator("access_token")

@@ -47,7 +47,7 @@ def run_group_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
                 sink.on_log("info", f"resumed from {m.resume_from}")
             else:
                 trainers.append(Trainer(spec, device=device))
-        if specs[0].train.compile:
+        if specs[0].train.compile is not False:  # "auto" may compile
             from motornet_core import choose_cpu_kernels
 
             choose_cpu_kernels(specs[0].train.batch_size * len(members))

@@ -57,7 +57,7 @@ def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
             sink.on_log("info", f"resumed from {job.resume_from}")
         else:
             trainer = Trainer(spec, device=device)
-        if spec.train.compile:  # this process compiles only the training chunks
+        if spec.train.compile is not False:  # this process compiles only training chunks ("auto" may)
             from motornet_core import prefer_scalar_cpu_kernels
 
             prefer_scalar_cpu_kernels()

@@ -37,6 +37,7 @@ from backend.app.workers.job import run_job
 from backend.app.workers.protocol import Channel, GroupMember, JobSpec
 from backend.app.workers.publisher import Publisher
 from backend.app.workers.recorder import INTERRUPTED, INTERRUPTED_EARLY, Progress, Recorder
+from backend.app.workers.warmup import IdleWarmUp
 from motornet_core import SpecError
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,8 @@ class WorkerManager:
         self._thread: threading.Thread | None = None
         self._last_flush = time.monotonic()
         self._last_dispatch = 0.0
+        self._queued = False  # whether the last dispatch saw queued runs
+        self.warmup = IdleWarmUp(self.ctx, settings.warmup, settings.warmup_idle_s)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -161,6 +164,7 @@ class WorkerManager:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self.warmup.stop()
         with self._lock:
             self._shutting_down = True
             for w in self.active.values():
@@ -403,6 +407,7 @@ class WorkerManager:
             if self._wake.is_set() or time.monotonic() - self._last_dispatch >= 1.0:
                 self._wake.clear()
                 self._dispatch()
+            self.warmup.tick(busy=self._queued or bool(self.active) or self._stopping.is_set())
             if time.monotonic() - self._last_flush >= self.settings.metric_flush_interval:
                 self._flush()
             self.watcher.tick(self.steps())
@@ -459,6 +464,7 @@ class WorkerManager:
         started: list[StatusMessage] = []
         with session_scope(self.sessions) as s:
             runs = list(s.scalars(select(Run).where(Run.status == RunStatus.QUEUED).order_by(Run.id)))
+            self._queued = bool(runs)
             taken: set[int] = set()
             for run in runs:
                 if free <= 0:

@@ -68,9 +68,9 @@ class RunsPage {
         h("label", {}, "iterations ", this.iters),
         h(
           "label",
-          { title: "torch.compile the training steps: ~20 s of compilation first (a few seconds once cached), then about 3.5x faster iterations. Worth it for runs of a few hundred iterations or more." },
+          { title: "Unticked (the default, train.compile: auto), a run compiles its training steps when its length pays for the compilation (~20 s cold, a few seconds once the studio's idle warm-up or an earlier run cached the graph; then about 3.5x faster iterations); its log says which path it took and why. Ticked: always compile." },
           this.compiled,
-          " compiled"
+          " always compile"
         ),
         this.runName,
         h("button", { class: "primary", onclick: () => this.launch(), "data-testid": "launch-run" }, "Launch"),
