@@ -144,7 +144,8 @@ class RunPage {
     // The toolbar (title, status, buttons) is rebuilt only when what it shows changes: metrics
     // redraw the stats several times a second, and a button replaced between a press and its
     // release loses the click.
-    const key = JSON.stringify([r.id, r.name, r.status, r.checkpoint_step, r.error, r.step]);
+    // (the step only once the run stopped: the stop note names it; while it trains the toolbar must stay put)
+    const key = JSON.stringify([r.id, r.name, r.status, r.checkpoint_step, r.error, isActive(r.status) ? null : r.step]);
     if (key === this.toolbarKey && this.statsEl?.isConnected) {
       this.statsEl.replaceWith(stats);
       this.statsEl = stats;
