@@ -55,7 +55,7 @@ class Settings(BaseSettings):
         None,
         ge=500_000_000,
         description="address-space cap of each worker process (RLIMIT_AS); default max_run_memory_bytes + 4 GB "
-        "(room for the interpreter and torch's libraries); 0 or unset via env: the default",
+        "(room for the interpreter and torch's libraries)",
     )
     max_json_depth: int = Field(32, ge=4, description="nesting depth of JSON bodies at most; deeper get 422")
     max_checkpoint_bytes: int = Field(50_000_000, ge=1024, description="size of an imported checkpoint at most")

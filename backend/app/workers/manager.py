@@ -33,7 +33,7 @@ from backend.app.queueing import Lane
 from backend.app.run_specs import spec_of
 from backend.app.status import RESUMABLE_STATUSES, RunKind, RunStatus
 from backend.app.streaming.hub import Hub
-from backend.app.streaming.messages import StatusMessage, deleted_message, status_message
+from backend.app.streaming.messages import LogMessage, StatusMessage, deleted_message, status_message
 from backend.app.workers.experiment_watch import ExperimentWatcher
 from backend.app.workers.job import run_job
 from backend.app.workers.protocol import Channel, GroupMember, JobSpec
@@ -280,7 +280,9 @@ class WorkerManager:
             status = s.scalar(select(Run.status).where(Run.id == run_id))
             if status not in (RunStatus.QUEUED, RunStatus.RUNNING):
                 return  # gone or over: cancel() answers that
-            s.add(LogEntry(run_id=run_id, level="info", message="cancel requested", time=time.time()))
+            entry = LogEntry(run_id=run_id, level="info", message="cancel requested", time=time.time())
+            s.add(entry)
+        self.publisher.publish(LogMessage(run_id=run_id, level=entry.level, message=entry.message, time=entry.time))
 
     def resume(self, run_id: int) -> None:
         """Queue an interrupted, failed or cancelled run to continue from its last checkpoint.
