@@ -108,3 +108,21 @@ def test_the_queue_cap_is_one_step_under_concurrent_creates(make_client, monkeyp
     assert sorted(outcomes) == ["queued"] * 5 + ["refused"] * 5
     assert len(c.get("/api/runs?status=queued").json()) == 5
     c.post(f"/api/runs/{busy}/cancel")
+
+
+def test_a_resume_respects_the_queue_cap(make_client):
+    c = make_client(job_target=queue_jobs.queue_job, max_workers=1, quick_workers=0, max_queued_runs=2)
+    early = c.post("/api/runs", json=LONG).json()["id"]
+    _checkpointed(c, early)
+    c.post(f"/api/runs/{early}/cancel")
+    wait_for(c, early, "cancelled", timeout=10)
+    busy = c.post("/api/runs", json=LONG).json()["id"]
+    wait_for(c, busy, "running", timeout=10)
+    for _ in range(2):
+        assert c.post("/api/runs", json=LONG).status_code == 201
+    assert c.post("/api/runs", json=LONG).status_code == 429
+    r = c.post(f"/api/runs/{early}/resume")
+    assert r.status_code == 429 and "queue is full" in r.json()["detail"] and r.headers["retry-after"], r.text
+    assert c.get(f"/api/runs/{early}").json()["status"] == "cancelled"
+    assert len(c.get("/api/runs?status=queued").json()) == 2
+    c.post(f"/api/runs/{busy}/cancel")

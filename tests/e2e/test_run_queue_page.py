@@ -35,7 +35,7 @@ def test_queue_position_and_resume_after_cancel_are_shown(live_server, page) -> 
     waiting = httpx.post(f"{url}/api/runs", json={**LONG, "name": "waiting"}).json()["id"]
     try:
         for rid in busy:  # the server's two workers
-            _wait(lambda rid=rid: _run(url, rid)["step"] >= 3, f"run {rid} training")
+            _wait(lambda rid=rid: _run(url, rid)["status"] == "running", f"run {rid} started")
         assert _run(url, waiting)["queue_position"] == 1
         page.goto(f"{url}/#/run?id={waiting}")
         page.get_by_test_id("run-queue").filter(has_text="next in the training queue").wait_for()
@@ -46,6 +46,7 @@ def test_queue_position_and_resume_after_cancel_are_shown(live_server, page) -> 
         page.screenshot(path=str(SCREENSHOTS / "runs_queue_position.png"), full_page=True)
 
         # cancelled before any periodic checkpoint (every 100 000 iterations): its last iteration is kept
+        _wait(lambda: _run(url, busy[0])["step"] >= 3, "a few iterations")
         page.goto(f"{url}/#/run?id={busy[0]}")
         page.get_by_test_id("cancel").click()
         note = page.get_by_test_id("run-stop-note")
