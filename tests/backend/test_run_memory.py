@@ -84,3 +84,14 @@ def test_a_worker_beyond_its_address_space_cap_fails_its_run_clearly(make_client
 def test_the_default_cap_leaves_room_above_the_budget():
     s = Settings(data_dir="/tmp/unused")
     assert s.worker_address_space == s.max_run_memory_bytes + 4_000_000_000
+
+
+def test_gpu_runs_are_not_capped():
+    from backend.app.workers.job import may_use_gpu
+    from backend.app.workers.protocol import GroupMember, JobSpec
+
+    cpu = run_preset("tiny_point_mass").model_dump(mode="json")
+    gpu = run_preset("tiny_point_mass").with_updates({"train.device": "auto"}).model_dump(mode="json")
+    assert not may_use_gpu(JobSpec(1, cpu, "c.pt")) and may_use_gpu(JobSpec(1, gpu, "c.pt"))
+    assert may_use_gpu(JobSpec(1, cpu, "c.pt", members=(GroupMember(1, cpu, "a.pt"), GroupMember(2, gpu, "b.pt"))))
+    assert not may_use_gpu(JobSpec(1, {"study": "muscle_curves", "params": {}}, "c.pt", kind="study"))

@@ -27,9 +27,16 @@ def pick_device(requested: str) -> tuple[str, str | None]:
     return requested, None
 
 
+def may_use_gpu(job: JobSpec) -> bool:
+    """True when the job's spec (or a member's) asks for ``cuda`` or ``auto`` (its worker is then not capped)."""
+    specs = [m.spec for m in job.members] or [job.spec]
+    return any(str((spec.get("train") or {}).get("device", "cpu")) != "cpu" for spec in specs)
+
+
 def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
     """Train ``job`` to completion, cancellation or failure, reporting everything through ``queue.put``."""
-    limit_memory(job.memory_limit)  # before torch is imported: one run cannot take the machine's memory
+    if not may_use_gpu(job):  # CUDA reserves far more address space than any such cap
+        limit_memory(job.memory_limit)  # before torch is imported: one run cannot take the machine's memory
     if job.members:
         from backend.app.workers.group_job import run_group_job
 
