@@ -40,7 +40,8 @@ def lane_of(run: Run) -> Lane:
         return "training"
     from motornet_core.studies import STUDIES
 
-    info = STUDIES.get(str((run.spec or {}).get("study")))
+    spec = run.spec if isinstance(run.spec, dict) else {}  # a damaged row is served, never a 500
+    info = STUDIES.get(str(spec.get("study")))
     return "quick" if info is not None and not info.trains else "training"
 
 
