@@ -24,7 +24,7 @@ conn.close()
 
 def test_cancel_while_the_database_is_locked_answers_503_and_cancels_nothing(make_client, tmp_path):
     data = tmp_path / "locked"
-    c = make_client(job_target=queue_jobs.queue_job, data_dir=data, max_workers=1)
+    c = make_client(job_target=queue_jobs.queue_job, shutdown_grace=1.0, data_dir=data, max_workers=1)
     rid = c.post("/api/runs", json=LONG).json()["id"]
     wait_for(c, rid, "running", timeout=30)
     time.sleep(0.5)  # metrics flowing: the manager thread writes (and blocks on the lock below)

@@ -27,7 +27,7 @@ def _position(client, rid: int) -> int | None:
 
 
 def test_a_resumed_run_queues_behind_runs_queued_before_its_resume(make_client):
-    c = make_client(job_target=queue_jobs.queue_job, max_workers=1, quick_workers=0)
+    c = make_client(job_target=queue_jobs.queue_job, shutdown_grace=1.0, max_workers=1, quick_workers=0)
     early = c.post("/api/runs", json=LONG).json()["id"]
     _checkpointed(c, early)
     c.post(f"/api/runs/{early}/cancel")
@@ -53,7 +53,7 @@ def test_a_resumed_run_queues_behind_runs_queued_before_its_resume(make_client):
 
 
 def test_a_quick_study_starts_while_training_fills_every_worker(make_client):
-    c = make_client(job_target=queue_jobs.queue_job, max_workers=1)  # one worker, as on a 2-core machine
+    c = make_client(job_target=queue_jobs.queue_job, shutdown_grace=1.0, max_workers=1)  # one worker, as on a 2-core machine
     busy = c.post("/api/runs", json=LONG).json()["id"]
     wait_for(c, busy, "running", timeout=10)
     waiting = c.post("/api/runs", json=LONG).json()["id"]
@@ -78,7 +78,7 @@ def test_the_queue_cap_is_one_step_under_concurrent_creates(make_client, monkeyp
     from backend.app.schemas import RunCreate
     from backend.app.services import runs as service
 
-    c = make_client(job_target=queue_jobs.queue_job, max_workers=1, max_queued_runs=5)
+    c = make_client(job_target=queue_jobs.queue_job, shutdown_grace=1.0, max_workers=1, max_queued_runs=5)
     busy = c.post("/api/runs", json=LONG).json()["id"]
     wait_for(c, busy, "running", timeout=30)  # the only worker is taken: nothing leaves the queue
     sessions, settings = c.app.state.sessions, c.app.state.settings
@@ -111,7 +111,7 @@ def test_the_queue_cap_is_one_step_under_concurrent_creates(make_client, monkeyp
 
 
 def test_a_resume_respects_the_queue_cap(make_client):
-    c = make_client(job_target=queue_jobs.queue_job, max_workers=1, quick_workers=0, max_queued_runs=2)
+    c = make_client(job_target=queue_jobs.queue_job, shutdown_grace=1.0, max_workers=1, quick_workers=0, max_queued_runs=2)
     early = c.post("/api/runs", json=LONG).json()["id"]
     _checkpointed(c, early)
     c.post(f"/api/runs/{early}/cancel")

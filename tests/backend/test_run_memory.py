@@ -25,7 +25,8 @@ BIG_BATCH = {"preset": "tutorial_point_mass", "overrides": {"train.batch_size": 
 
 
 def test_a_spec_beyond_the_memory_budget_is_refused_naming_its_fields(make_client):
-    c = make_client(job_target=queue_jobs.queue_job, max_workers=1)  # the check is the server's, before any worker
+    # the check is the server's, before any worker
+    c = make_client(job_target=queue_jobs.queue_job, shutdown_grace=1.0, max_workers=1)
     r = c.post("/api/runs", json=HUGE)
     assert r.status_code == 422, r.text
     errors = {e["loc"]: e for e in r.json()["detail"]}
@@ -68,7 +69,9 @@ def _params(spec) -> int:
 def test_a_worker_beyond_its_address_space_cap_fails_its_run_clearly(make_client):
     # ~1 GB of activations (estimate and measurement agree) on top of a worker's ~0.75 GB of address space
     # under a 1.2 GB cap; the budget lets it through
-    c = make_client(max_workers=1, max_run_memory_bytes=50_000_000_000, worker_memory_limit_bytes=1_200_000_000)
+    c = make_client(
+        max_workers=1, shutdown_grace=1.0, max_run_memory_bytes=50_000_000_000, worker_memory_limit_bytes=1_200_000_000
+    )
     spec = {
         "preset": "tiny_point_mass",
         "overrides": {"policy.hidden_size": 256, "train.batch_size": 1024, "task.duration": 1.0, "train.n_iterations": 3},
