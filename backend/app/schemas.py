@@ -268,6 +268,13 @@ class RunSummary(ApiModel):
     last_metrics: dict[str, float]
     last_eval_error: float | None = Field(None, description="mean endpoint error [m] of the latest evaluation snapshot")
     checkpoint_step: int | None
+    queued_at: Timestamp | None = Field(None, description="while queued: when it entered the queue (created, resumed, requeued)")
+    queue_position: int | None = Field(
+        None, ge=1, description="while queued: 1 = the next job of its lane to start (queued work starts first in, first out)"
+    )
+    queue_lane: Literal["quick", "training"] = Field(
+        "training", description="quick: studies that train nothing, started in slots kept free of training"
+    )
     worker_pid: int | None
     notes: str | None = None
     experiment_id: int | None = Field(None, description="the experiment this run is a network of")

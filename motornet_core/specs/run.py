@@ -85,6 +85,13 @@ class TrainSpec(SpecModel):
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="auto: cuda when available")
     eval_every: int = Field(100, ge=1, le=1_000_000, description="iterations between evaluation snapshots")
     checkpoint_every: int = Field(500, ge=1, le=1_000_000, description="iterations between checkpoints")
+    checkpoint_seconds: float = Field(
+        30.0,
+        ge=1.0,
+        le=86_400.0,
+        description="seconds of training between checkpoints at most (whichever of this and checkpoint_every "
+        "comes first): a crash loses at most this much training",
+    )
     eval_batch_size: int = Field(8, ge=1, le=256, description="episodes of the evaluation batch (centre-out: all targets)")
     compile: Literal["auto", True, False] = Field(
         "auto",

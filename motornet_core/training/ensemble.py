@@ -30,7 +30,7 @@ from motornet_core.losses import Trajectory, compute_loss
 from motornet_core.policies import Policy
 from motornet_core.specs.run import RunSpec
 from motornet_core.training.fastpath import AutoCompile, CompileDecision, graph_key
-from motornet_core.training.loop import Trainer, TrainingDiverged, allow_compiled_variants, learning_rate
+from motornet_core.training.loop import CheckpointClock, Trainer, TrainingDiverged, allow_compiled_variants, learning_rate
 from motornet_core.training.records import TrainResult
 from motornet_core.training.rollout import ClosedLoop, GeneratorGroups, LoopDraws, RandomSource, rollout_from
 from motornet_core.training.sinks import NullSink, TrainingSink
@@ -226,12 +226,20 @@ class EnsembleTrainer:
         return rows
 
     def _train_step(self) -> list[dict[str, float]]:
-        t = self.spec.train
         lr = learning_rate(self.spec, self.step)
         for r in self.replicates:
             for group in r.optimizer.param_groups:
                 group["lr"] = lr
             r.policy.train()
+            r.begin_iteration()
+        try:
+            return self._iteration(lr)
+        finally:
+            for r in self.replicates:
+                r.end_iteration()
+
+    def _iteration(self, lr: float) -> list[dict[str, float]]:
+        t = self.spec.train
         self.policy.bind()
         traj = self.rollout([r.generator for r in self.replicates], t.batch_size)
         losses, parts = [], []
@@ -251,13 +259,12 @@ class EnsembleTrainer:
             grad_norm = torch.nn.utils.clip_grad_norm_(params, t.grad_clip if t.grad_clip is not None else float("inf"))
             if not bool(torch.isfinite(grad_norm)):
                 raise TrainingDiverged(step, f"gradient norm of replicate {i} is {float(grad_norm)}")
-            r.optimizer.step()
-            r.step = step
             values = {"loss": float(losses[i].detach())}
             values.update({f"loss/{name}": float(v.detach()) for name, v in parts[i].items()})
             values.update(lr=lr, grad_norm=float(grad_norm))
-            r.history.append(values["loss"])
             rows.append(values)
+        for r, values in zip(self.replicates, rows, strict=True):
+            r.commit_iteration(step, values["loss"])
         return rows
 
     def rollout(self, generators: Sequence[torch.Generator], batch_size: int) -> Trajectory:
@@ -295,6 +302,7 @@ class EnsembleTrainer:
             raise ValueError(f"an ensemble of {n} replicates needs {n} sinks and checkpoint paths")
         start_step, t0 = self.step, time.perf_counter()
         last_snapshot = last_checkpoint = -1
+        checkpoint_due = CheckpointClock(t.checkpoint_every, t.checkpoint_seconds)
         stopped = False
         for r, sink in zip(self.replicates, out, strict=True):
             sink.on_log("info", f"training {r.spec.name!r} (replicate seed {r.spec.train.seed} of {n}) from step {r.step}")
@@ -314,16 +322,16 @@ class EnsembleTrainer:
             self._log_decision(out)
             for sink, values in zip(out, rows, strict=True):
                 sink.on_metric(self.step, values)
+            if paths is not None and checkpoint_due(self.step):
+                self._checkpoints(paths, out)
+                last_checkpoint = self.step
             if self.step % t.eval_every == 0:
                 self._snapshots(out)
                 last_snapshot = self.step
-            if paths is not None and self.step % t.checkpoint_every == 0:
-                self._checkpoints(paths, out)
-                last_checkpoint = self.step
+        if paths is not None and last_checkpoint != self.step:  # before the last evaluation
+            self._checkpoints(paths, out)
         if last_snapshot != self.step:
             self._snapshots(out)
-        if paths is not None and last_checkpoint != self.step:
-            self._checkpoints(paths, out)
         seconds = time.perf_counter() - t0
         self.fast.save()
         return [
@@ -349,5 +357,4 @@ class EnsembleTrainer:
 
     def _checkpoints(self, paths: Sequence[str | Path], sinks: Sequence[TrainingSink]) -> None:
         for r, path, sink in zip(self.replicates, paths, sinks, strict=True):
-            r.save_checkpoint(path)
-            sink.on_checkpoint(r.step, str(path))
+            r.checkpoint_completed(path, sink)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ RESUME_FIELDS = frozenset(
         "device",
         "eval_every",
         "checkpoint_every",
+        "checkpoint_seconds",
         "eval_batch_size",
         "compile",
     }
@@ -178,6 +180,25 @@ def build_models(spec: RunSpec, device: torch.device) -> tuple[Effector, Functio
     return effector, env, eval_env, policy.to(device)
 
 
+class CheckpointClock:
+    """When a checkpoint is due: every ``every`` iterations, and after ``seconds`` of training at most.
+
+    Call it once per completed iteration with the step; True means write a checkpoint now (the
+    clock then restarts).
+    """
+
+    def __init__(self, every: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every, self.seconds, self.clock = every, seconds, clock
+        self.since = clock()
+
+    def __call__(self, step: int) -> bool:
+        now = self.clock()
+        if step % self.every == 0 or now - self.since >= self.seconds:
+            self.since = now
+            return True
+        return False
+
+
 def allow_compiled_variants() -> None:
     """Let dynamo keep up to 64 compiled variants (batch sizes, grad modes, several trainers in one process)."""
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
@@ -216,6 +237,11 @@ class Trainer:
         self.generator = torch.Generator(device=self.device).manual_seed(self.spec.train.seed)
         self.step = 0
         self.history: list[float] = []
+        # A checkpoint may be written from another thread while an iteration runs (a worker asked to
+        # stop mid-iteration): the weights and the optimiser change only in the iteration's commit
+        # (under this lock), and the generator state that the iteration started from is kept here.
+        self.state_lock = threading.RLock()
+        self._iteration_rng: torch.Tensor | None = None
 
     # -- the training path ----------------------------------------------------------------------------
     @property
@@ -257,24 +283,42 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.policy.train()
-        traj = rollout(self.env, self.policy, t.batch_size, generator=self.generator, loop=self.loop).trajectory
-        loss, parts = compute_loss(self.spec.loss, traj)
-        step = self.step + 1
-        if not bool(torch.isfinite(loss)):
-            raise TrainingDiverged(step, f"loss is {float(loss.detach())}")
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        params = [p for p in self.policy.parameters() if p.grad is not None]
-        grad_norm = torch.nn.utils.clip_grad_norm_(params, t.grad_clip if t.grad_clip is not None else float("inf"))
-        if not bool(torch.isfinite(grad_norm)):
-            raise TrainingDiverged(step, f"gradient norm is {float(grad_norm)}")
-        self.optimizer.step()
-        self.step = step
-        values = {"loss": float(loss.detach())}
-        values.update({f"loss/{name}": float(v.detach()) for name, v in parts.items()})
-        values.update(lr=lr, grad_norm=float(grad_norm))
-        self.history.append(values["loss"])
+        self.begin_iteration()
+        try:
+            traj = rollout(self.env, self.policy, t.batch_size, generator=self.generator, loop=self.loop).trajectory
+            loss, parts = compute_loss(self.spec.loss, traj)
+            step = self.step + 1
+            if not bool(torch.isfinite(loss)):
+                raise TrainingDiverged(step, f"loss is {float(loss.detach())}")
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            params = [p for p in self.policy.parameters() if p.grad is not None]
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, t.grad_clip if t.grad_clip is not None else float("inf"))
+            if not bool(torch.isfinite(grad_norm)):
+                raise TrainingDiverged(step, f"gradient norm is {float(grad_norm)}")
+            values = {"loss": float(loss.detach())}
+            values.update({f"loss/{name}": float(v.detach()) for name, v in parts.items()})
+            values.update(lr=lr, grad_norm=float(grad_norm))
+            self.commit_iteration(step, values["loss"])
+        finally:
+            self.end_iteration()
         return values
+
+    def begin_iteration(self) -> None:
+        """Note the generator state an iteration starts from (what a checkpoint written during it saves)."""
+        self._iteration_rng = self.generator.get_state()
+
+    def end_iteration(self) -> None:
+        """Forget the iteration's starting generator state (after its commit, or when it failed)."""
+        self._iteration_rng = None
+
+    def commit_iteration(self, step: int, loss: float) -> None:
+        """Apply the iteration's gradients (Adam step) and count it, atomically for :meth:`save_checkpoint`."""
+        with self.state_lock:
+            self.optimizer.step()
+            self.step = step
+            self.history.append(loss)
+            self._iteration_rng = None
 
     # -- evaluation --------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -311,6 +355,7 @@ class Trainer:
         t = self.spec.train
         start_step, t0 = self.step, time.perf_counter()
         last_snapshot = last_checkpoint = -1
+        checkpoint_due = CheckpointClock(t.checkpoint_every, t.checkpoint_seconds)
         stopped = False
         values: dict[str, float] = {}
         sink.on_log("info", f"training {self.spec.name!r} from step {self.step} to {t.n_iterations} on {self.device}")
@@ -327,16 +372,17 @@ class Trainer:
                 raise
             self._log_decision(sink)
             sink.on_metric(self.step, values)
+            if checkpoint_path is not None and checkpoint_due(self.step):
+                self._checkpoint(checkpoint_path, sink)
+                last_checkpoint = self.step
             if self.step % t.eval_every == 0:
                 sink.on_snapshot(self.step, self.evaluate())
                 last_snapshot = self.step
-            if checkpoint_path is not None and self.step % t.checkpoint_every == 0:
-                self._checkpoint(checkpoint_path, sink)
-                last_checkpoint = self.step
-        if last_snapshot != self.step:
-            sink.on_snapshot(self.step, self.evaluate())
+        # the checkpoint before the last evaluation: a worker stopped meanwhile keeps its work
         if checkpoint_path is not None and last_checkpoint != self.step:
             self._checkpoint(checkpoint_path, sink)
+        if last_snapshot != self.step:
+            sink.on_snapshot(self.step, self.evaluate())
         seconds = time.perf_counter() - t0
         self.fast.save()
         return TrainResult(
@@ -353,28 +399,42 @@ class Trainer:
             sink.on_log("info", self.fast.decision.message())
 
     def _checkpoint(self, path: str | Path, sink: TrainingSink) -> None:
-        self.save_checkpoint(path)
-        sink.on_checkpoint(self.step, str(path))
+        self.checkpoint_completed(path, sink)
+
+    def checkpoint_completed(self, path: str | Path, sink: TrainingSink | None = None) -> int:
+        """Write the last completed iteration's checkpoint and report it; safe from another thread
+        while :meth:`train_step` runs (the iteration in progress is not part of it).
+
+        Returns:
+            the step written.
+        """
+        with self.state_lock:
+            self.save_checkpoint(path)
+            if sink is not None:
+                sink.on_checkpoint(self.step, str(path))
+            return self.step
 
     # -- checkpoints -----------------------------------------------------------------------------------------
     def save_checkpoint(self, path: str | Path) -> None:
         """Write the run atomically (temporary file + ``os.replace``); loadable with ``weights_only=True``."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "format": CHECKPOINT_FORMAT,
-            "spec": self.spec.to_json(),
-            "policy": self.policy.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "step": self.step,
-            "generator": self.generator.get_state(),
-            "generator_device": self.generator.device.type,
-            "history": list(self.history),
-            "compiled": None if self.fast.decision is None else self.fast.decision.compiled,
-        }
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
+        with self.state_lock:  # the last completed iteration, also while another one runs
+            rng = self._iteration_rng
+            payload = {
+                "format": CHECKPOINT_FORMAT,
+                "spec": self.spec.to_json(),
+                "policy": self.policy.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "step": self.step,
+                "generator": rng if rng is not None else self.generator.get_state(),
+                "generator_device": self.generator.device.type,
+                "history": list(self.history),
+                "compiled": None if self.fast.decision is None else self.fast.decision.compiled,
+            }
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            torch.save(payload, tmp)
+            os.replace(tmp, path)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | None = None, updates: dict[str, Any] | None = None) -> Trainer:

@@ -6,7 +6,7 @@ import { extend, layout, placeholder, react } from "../components/plots.js";
 import { SnapshotView } from "../components/snapshot-view.js";
 import { colour, duration, fmt, h, toast } from "../dom.js";
 import { duplicateTerms, iterationRate, lossAxes, lossKeys, metricFromMessage, progressText, runTiming, smooth, truncateSeries } from "../logic/metrics.js";
-import { canResume, isActive } from "../logic/status.js";
+import { canResume, isActive, queueText, stopNote } from "../logic/status.js";
 import { openSocket } from "../socket.js";
 
 const MAX_POINTS = 5000;
@@ -133,6 +133,7 @@ class RunPage {
       stat("progress", h("span", {}, h("span", { class: "progress" }, h("span", { style: `width:${Math.round(100 * (r.progress ?? 0))}%` })), " ", progressText(r.step, r.n_iterations, r.progress)), "run-progress"),
       stat("loss", fmt(m.loss), "run-loss"),
       stat("duration", duration(timing.seconds), "run-duration"),
+      ...(r.status === "queued" ? [stat("queue", queueText(r) ?? "—", "run-queue")] : []),
       stat("speed", timing.rate ? `${fmt(timing.rate, 3)} it/s` : "—", "run-rate"),
       stat("time left", timing.eta !== null ? duration(timing.eta) : "—", "run-eta"),
       stat("effector", r.spec?.effector?.name ?? "—"),
@@ -143,7 +144,8 @@ class RunPage {
     // The toolbar (title, status, buttons) is rebuilt only when what it shows changes: metrics
     // redraw the stats several times a second, and a button replaced between a press and its
     // release loses the click.
-    const key = JSON.stringify([r.id, r.name, r.status, r.checkpoint_step, r.error]);
+    // (the step only once the run stopped: the stop note names it; while it trains the toolbar must stay put)
+    const key = JSON.stringify([r.id, r.name, r.status, r.checkpoint_step, r.error, isActive(r.status) ? null : r.step]);
     if (key === this.toolbarKey && this.statsEl?.isConnected) {
       this.statsEl.replaceWith(stats);
       this.statsEl = stats;
@@ -165,6 +167,7 @@ class RunPage {
     this.header.replaceChildren(
       h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, `${r.name} `, h("span", { class: "muted small" }, `#${r.id}`)), h("span", { class: `badge ${r.status}`, "data-testid": "run-status" }, r.status), h("span", { class: "grow" }), ...buttons),
       ...(r.status === "failed" ? [h("div", { class: "errorbox", "data-testid": "run-error" }, h("strong", {}, "This run failed: "), r.error ?? "no message")] : []),
+      ...(stopNote(r) ? [h("div", { class: canResume(r.status, r.checkpoint_step) ? "notice" : "errorbox", "data-testid": "run-stop-note" }, stopNote(r))] : []),
       stats
     );
   }

@@ -5,7 +5,7 @@ import { api, errorMessage, getPresets, items } from "../api.js";
 import { ComparePanel } from "../components/compare.js";
 import { duration, fmt, h, toast } from "../dom.js";
 import { progressText } from "../logic/metrics.js";
-import { STATUSES, canResume, isActive } from "../logic/status.js";
+import { STATUSES, canResume, isActive, queueText } from "../logic/status.js";
 import { parseList } from "../logic/urlstate.js";
 
 
@@ -156,7 +156,13 @@ class RunsPage {
       h("td", {}, check),
       h("td", {}, h("a", { href: `#/run?id=${r.id}` }, r.name), h("div", { class: "small muted" }, `#${r.id}${r.tags?.length ? " · " + r.tags.join(", ") : ""}`)),
       h("td", {}, r.preset ?? "custom"),
-      h("td", {}, status, r.error ? h("div", { class: "small", style: "color:var(--bad);white-space:normal;max-width:16rem" }, r.error.slice(0, 160)) : null),
+      h(
+        "td",
+        {},
+        status,
+        queueText(r) ? h("div", { class: "small muted", "data-testid": "run-queue" }, queueText(r)) : null,
+        r.error ? h("div", { class: "small", style: "color:var(--bad);white-space:normal;max-width:16rem" }, r.error.slice(0, 160)) : null
+      ),
       h("td", {}, h("span", { class: "progress" }, h("span", { style: `width:${Math.round(100 * (r.progress ?? 0))}%` })), " ", h("span", { class: "small muted" }, progressText(r.step, r.n_iterations, r.progress))),
       h("td", {}, fmt(m.loss)),
       h("td", {}, fmt(m.grad_norm)),

@@ -68,7 +68,8 @@ def get_spec(run: RunDep) -> RunSpec:
 
 @router.post("/{run_id}/cancel")
 def cancel_run(run_id: PathId, session: SessionDep, manager: ManagerDep) -> RunOut:
-    """Cancel a queued run, or stop a running one (within 2 s)."""
+    """Cancel a queued run, or stop a running one (its last completed iteration is checkpointed; 503 while the
+    database is locked)."""
     service.cancel_run(session, manager, run_id)
     session.expire_all()
     return service.to_out(service.get_run(session, run_id), manager)
@@ -76,7 +77,8 @@ def cancel_run(run_id: PathId, session: SessionDep, manager: ManagerDep) -> RunO
 
 @router.post("/{run_id}/resume")
 def resume_run(run_id: PathId, session: SessionDep, manager: ManagerDep) -> RunOut:
-    """Queue an interrupted, failed or cancelled run to continue from its last checkpoint (409 otherwise)."""
+    """Queue an interrupted, failed or cancelled run to continue from its last checkpoint, at the back of the
+    queue (409 otherwise; 429 while the queue is full)."""
     service.resume_run(session, manager, run_id)
     session.expire_all()
     return service.to_out(service.get_run(session, run_id), manager)
