@@ -79,7 +79,8 @@ def note_muscle_curves(result: StudyResult, extras: list[StudyResult]) -> str:
 
 def note_moment_arms(result: StudyResult, extras: list[StudyResult]) -> str:
     """Signs, biarticular muscles and how much the moment arms vary, from the stored table."""
-    rows = result.table
+    rows = [r for r in result.table if not str(r["effector"]).startswith("point_mass")]
+    masses = [r for r in result.table if str(r["effector"]).startswith("point_mass")]
     wrong = []
     for r in rows:
         for joint in ("shoulder", "elbow"):
@@ -105,6 +106,14 @@ def note_moment_arms(result: StudyResult, extras: list[StudyResult]) -> str:
         "polynomial geometries (arm26) can keep a joint's moment arms constant, path points (arm210) make them "
         "depend on the angles."
     )
+    if masses:
+        dx = max(r["dLdx_range"] for r in masses)
+        text.append(
+            f"The point mass's moment arms are the unit vectors from each muscle's anchor to the mass (dL/dx, dL/dy, "
+            f"dimensionless): they vary over its workspace by up to {dx:.2f} (maps above), its muscles "
+            + ", ".join(f"{r['muscle']} {r['role']}" for r in masses)
+            + "."
+        )
     return " ".join(text)
 
 

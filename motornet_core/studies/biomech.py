@@ -154,6 +154,10 @@ def run_moment_arms(p: MomentArmsParams, ctx: StudyContext) -> tuple[dict, list,
             roles[mname] = row["role"]
             table.append(row)
         summary[name] = {"posture_deg": [float(np.degrees(ax[len(ax) // 2])) for ax in axes], "roles": roles}
+    keys: list[str] = []
+    for row in table:  # one set of columns for every row (None where a column does not apply)
+        keys += [k for k in row if k not in keys]
+    table = [{k: row.get(k) for k in keys} for row in table]
     summary["convention"] = (
         "moment arm = dL/dq: negative for a flexor (it shortens as the joint angle grows); point mass: dL/dx and dL/dy "
         "(dimensionless), negative where the muscle pulls toward +x / +y"
