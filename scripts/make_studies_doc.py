@@ -253,6 +253,18 @@ NOTES: dict[str, Callable[[StudyResult, list[StudyResult]], str]] = {
 
 COMMANDS = {name: f"motornet-studio study {name} --out out/{name}" for name in STUDIES}
 
+# Shown when a study has no stored result: what an earlier version of this page claimed and why it is withdrawn.
+WITHDRAWN = {
+    "centre_out_curl_field": (
+        "The single-network result an earlier version of this page showed is withdrawn: its lateral deviation was the "
+        "largest excursion over the whole 0.8 s episode, overshoot and return included (after-effect +13.1 cm; during "
+        "the outward movement it was +9.1 cm and at peak speed +6.0 cm), and its baseline network missed the targets "
+        "by 3.7 cm on average, overshooting by up to 55%. The study now measures the outward movement and peak speed "
+        "only, trains 8 networks longer (1500 iterations, batch 32, 64 units) and reports each network's endpoint "
+        "error; that run did not fit into this session on the loaded machine."
+    ),
+}
+
 
 def load_result(folder: Path, name: str) -> StudyResult | None:
     """A finished study's result from the files :meth:`StudyResult.write` left in ``folder``."""
@@ -430,11 +442,13 @@ def section(name: str, result: StudyResult | None, pngs: list[tuple[str, Path]],
     text = [f"## {info.title} (`{name}`)\n", info.description + "\n", f"Command: `{COMMANDS[name]}`\n"]
     if result is None:
         text.append(
-            f"**Not run at its default size for this document** (expected ~{info.expected_seconds:g} s on this machine "
-            f"unloaded; there was no time for it). Regenerate with `{COMMANDS[name]}` and then "
+            f"**Not run at its default size for this document** (estimated ~{info.expected_seconds / 60:.0f} min on this "
+            f"machine; it did not fit into the session that wrote this page). Regenerate with `{COMMANDS[name]}` and then "
             f"`scripts/make_studies_doc.py --no-run --results out`; `--quick` runs its 2-seed quick mode "
             "(a pipeline check, not a result).\n"
         )
+        if name in WITHDRAWN:
+            text.append(WITHDRAWN[name] + "\n")
         return "\n".join(text)
     changed = {k: v for k, v in result.params.items() if info.params().model_dump(mode="json").get(k) != v}
     text.append(
