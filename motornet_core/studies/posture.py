@@ -252,10 +252,14 @@ def _summary(
     )
     for c in claims:
         c["expected"], c["replicates"] = None, None
+    control = [s["ev"][(key[0], 0.0)]["hand"][0] for s in seeds]
+    drift = [float(np.linalg.norm(h[-1] - h[0]) * 100) for h in control]
     return {
         "seeds": p.seeds,
         "iterations": p.iterations,
         "final_loss_per_seed": losses,
+        "no_load_drift_cm_per_seed": drift,
+        "no_load_drift_cm": S.describe(drift),
         "peak_displacement_cm": disp,
         "displacement_along_load_deg": S.describe(angle_err),
         "muscle_responses_rising_fraction": S.describe(rise),
