@@ -204,7 +204,9 @@ def note_posture(result: StudyResult, extras: list[StudyResult]) -> str:
         f"{s['seeds']} networks, {result.params['iterations']} iterations each (final losses "
         f"{_errors(s['final_loss_per_seed'])}; without a load the hand ends "
         f"{_errors(s.get('no_load_drift_cm_per_seed', []))} cm from where it started). Peak displacement while the "
-        "load is on (from the no-load path of the same network): " + "; ".join(f"{k}: {estimate_text({**v, 'unit': 'cm'})}" for k, v in disp.items()) + ".",
+        "load is on (from the no-load path of the same network): "
+        + "; ".join(f"{k}: {estimate_text({**v, 'unit': 'cm'})}" for k, v in disp.items())
+        + ".",
         f"Against the no-load control {estimate_text(s['muscle_responses_rising_fraction'])} of the (muscle, direction) "
         "responses rise (fraction per network, mean and interval).",
         f"Units' preferred load directions: the unimodal Rayleigh test has p < 0.05 in {s['seeds_rayleigh_p_below_0.05']} "
