@@ -229,8 +229,20 @@ def note_pmd(result: StudyResult, extras: list[StudyResult]) -> str:
         text.append(
             f"{name}: {s['seeds']} networks, endpoint errors {_errors(e['endpoint_error_cm_per_seed'])} cm; "
             f"axial R {estimate_text(e['axial_r'])}, axial p < 0.05 in {e['seeds_axial_p_below_0.05']} of {s['seeds']} "
-            f"networks (per network: {', '.join(p_text(v).replace('p ', '') for v in e['axial_p_per_seed'])}); "
+            f"networks (axial p per network: {', '.join(_num(v, 2) for v in e['axial_p_per_seed'])}); "
             f"mean axis {axis_text(axis)}."
+        )
+    arm, mass = s.get("arm26"), s.get("point_mass_24")
+    if arm and mass:
+        text.append(
+            f"Each network has its own axis: the per-network axes do not cluster across seeds (Rayleigh test of the "
+            f"doubled axes: arm26 {p_text(arm.get('axis_consistency_p'))}, point mass "
+            f"{p_text(mass.get('axis_consistency_p'))}), so the pooled histograms above mix axes and look flatter than "
+            f"any one network's distribution; the interval of the mean axis is correspondingly wide. R of uniformly "
+            f"drawn directions is about sqrt(pi / 4n): with {arm['tuned_units']['mean']:.0f} (arm26) and "
+            f"{mass['tuned_units']['mean']:.0f} (point mass) tuned units per network this floor is "
+            f"{math.sqrt(math.pi / (4 * arm['tuned_units']['mean'])):.3f} and "
+            f"{math.sqrt(math.pi / (4 * mass['tuned_units']['mean'])):.3f}: the unit counts do not explain the difference."
         )
     d = s.get("arm_minus_point_mass_axial_r")
     if d:
@@ -466,8 +478,9 @@ def section(name: str, result: StudyResult | None, pngs: list[tuple[str, Path]],
     table = claims_table(result.summary)
     if table:
         text.append(
-            "Claims, each tested directly across seeds (alpha 0.05; 'Paper's finding': whether the verdict matches "
-            "the finding the paper states, '-' where it states none or the study adds the claim):\n"
+            "Claims, each tested directly across seeds (alpha 0.05). 'Against the expectation': whether the verdict "
+            "matches what was expected: the paper's finding, a claim earlier versions of this page made (the growth of "
+            "bimodality with training) or our requirement (a baseline under 1 cm); '-' where nothing was expected.\n"
         )
         text.append(table)
     text += figure_lines(name, pngs, f"studies/{name}")
