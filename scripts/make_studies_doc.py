@@ -471,6 +471,14 @@ def section(name: str, result: StudyResult | None, pngs: list[tuple[str, Path]],
         + (f" with {json.dumps(changed)}" if changed else " (defaults)")
         + ".\n"
     )
+    defaults = info.params().model_dump(mode="json")
+    smaller = {k: v for k, v in changed.items() if k in ("seeds", "iterations", "adapt_iterations") and v < defaults[k]}
+    if smaller:
+        text.append(
+            f"**Smaller than the default size** ({', '.join(f'{k} {v} instead of {defaults[k]}' for k, v in smaller.items())}),"
+            " for lack of time on the loaded machine: fewer networks give wider intervals and weaker tests. Regenerate at "
+            f"the default size with `{COMMANDS[name]}` and `scripts/make_studies_doc.py --no-run --results out`.\n"
+        )
     if name in NOTES:
         note = NOTES[name](result, extras)
         if note:
