@@ -208,7 +208,10 @@ def note_posture(result: StudyResult, extras: list[StudyResult]) -> str:
         + "; ".join(f"{k}: {estimate_text({**v, 'unit': 'cm'})}" for k, v in disp.items())
         + ".",
         f"Against the no-load control {estimate_text(s['muscle_responses_rising_fraction'])} of the (muscle, direction) "
-        "responses rise (fraction per network, mean and interval).",
+        "responses rise (fraction per network, mean and interval): a muscle that rises under a load falls under the "
+        "opposite one. Averaged over the load directions the change of each muscle's activation is "
+        + ", ".join(f"{m} {estimate_text(v)}" for m, v in s.get("muscle_response_vs_control", {}).items())
+        + " (mean over directions per network, then across networks).",
         f"Units' preferred load directions: the unimodal Rayleigh test has p < 0.05 in {s['seeds_rayleigh_p_below_0.05']} "
         f"of {s['seeds']} networks (Fisher-combined {p_text(s['unit_pld_rayleigh_p_fisher'])}), the axial test in "
         f"{s['seeds_axial_p_below_0.05']} of {s['seeds']} (Fisher-combined {p_text(s['unit_pld_axial_p_fisher'])}); "
