@@ -278,7 +278,7 @@ WITHDRAWN = {
         "largest excursion over the whole 0.8 s episode, overshoot and return included (after-effect +13.1 cm; during "
         "the outward movement it was +9.1 cm and at peak speed +6.0 cm), and its baseline network missed the targets "
         "by 3.7 cm on average, overshooting by up to 55%. The study now measures the outward movement and peak speed "
-        "only, trains 8 networks longer (1500 iterations, batch 32, 64 units) and reports each network's endpoint "
+        "only, trains 8 networks longer (1000 iterations, batch 32, 64 units) and reports each network's endpoint "
         "error; that run did not fit into this session on the loaded machine."
     ),
 }

@@ -35,7 +35,7 @@ MEASURES = ("outward", "at_peak_speed")
 class CurlFieldParams(TrainingParams):
     """Parameters of ``centre_out_curl_field``."""
 
-    iterations: int = Field(1500, ge=1, le=100_000, description="gradient steps of the null-field training")
+    iterations: int = Field(1000, ge=1, le=100_000, description="gradient steps in the null field")
     batch_size: int = Field(32, ge=1, le=1024, description="episodes per gradient step")
     hidden_size: int = Field(64, ge=2, le=512, description="GRU units")
     effector: Reacher = Field("arm26", description="the reaching effector")
