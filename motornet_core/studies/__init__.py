@@ -119,7 +119,7 @@ STUDIES: dict[str, StudyInfo] = {
                 "95% interval across seeds and paired tests on the same networks."
             ),
             params=CurlFieldParams,
-            expected_seconds=1200,  # 4 networks took 584 s (2 cores loaded); 8 about twice that
+            expected_seconds=600,  # measured: 7.6 min with 8 networks (4 networks: 9.7 min, more loaded)
             trains=True,
             run=run_curl_field,
             quick={"seeds": 2, "iterations": 20, "batch_size": 8, "hidden_size": 16, "adapt_iterations": 10, "adapt_every": 5},
