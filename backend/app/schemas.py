@@ -300,6 +300,10 @@ class StudyOut(ApiModel):
     expected_seconds: float = Field(description="rough duration with the defaults on a 2-core CPU")
     trains: bool = Field(description="True when the study trains networks (minutes)")
     defaults: dict[str, Any]
+    quick: dict[str, Any] = Field(
+        default_factory=dict,
+        description="parameter overrides of the quick mode (2 seeds, few iterations: a pipeline check, not a result)",
+    )
     schema_: dict[str, Any] = Field(alias="schema", description="JSON schema of the parameters")
 
 
