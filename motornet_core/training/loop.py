@@ -23,7 +23,7 @@ from motornet_core.envs import FunctionalEnv
 from motornet_core.errors import MotornetError, SpecError
 from motornet_core.losses import compute_loss
 from motornet_core.policies import Policy, build_policy
-from motornet_core.specs.run import RunSpec
+from motornet_core.specs.run import RunSpec, observation_groups
 from motornet_core.training.records import Snapshot, TrainResult
 from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout
 from motornet_core.training.sinks import NullSink, TrainingSink
@@ -173,7 +173,7 @@ def build_models(spec: RunSpec, device: torch.device) -> tuple[Effector, Functio
     eval_env = FunctionalEnv(effector, spec.task, deterministic=True)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(spec.train.seed)
-        policy = build_policy(spec.policy, env.obs_size, effector.n_muscles)
+        policy = build_policy(spec.policy, env.obs_size, effector.n_muscles, observation_groups(spec), effector.dt)
     return effector, env, eval_env, policy.to(device)
 
 
@@ -206,7 +206,8 @@ class Trainer:
         self.effector, self.env, self.eval_env, self.policy = build_models(self.spec, self.device)
         if self.spec.train.compile:
             allow_compiled_variants()
-        self.loop = ClosedLoop(self.env, self.policy, compile=self.spec.train.compile)
+        self.loop = ClosedLoop(self.env, self.policy, compile=self.spec.train.compile, interventions=self.spec.interventions)
+        self.eval_loop = ClosedLoop(self.eval_env, self.policy, interventions=self.spec.interventions)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.spec.train.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(self.spec.train.seed)
         self.step = 0
@@ -246,7 +247,15 @@ class Trainer:
         self.policy.eval()
         gen = torch.Generator(device=self.device).manual_seed(self.spec.train.seed + EVAL_SEED_OFFSET)
         tgt = None if targets is None else torch.tensor(targets, dtype=torch.float32, device=self.device)
-        run = rollout(self.eval_env, self.policy, self.spec.train.eval_batch_size, generator=gen, evaluation=True, targets=tgt)
+        run = rollout(
+            self.eval_env,
+            self.policy,
+            self.spec.train.eval_batch_size,
+            generator=gen,
+            evaluation=True,
+            targets=tgt,
+            loop=self.eval_loop,
+        )
         return build_snapshot(self.step, self.effector, run.trajectory, run.joints, go_time=run.episode.go_time)
 
     # -- the loop ------------------------------------------------------------------------------------------
