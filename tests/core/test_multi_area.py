@@ -322,3 +322,19 @@ def test_ensemble_replicates_of_a_multi_area_policy_train_like_single_runs() -> 
             assert a == pytest.approx(b, rel=1e-5)
         for p, q in zip(rep.policy.parameters(), single.policy.parameters(), strict=True):
             torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_compiled_chunks_of_a_multi_area_policy_with_an_intervention_follow_eager_training() -> None:
+    """The intervention's maps travel with each step's draws: one compiled variant, eager results to rounding."""
+    torch._dynamo.reset()
+    ivs = [{"kind": "silence", "target": "area", "area": "premotor", "start": 0.03, "end": 0.06}]
+    spec = _spec(**{"train.n_iterations": 2, "train.compile": True, "policy.connections.0.delay": 0.01, "interventions": ivs})
+    compiled = Trainer(spec)
+    with torch._dynamo.config.patch(error_on_recompile=True):
+        compiled.train()
+    assert compiled.loop.compiled_steps > 0
+    eager = Trainer(spec.with_updates({"train.compile": False}))
+    eager.train()
+    for a, b in zip(compiled.history, eager.history, strict=True):
+        assert a == pytest.approx(b, rel=1e-4)
