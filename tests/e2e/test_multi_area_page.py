@@ -58,6 +58,13 @@ def test_design_a_two_area_policy_and_see_its_diagram(live_server, page, shot) -
     page.locator('[data-error-for="policy.connections.0.delay"]').filter(has_text="multiple of dt").wait_for()
     page.locator('input[name="policy.connections.0.delay"]').fill("0.02")
     page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
+    # a training-time intervention on an area the policy does not have, then on one it has
+    page.locator('[data-section="interventions"]').get_by_role("button", name="Add intervention").click()
+    page.locator('input[name="interventions.0.area"]').fill("spinal")
+    page.locator('[data-error-for="interventions.0.area"]').filter(has_text="not an area").wait_for()
+    page.locator('input[name="interventions.0.area"]').fill("premotor")
+    page.locator('input[name="interventions.0.start"]').fill("0.05")
+    page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
     shot("multi_area_designer")
     page.get_by_test_id("launch").click()
     page.wait_for_function("() => location.hash.startsWith('#/run')")
@@ -65,6 +72,8 @@ def test_design_a_two_area_policy_and_see_its_diagram(live_server, page, shot) -
     spec = httpx.get(f"{live_server.url}/api/runs/{rid}/spec").json()
     assert [a["name"] for a in spec["policy"]["areas"]] == ["premotor", "motor"]
     assert spec["policy"]["connections"][0]["delay"] == 0.02
+    lesion = {"kind": "silence", "target": "area", "area": "premotor", "units": [], "muscles": [], "value": 0.0}
+    assert spec["interventions"] == [{**lesion, "start": 0.05, "end": None}]
     httpx.post(f"{live_server.url}/api/runs/{rid}/cancel")
 
 
