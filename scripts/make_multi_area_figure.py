@@ -63,11 +63,13 @@ def draw(summary: dict, table: list, figures: dict, out: Path) -> None:
     ax[1].set_ylabel("motor-area RMS activity")
     ax[1].legend(fontsize=7, frameon=False)
     ax[1].set_title(f"motor area (lesion from {start:g} s)", fontsize=8)
+    lines = [t for t in figures["paths"]["data"] if t.get("mode") == "lines"]
+    for tr in sorted(lines, key=lambda t: t["name"] == "intact"):  # intact on top of the lesioned paths
+        intact = tr["name"] == "intact"
+        style = {"color": "C0", "lw": 1.6} if intact else {"color": "C1", "lw": 1, "ls": "--"}
+        ax[2].plot(tr["x"], tr["y"], **style, label=tr["name"] if tr.get("showlegend") else None)
     for tr in figures["paths"]["data"]:
-        if tr.get("mode") == "lines":
-            color = "C0" if tr["name"] == "intact" else "C1"
-            ax[2].plot(tr["x"], tr["y"], color=color, lw=1, label=tr["name"] if tr.get("showlegend") else None)
-        elif tr["name"] == "targets":
+        if tr["name"] == "targets":
             ax[2].plot(tr["x"], tr["y"], "o", mfc="none", color="k", ms=6)
     ax[2].set_aspect("equal", adjustable="datalim")
     ax[2].set_xlabel("x [cm]")
