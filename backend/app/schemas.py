@@ -13,6 +13,7 @@ from backend.app.status import RunKind, RunStatus
 from motornet_core import EffectorSpec
 from motornet_core.experiments import ExperimentSpec
 from motornet_core.specs import RunSpec, TaskSpec
+from motornet_core.specs.areas import InterventionSpec
 
 SpecKind = Literal["effector", "task", "run", "policy", "loss", "train"]
 
@@ -177,6 +178,26 @@ class PolicyTrajectory(ApiModel):
     mode: Literal["policy"] = "policy"
     run_id: int
     snapshot: dict[str, Any]
+
+
+class InterventionIn(ApiIn):
+    """Interventions to evaluate a run's latest checkpoint with (and without), on its evaluation batch."""
+
+    interventions: list[InterventionSpec] = Field(..., min_length=1, max_length=16)
+    targets: list[list[float]] | None = Field(None, max_length=64, description="fingertip targets [[x, y], ...] [m]")
+
+
+class InterventionOut(ApiModel):
+    """The same evaluation intact and with the interventions (see ``motornet_core.training.intervene``)."""
+
+    run_id: int
+    step: int
+    intact: dict[str, Any] = Field(description="evaluation snapshot without any intervention")
+    intervened: dict[str, Any] = Field(description="evaluation snapshot with the interventions")
+    groups: list[dict[str, Any]] = Field(description="unit ranges [{name, start, stop}] of the areas (or the network)")
+    activity: dict[str, Any] = Field(description="population RMS activity per group over time, both conditions")
+    summary: dict[str, Any] = Field(description="endpoint error [m], mean RMS activity per group, mean excitation per muscle")
+    interventions: list[dict[str, Any]]
 
 
 class GeometryIn(ApiIn):

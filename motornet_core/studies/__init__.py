@@ -18,7 +18,8 @@ and headline numbers. The whole public API:
   expected_seconds, trains, defaults, schema) for a server's ``GET /studies``.
 
 Studies: ``muscle_curves`` and ``moment_arms`` (seconds, no training), ``centre_out_curl_field``,
-``posture_perturbations`` and ``pmd_point_mass_vs_arm`` (minutes; they train small GRUs on the CPU).
+``posture_perturbations``, ``pmd_point_mass_vs_arm`` and ``premotor_lesion`` (minutes; they train
+small GRUs on the CPU).
 
 Seeds: every training study trains ``seeds`` networks per condition (default 8, network i with
 seed ``seed + i``; one replicate ensemble, :class:`~motornet_core.training.ensemble.EnsembleTrainer`)
@@ -60,6 +61,7 @@ from motornet_core.specs.base import SpecModel
 from motornet_core.studies.base import StudyCancelled, StudyContext, StudyInfo, StudyResult, jsonable
 from motornet_core.studies.biomech import MomentArmsParams, MuscleCurvesParams, run_moment_arms, run_muscle_curves
 from motornet_core.studies.curl_field import CurlFieldParams, run_curl_field
+from motornet_core.studies.lesion import LesionParams, run_lesion
 from motornet_core.studies.pmd import PmdParams, run_pmd
 from motornet_core.studies.posture import PostureParams, run_posture
 from motornet_core.studies.stats import axial_rayleigh_test, rayleigh_test
@@ -153,6 +155,20 @@ STUDIES: dict[str, StudyInfo] = {
             trains=True,
             run=run_pmd,
             quick={"seeds": 2, "iterations": 20, "batch_size": 8, "hidden_size": 16, "min_r2": 0.0},
+        ),
+        StudyInfo(
+            name="premotor_lesion",
+            title="Lesioning the premotor area of a two-area network",
+            description=(
+                "Replicate two-area networks (premotor -> motor; only the motor area drives the muscles and only "
+                "proprioception reaches it directly) trained on arm26 centre-out reaching, then evaluated intact and "
+                "with the premotor area silenced: endpoint error and the motor area's RMS activity and target-related "
+                "variance per seed, with 95% intervals and paired t-tests (lesioned vs intact). quick: CI-sized."
+            ),
+            params=LesionParams,
+            expected_seconds=600,
+            trains=True,
+            run=run_lesion,
         ),
     ]
 }

@@ -30,6 +30,7 @@ from motornet_core.losses import Trajectory, compute_loss
 from motornet_core.policies import Policy
 from motornet_core.specs.run import RunSpec
 from motornet_core.training.fastpath import AutoCompile, CompileDecision, graph_key
+from motornet_core.training.interventions import InterventionSchedule
 from motornet_core.training.loop import CheckpointClock, Trainer, TrainingDiverged, allow_compiled_variants, learning_rate
 from motornet_core.training.records import TrainResult
 from motornet_core.training.rollout import ClosedLoop, GeneratorGroups, LoopDraws, RandomSource, rollout_from
@@ -87,27 +88,44 @@ class EnsemblePolicy(nn.Module):
         head = policies[0]
         self.n = len(policies)
         self.hidden_size, self.n_layers, self.state_size = head.hidden_size, head.n_layers, head.state_size
+        self.area_slices: dict[str, slice] = dict(getattr(head, "area_slices", {}))
         self._template = [copy.deepcopy(head).to("meta")]  # a list: not a submodule, no parameters of its own
         self._stacked: dict[str, Tensor] | None = None
 
     def bind(self) -> None:
         """Stack the replicates' current parameters for the next rollout."""
-        named = [dict(r.named_parameters()) for r in self.replicates]
+        # buffers too (a multi-area policy's masks and signs, drawn per replicate seed)
+        named = [{**dict(r.named_parameters()), **dict(r.named_buffers())} for r in self.replicates]
         # torch.stack, not torch.func.stack_module_state: that one makes new leaves, cut from the replicates
         self._stacked = {name: torch.stack([p[name] for p in named]) for name in named[0]}
 
-    def _one(self, params: dict[str, Tensor], obs: Tensor, h: Tensor, eps: list[Tensor] | None) -> tuple[Tensor, Tensor]:
-        return functional_call(self._template[0], params, (obs, h), {"noise": False, "eps": eps, "fused": False})
+    def _one(
+        self, params: dict[str, Tensor], obs: Tensor, h: Tensor, eps: list[Tensor] | None, units: tuple[Tensor, Tensor] | None
+    ) -> tuple[Tensor, Tensor]:
+        kwargs: dict[str, object] = {"noise": False, "eps": eps, "fused": False}
+        if units is not None:
+            kwargs["units"] = units
+        return functional_call(self._template[0], params, (obs, h), kwargs)
 
-    def forward(self, obs: Tensor, h: Tensor, noise: bool = False, eps: list[Tensor] | None = None) -> tuple[Tensor, Tensor]:
-        """Excitations (N B, M) and new states (N B, L, S) from observations (N B, I) and states (N B, L, S)."""
+    def forward(
+        self,
+        obs: Tensor,
+        h: Tensor,
+        noise: bool = False,
+        eps: list[Tensor] | None = None,
+        units: tuple[Tensor, Tensor] | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """Excitations (N B, M) and new states (N B, L, S) from observations (N B, I) and states (N B, L, S).
+
+        ``units``: an intervention's (gain (H,), offset (H,)), the same for every replicate.
+        """
         if self._stacked is None:
             raise RuntimeError("EnsemblePolicy.bind() must come before a rollout")
         n, rows = self.n, obs.shape[0]
         group = rows // n
         o, s = obs.reshape(n, group, -1), h.reshape(n, group, *h.shape[1:])
         e = None if eps is None else [x.reshape(n, group, -1) for x in eps]
-        action, new = vmap(self._one, in_dims=(0, 0, 0, None if e is None else 0))(self._stacked, o, s, e)
+        action, new = vmap(self._one, in_dims=(0, 0, 0, None if e is None else 0, None))(self._stacked, o, s, e, units)
         return action.reshape(rows, -1), new.reshape(rows, *h.shape[1:])
 
     def initial_state(self, batch_size: int, like: Tensor | None = None) -> Tensor:
@@ -147,7 +165,7 @@ class EnsembleLoop(ClosedLoop):
                 eps_parts.append(eps)
             env_parts.append(self.env.draw_noise(group, g))
         eps_all = [torch.cat(layer, 0) for layer in zip(*eps_parts, strict=True)] if eps_parts else None
-        return LoopDraws(eps_all, self.env.with_schedule(state, cat_rows(env_parts)))
+        return LoopDraws(eps_all, self.env.with_schedule(state, cat_rows(env_parts)), self.intervention_at(state.step))
 
 
 class EnsembleTrainer:
@@ -173,7 +191,10 @@ class EnsembleTrainer:
         self.fast = AutoCompile(self.spec.train.compile, graph_key(self.spec), self.device, self.spec.name)
         if self.fast.decision is None and head.fast.decision is not None and head.step > 0:
             self.fast.decision = head.fast.decision
-        self.loop = EnsembleLoop(self.env, self.policy)  # type: ignore[arg-type]
+        self._interventions = InterventionSchedule.for_policy(
+            self.spec.interventions, head.policy, self.effector.n_muscles, self.env.dt, self.env.n_steps
+        )
+        self.loop = EnsembleLoop(self.env, self.policy, interventions=self._interventions)  # type: ignore[arg-type]
         self._decision_logged = False
         if self.fast.decision is not None:
             self._decided()
@@ -190,7 +211,7 @@ class EnsembleTrainer:
             r.fast.decision = decision
         if decision.compiled and not self.loop.compiled:
             allow_compiled_variants()
-            self.loop = EnsembleLoop(self.env, self.policy, compile=True)  # type: ignore[arg-type]
+            self.loop = EnsembleLoop(self.env, self.policy, compile=True, interventions=self._interventions)  # type: ignore[arg-type]
 
     @property
     def n(self) -> int:

@@ -24,7 +24,7 @@ from motornet_core.envs import FunctionalEnv
 from motornet_core.errors import MotornetError, SpecError
 from motornet_core.losses import compute_loss
 from motornet_core.policies import Policy, build_policy
-from motornet_core.specs.run import RunSpec
+from motornet_core.specs.run import RunSpec, observation_groups
 from motornet_core.training.fastpath import AutoCompile, CompileDecision, graph_key
 from motornet_core.training.records import Snapshot, TrainResult
 from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout
@@ -176,7 +176,7 @@ def build_models(spec: RunSpec, device: torch.device) -> tuple[Effector, Functio
     eval_env = FunctionalEnv(effector, spec.task, deterministic=True)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(spec.train.seed)
-        policy = build_policy(spec.policy, env.obs_size, effector.n_muscles)
+        policy = build_policy(spec.policy, env.obs_size, effector.n_muscles, observation_groups(spec), effector.dt)
     return effector, env, eval_env, policy.to(device)
 
 
@@ -229,7 +229,8 @@ class Trainer:
         # train.compile: the path is decided by AutoCompile ("auto": after the first iteration, or
         # at once from an earlier run's timings of this graph); the loop starts eager
         self.fast = AutoCompile(self.spec.train.compile, graph_key(self.spec), self.device, self.spec.name)
-        self.loop = ClosedLoop(self.env, self.policy)
+        self.loop = ClosedLoop(self.env, self.policy, interventions=self.spec.interventions)
+        self.eval_loop = ClosedLoop(self.eval_env, self.policy, interventions=self.spec.interventions)
         self._decision_logged = False
         if self.fast.decision is not None and self.fast.decision.compiled:
             self._use_compiled()
@@ -252,7 +253,7 @@ class Trainer:
     def _use_compiled(self) -> None:
         if not self.loop.compiled:
             allow_compiled_variants()
-            self.loop = ClosedLoop(self.env, self.policy, compile=True)
+            self.loop = ClosedLoop(self.env, self.policy, compile=True, interventions=self.spec.interventions)
 
     def _decided(self) -> None:
         decision = self.fast.decision
@@ -327,7 +328,15 @@ class Trainer:
         self.policy.eval()
         gen = torch.Generator(device=self.device).manual_seed(self.spec.train.seed + EVAL_SEED_OFFSET)
         tgt = None if targets is None else torch.tensor(targets, dtype=torch.float32, device=self.device)
-        run = rollout(self.eval_env, self.policy, self.spec.train.eval_batch_size, generator=gen, evaluation=True, targets=tgt)
+        run = rollout(
+            self.eval_env,
+            self.policy,
+            self.spec.train.eval_batch_size,
+            generator=gen,
+            evaluation=True,
+            targets=tgt,
+            loop=self.eval_loop,
+        )
         return build_snapshot(self.step, self.effector, run.trajectory, run.joints, go_time=run.episode.go_time)
 
     # -- the loop ------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ def test_catalogue_is_json_with_schemas_and_defaults():
         "centre_out_curl_field",
         "posture_perturbations",
         "pmd_point_mass_vs_arm",
+        "premotor_lesion",
     }
     json.dumps(entries)
     for e in entries:

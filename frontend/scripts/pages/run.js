@@ -2,6 +2,7 @@
 // evaluation snapshot animated with a scrubber over earlier ones, downloads.
 
 import { api, errorMessage } from "../api.js";
+import { InterventionPanel } from "../components/intervention-panel.js";
 import { extend, layout, placeholder, react } from "../components/plots.js";
 import { SnapshotView } from "../components/snapshot-view.js";
 import { colour, duration, fmt, h, toast } from "../dom.js";
@@ -100,6 +101,7 @@ class RunPage {
       if (this.follow && this.snapshots.length) this.pickSnapshot(this.snapshots.length - 1);
     });
     this.logs = h("pre", { class: "small", style: "max-height:10rem;overflow:auto;margin:0;white-space:pre-wrap", "data-testid": "run-logs" });
+    const interventionBox = h("div");
     this.root.replaceChildren(
       this.header,
       h(
@@ -115,8 +117,10 @@ class RunPage {
         )
       ),
       h("section", { class: "panel" }, plotsBox),
+      ...(this.run?.spec?.policy ? [h("section", { class: "panel", "data-section": "interventions" }, h("h2", {}, "Interventions: with and without"), interventionBox)] : []),
       h("section", { class: "panel" }, h("h2", {}, "Log"), this.logs)
     );
+    if (this.run?.spec?.policy) this.interventions = new InterventionPanel(interventionBox, this.id, this.run.spec);
     this.view = new SnapshotView({ armBox, plotsBox, onTrial: (b) => this.ctx.setParams({ trial: b }) });
     placeholder(this.lossEl, "waiting for the first iteration…");
   }

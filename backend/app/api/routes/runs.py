@@ -6,9 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
 from backend.app.api.deps import ManagerDep, RunDep, SessionDep, SettingsDep
 from backend.app.schemas import (
+    InterventionIn,
+    InterventionOut,
     LogOut,
     MetricsOut,
     PathId,
@@ -19,6 +22,7 @@ from backend.app.schemas import (
     SnapshotInfo,
     SnapshotOut,
 )
+from backend.app.services import playground
 from backend.app.services import runs as service
 from motornet_core.specs import RunSpec
 
@@ -126,3 +130,11 @@ def download_checkpoint(run_id: PathId, session: SessionDep) -> FileResponse:
     """The latest checkpoint (``torch.load(weights_only=True)``-loadable)."""
     path = service.checkpoint_file(session, run_id)
     return FileResponse(path, media_type="application/octet-stream", filename=f"run-{run_id}-checkpoint.pt")
+
+
+@router.post("/{run_id}/interventions")
+async def post_interventions(run_id: PathId, req: InterventionIn, session: SessionDep) -> InterventionOut:
+    """Evaluate the run's latest checkpoint on its evaluation batch without and with the interventions (silence,
+    clamp, scale or drive units, areas or muscles on a time window): hand paths, muscles and population activity."""
+    out = await run_in_threadpool(playground.intervene_run, session, run_id, req.interventions, req.targets)
+    return InterventionOut(**out)
