@@ -3,6 +3,7 @@
 
 import { api, errorMessage } from "../api.js";
 import { extend, layout, placeholder, react } from "../components/plots.js";
+import { NotesEditor } from "../components/notes-editor.js";
 import { SnapshotView } from "../components/snapshot-view.js";
 import { colour, duration, fmt, h, toast } from "../dom.js";
 import { duplicateTerms, iterationRate, lossAxes, lossKeys, metricFromMessage, progressText, runTiming, smooth, truncateSeries } from "../logic/metrics.js";
@@ -115,6 +116,7 @@ class RunPage {
         )
       ),
       h("section", { class: "panel" }, plotsBox),
+      this.notesPanel(),
       h("section", { class: "panel" }, h("h2", {}, "Log"), this.logs)
     );
     this.view = new SnapshotView({ armBox, plotsBox, onTrial: (b) => this.ctx.setParams({ trial: b }) });
@@ -160,6 +162,7 @@ class RunPage {
       buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/checkpoint`, download: `run${r.id}.pt` }, "Download checkpoint"));
     }
     buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/spec`, download: `run${r.id}_spec.json` }, "Download spec"));
+    buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/metrics.csv`, download: `run${r.id}_metrics.csv`, "data-testid": "download-csv", title: "every stored metric row: step, then one column per key" }, "Metrics CSV"));
     if (r.spec) buttons.push(h("a", { class: "button", href: `#/experiments/new?run=${r.id}`, title: "sweep fields of this run's spec over several seeds" }, "New experiment from this run"));
     if (r.experiment_id) buttons.unshift(h("a", { class: "button", href: `#/experiments/${r.experiment_id}`, "data-testid": "run-experiment" }, `Experiment #${r.experiment_id}`));
     this.header.replaceChildren(
@@ -167,6 +170,40 @@ class RunPage {
       ...(r.status === "failed" ? [h("div", { class: "errorbox", "data-testid": "run-error" }, h("strong", {}, "This run failed: "), r.error ?? "no message")] : []),
       stats
     );
+  }
+
+  // ---- notes and tags (issue 16): edited in place, saved with PATCH /api/runs/{id} ----
+
+  /** The "Notes and tags" panel: a notes editor and a comma-separated tag field with Save. */
+  notesPanel() {
+    const box = h("div");
+    new NotesEditor(box, { value: this.run.notes ?? "", testid: "run-notes", onSave: (notes) => this.patchRun({ notes }) });
+    const tags = h("input", { type: "text", value: (this.run.tags ?? []).join(", "), placeholder: "tags, comma separated", "data-testid": "run-tags-input", "aria-label": "tags", style: "min-width:20rem" });
+    const state = h("span", { class: "small muted", "data-testid": "run-tags-state" });
+    const save = h("button", { "data-testid": "run-tags-save", disabled: true }, "Save tags");
+    const parse = () => [...new Set(tags.value.split(",").map((t) => t.trim()).filter(Boolean))];
+    tags.addEventListener("input", () => {
+      save.disabled = false;
+      state.textContent = "unsaved";
+    });
+    save.addEventListener("click", async () => {
+      save.disabled = true;
+      try {
+        await this.patchRun({ tags: parse() });
+        tags.value = this.run.tags.join(", ");
+        state.textContent = "saved";
+      } catch (err) {
+        state.textContent = `not saved: ${errorMessage(err)}`;
+        save.disabled = false;
+      }
+    });
+    return h("section", { class: "panel", "data-testid": "run-notes-panel" }, h("h2", {}, "Notes and tags"), box, h("div", { class: "toolbar" }, h("label", {}, "tags ", tags), save, state));
+  }
+
+  async patchRun(body) {
+    const r = await api(`/api/runs/${this.id}`, { method: "PATCH", body });
+    this.run.notes = r.notes;
+    this.run.tags = r.tags;
   }
 
   async act(verb) {

@@ -75,8 +75,10 @@ class RunsPage {
         this.runName,
         h("button", { class: "primary", onclick: () => this.launch(), "data-testid": "launch-run" }, "Launch"),
         h("span", { class: "grow" }),
+        this.importControl(),
         h("a", { href: "#/task", class: "button" }, "Design a custom run…")
       ),
+      (this.importError = h("div", { class: "errorbox", "data-testid": "import-error", hidden: true })),
       h(
         "section",
         { class: "panel" },
@@ -202,6 +204,33 @@ class RunsPage {
       await this.refresh();
     } catch (err) {
       toast(`Not launched: ${errorMessage(err)}`, { error: true });
+    }
+  }
+
+  // ---- checkpoint import (POST /api/runs/import with the file as the body) ----
+
+  /** "Import checkpoint…": a file picker; the new run opens, a refusal shows the server's reason. */
+  importControl() {
+    const input = h("input", { type: "file", accept: ".pt,.pth,application/octet-stream", "data-testid": "import-file", style: "display:none" });
+    input.addEventListener("change", () => {
+      const file = input.files?.[0];
+      input.value = "";
+      if (file) this.importCheckpoint(file);
+    });
+    const button = h("button", { onclick: () => input.click(), "data-testid": "import-button", title: "a checkpoint file downloaded from a run page (this or another studio)" }, "Import checkpoint…");
+    return h("span", {}, input, button);
+  }
+
+  async importCheckpoint(file) {
+    this.importError.hidden = true;
+    const name = file.name.replace(/\.(pt|pth)$/i, "").slice(0, 128) || "imported";
+    try {
+      const run = await api(`/api/runs/import?name=${encodeURIComponent(name)}`, { method: "POST", raw: file });
+      toast(`Imported run #${run.id} (${run.status}, iteration ${run.step})`);
+      await this.refresh();
+    } catch (err) {
+      this.importError.replaceChildren(h("strong", {}, `Could not import ${file.name}: `), errorMessage(err));
+      this.importError.hidden = false;
     }
   }
 

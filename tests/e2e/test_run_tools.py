@@ -1,0 +1,93 @@
+"""Issue 16, runs: notes and tags edited on the run page, metrics CSV and figure PNG downloads,
+checkpoint import from the runs page (with the server's refusal shown)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _finished_run(url: str, n: int = 15, name: str = "tools") -> dict:
+    body = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": n}, "name": name}
+    rid = httpx.post(f"{url}/api/runs", json=body).json()["id"]
+    deadline = time.monotonic() + 120
+    while (run := httpx.get(f"{url}/api/runs/{rid}").json())["status"] != "finished":
+        assert time.monotonic() < deadline and run["status"] in {"queued", "running"}, run
+        time.sleep(0.2)
+    return run
+
+
+def test_notes_tags_csv_and_png_on_the_run_page(live_server, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run = _finished_run(live_server.url)
+    rid = run["id"]
+    page.goto(f"{live_server.url}/#/run?id={rid}")
+    page.get_by_test_id("run-status").filter(has_text="finished").wait_for()
+
+    # notes and tags: saved on the server, shown again after a reload
+    page.get_by_test_id("run-notes-input").fill("lr too high? compare with #2")
+    page.get_by_test_id("run-notes-save").click()
+    page.get_by_test_id("run-notes-state").filter(has_text="saved").wait_for()
+    page.get_by_test_id("run-tags-input").fill("baseline,  arm , baseline")
+    page.get_by_test_id("run-tags-save").click()
+    page.get_by_test_id("run-tags-state").filter(has_text="saved").wait_for()
+    stored = httpx.get(f"{live_server.url}/api/runs/{rid}").json()
+    assert stored["notes"] == "lr too high? compare with #2" and stored["tags"] == ["baseline", "arm"]
+    page.reload()
+    page.get_by_test_id("run-status").filter(has_text="finished").wait_for()
+    assert page.get_by_test_id("run-notes-input").input_value() == "lr too high? compare with #2"
+    assert page.get_by_test_id("run-tags-input").input_value() == "baseline, arm"
+
+    # the metrics CSV: one line per iteration, the stored values
+    with page.expect_download() as dl:
+        page.get_by_test_id("download-csv").click()
+    path = tmp_path / "m.csv"
+    dl.value.save_as(path)
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    assert [int(r["step"]) for r in rows] == list(range(1, 16))
+    loss = httpx.get(f"{live_server.url}/api/runs/{rid}/metrics?keys=loss").json()["series"]["loss"]["value"]
+    assert [float(r["loss"]) for r in rows] == pytest.approx(loss, rel=1e-12)
+
+    # a PNG of the loss figure from Plotly's mode bar (vendored Plotly, no network)
+    page.get_by_test_id("loss-plot").hover()
+    with page.expect_download() as png:
+        page.get_by_test_id("loss-plot").locator(".modebar-btn[data-title^='Download plot as a PNG']").click()
+    out = tmp_path / "loss.png"
+    png.value.save_as(out)
+    assert png.value.suggested_filename.endswith(".png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
+    page.screenshot(path="/tmp/run_tools_run_page.png", full_page=True)
+
+
+def test_checkpoint_import_from_the_runs_page(live_server, page, console, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    console.allow.append(re.compile(r"Failed to load resource.*422"))
+    run = _finished_run(live_server.url, name="to import")
+    ckpt = tmp_path / "exported-arm.pt"
+    ckpt.write_bytes(httpx.get(f"{live_server.url}/api/runs/{run['id']}/checkpoint").content)
+    bad = tmp_path / "notes.pt"
+    bad.write_bytes(b"this is not a checkpoint")
+    page.goto(f"{live_server.url}/#/runs")
+    page.get_by_test_id("runs-table").wait_for()
+
+    # a file the server refuses: its reason is shown, nothing is added
+    before = len(httpx.get(f"{live_server.url}/api/runs").json())
+    page.get_by_test_id("import-file").set_input_files(str(bad))
+    err = page.get_by_test_id("import-error")
+    err.filter(has_text="Could not import notes.pt").wait_for()
+    assert "checkpoint" in err.text_content()
+    assert len(httpx.get(f"{live_server.url}/api/runs").json()) == before
+
+    # a real checkpoint becomes a run named after the file, listed in the table
+    page.get_by_test_id("import-file").set_input_files(str(ckpt))
+    page.locator("[data-testid=runs-table] tr", has_text="exported-arm").wait_for()
+    assert err.is_hidden()
+    imported = [r for r in httpx.get(f"{live_server.url}/api/runs").json() if r["name"] == "exported-arm"]
+    assert len(imported) == 1 and imported[0]["status"] == "finished" and imported[0]["step"] == 15
+    page.screenshot(path="/tmp/run_tools_runs_page.png", full_page=True)
