@@ -91,3 +91,38 @@ def test_checkpoint_import_from_the_runs_page(live_server, page, console, tmp_pa
     imported = [r for r in httpx.get(f"{live_server.url}/api/runs").json() if r["name"] == "exported-arm"]
     assert len(imported) == 1 and imported[0]["status"] == "finished" and imported[0]["step"] == 15
     page.screenshot(path="/tmp/run_tools_runs_page.png", full_page=True)
+
+
+def test_parameter_columns_and_the_compare_spec_diff(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    url = live_server.url
+    a = _finished_run(url, n=3, name="lr small")
+    body = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 3, "train.lr": 0.003}, "name": "lr big"}
+    b = httpx.post(f"{url}/api/runs", json=body).json()
+    page.goto(f"{url}/#/runs?cols=train.lr,policy.hidden_size")
+    cell = "(id, col) => document.querySelector(`tr[data-run-id='${id}'] td[data-col='${col}']`)?.textContent"
+    page.wait_for_function(f"() => ({cell})({b['id']}, 'train.lr') === '0.003'")
+    assert page.evaluate(f"() => ({cell})({a['id']}, 'train.lr')") == "0.001"
+    assert page.evaluate(f"() => ({cell})({a['id']}, 'policy.hidden_size')") == "8"
+
+    # add a column by path, remove one: the URL keeps the choice, a reload shows it again
+    page.get_by_test_id("column-path").fill("train.batch_size")
+    page.get_by_test_id("column-add").click()
+    page.wait_for_function(f"() => ({cell})({a['id']}, 'train.batch_size') !== undefined")
+    page.get_by_role("button", name="remove column policy.hidden_size").click()
+    page.wait_for_function("() => !document.querySelector('th[data-col=\"policy.hidden_size\"]')")
+    assert "cols=train.lr%2Ctrain.batch_size" in page.url or "cols=train.lr,train.batch_size" in page.url, page.url
+    batch = str(httpx.get(f"{url}/api/runs/{a['id']}/spec").json()["train"]["batch_size"])
+    page.reload()
+    page.wait_for_function(f"(v) => ({cell})({a['id']}, 'train.batch_size') === v", arg=batch)
+    assert page.locator("th[data-col='policy.hidden_size']").count() == 0
+
+    # compare the two: the spec diff names the changed fields with both values
+    page.get_by_label(f"compare run {a['id']}").check()
+    page.get_by_label(f"compare run {b['id']}").check()
+    diff = page.get_by_test_id("compare-spec-diff")
+    diff.locator("tr[data-path='train.lr']").wait_for()
+    row = diff.locator("tr[data-path='train.lr'] td").all_text_contents()
+    assert row[1:] == ["0.001", "0.003"] or row[1:] == ["0.003", "0.001"], row
+    assert diff.locator("tr[data-path='name']").count() == 1
+    assert diff.locator("tr[data-path='policy.hidden_size']").count() == 0
+    page.screenshot(path="/tmp/run_tools_columns.png", full_page=True)
