@@ -79,10 +79,12 @@ class StudioClient:
         spec: dict[str, Any] | None = None,
         name: str | None = None,
         tags: list[str] | None = None,
+        parent_id: int | None = None,
     ) -> dict[str, Any]:
         """Queue a training run from a ``preset`` with dotted ``overrides``, or from a full ``spec``.
 
-        Returns the new run (status ``queued``). Raises StudioError (422 names the bad field).
+        ``parent_id`` records the run this one reruns with changes. Returns the new run (status
+        ``queued``). Raises StudioError (422 names the bad field).
         """
         body: dict[str, Any] = {}
         if preset is not None:
@@ -91,7 +93,7 @@ class StudioClient:
             body["overrides"] = overrides
         if spec is not None:
             body["spec"] = spec
-        for key, value in (("name", name), ("tags", tags)):
+        for key, value in (("name", name), ("tags", tags), ("parent_id", parent_id)):
             if value is not None:
                 body[key] = value
         result: dict[str, Any] = self._request("POST", "/api/runs", json=body)

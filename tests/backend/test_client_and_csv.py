@@ -55,6 +55,12 @@ def test_client_cancel_resume_and_errors(live_server) -> None:  # type: ignore[n
         with pytest.raises(StudioError) as err:
             studio.create_run(preset="tiny_point_mass", overrides={"train.n_iterations": -1})
         assert err.value.status_code == 422 and "n_iterations" in str(err.value.detail)
+        child = studio.create_run(preset="tiny_point_mass", overrides={"train.n_iterations": 2}, parent_id=run["id"])
+        assert child["parent_id"] == run["id"] and studio.get_run(child["id"])["parent_id"] == run["id"]
+        studio.wait(child["id"], timeout=60)
+        with pytest.raises(StudioError) as orphan:
+            studio.create_run(preset="tiny_point_mass", parent_id=999_999)
+        assert orphan.value.status_code == 422 and "parent_id" in str(orphan.value.detail)
         with pytest.raises(StudioError) as missing:
             studio.get_run(999_999)
         assert missing.value.status_code == 404

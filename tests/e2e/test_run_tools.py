@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 from pathlib import Path
@@ -126,3 +127,35 @@ def test_parameter_columns_and_the_compare_spec_diff(live_server, page) -> None:
     assert diff.locator("tr[data-path='name']").count() == 1
     assert diff.locator("tr[data-path='policy.hidden_size']").count() == 0
     page.screenshot(path="/tmp/run_tools_columns.png", full_page=True)
+
+
+def test_rerun_with_changes_from_the_run_page(live_server, page, console) -> None:  # type: ignore[no-untyped-def]
+    console.allow.append(re.compile(r"Failed to load resource.*422"))
+    url = live_server.url
+    parent = _finished_run(url, n=4, name="first try")
+    page.goto(f"{url}/#/run?id={parent['id']}")
+    page.get_by_test_id("run-status").filter(has_text="finished").wait_for()
+    page.get_by_test_id("rerun-open").click()
+    area = page.get_by_test_id("rerun-spec")
+    spec = json.loads(area.input_value())
+    assert spec["train"]["n_iterations"] == 4 and spec["name"] == "first try (rerun)"
+
+    # a bad value: the server's 422 names the field, nothing is launched
+    spec["train"]["lr"] = -1
+    area.fill(json.dumps(spec))
+    page.get_by_test_id("rerun-launch").click()
+    page.get_by_test_id("rerun-error").filter(has_text="train.lr").wait_for()
+    count = len(httpx.get(f"{url}/api/runs").json())
+
+    # the changed spec launches a new run that records its parent, and its page links back
+    spec["train"]["lr"] = 0.002
+    area.fill(json.dumps(spec))
+    page.get_by_test_id("rerun-launch").click()
+    page.wait_for_url(re.compile(rf"#/run\?id=(?!{parent['id']}\b)\d+"))
+    page.get_by_test_id("run-parent").filter(has_text=f"Rerun of #{parent['id']}").wait_for()
+    runs = httpx.get(f"{url}/api/runs").json()
+    assert len(runs) == count + 1
+    child = httpx.get(f"{url}/api/runs/{max(r['id'] for r in runs)}").json()
+    assert child["parent_id"] == parent["id"] and child["spec"]["train"]["lr"] == 0.002
+    assert child["name"] == "first try (rerun)"
+    page.screenshot(path="/tmp/run_tools_rerun.png", full_page=True)

@@ -95,8 +95,11 @@ def create_run(session: Session, req: RunCreate, settings: Settings) -> Run:
         SpecError: a bad spec or a server limit exceeded; Overloaded: the queue is full.
     """
     spec = resolve_spec(req, settings)
+    if req.parent_id is not None and session.get(Run, req.parent_id) is None:
+        raise spec_error("parent_id", f"no run {req.parent_id} to rerun", req.parent_id)
     ensure_queue_room(session, settings)
     run = Run(
+        parent_id=req.parent_id,
         **TrainingRunSpec(spec=spec).columns(),
         name=spec.name,
         tags=list(spec.tags),
@@ -188,6 +191,7 @@ def summary(run: Run, manager: WorkerManager) -> dict[str, Any]:
         "worker_pid": manager.worker_pid(run.id),
         "notes": run.notes,
         "experiment_id": run.experiment_id,
+        "parent_id": run.parent_id,
         "condition_index": run.condition_index,
         "replicate_index": run.replicate_index,
     }

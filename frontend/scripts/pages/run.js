@@ -101,8 +101,10 @@ class RunPage {
       if (this.follow && this.snapshots.length) this.pickSnapshot(this.snapshots.length - 1);
     });
     this.logs = h("pre", { class: "small", style: "max-height:10rem;overflow:auto;margin:0;white-space:pre-wrap", "data-testid": "run-logs" });
+    this.rerunBox = h("section", { class: "panel", hidden: true, "data-testid": "rerun-panel" });
     this.root.replaceChildren(
       this.header,
+      this.rerunBox,
       h(
         "div",
         { class: "cols" },
@@ -163,6 +165,8 @@ class RunPage {
     }
     buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/spec`, download: `run${r.id}_spec.json` }, "Download spec"));
     buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/metrics.csv`, download: `run${r.id}_metrics.csv`, "data-testid": "download-csv", title: "every stored metric row: step, then one column per key" }, "Metrics CSV"));
+    if (r.spec) buttons.push(h("button", { onclick: () => this.toggleRerun(), "data-testid": "rerun-open", title: "edit this run's spec and launch it as a new run" }, "Rerun with changes…"));
+    if (r.parent_id) buttons.unshift(h("a", { class: "button", href: `#/run?id=${r.parent_id}`, "data-testid": "run-parent", title: "the run this one was rerun from" }, `Rerun of #${r.parent_id}`));
     if (r.spec) buttons.push(h("a", { class: "button", href: `#/experiments/new?run=${r.id}`, title: "sweep fields of this run's spec over several seeds" }, "New experiment from this run"));
     if (r.experiment_id) buttons.unshift(h("a", { class: "button", href: `#/experiments/${r.experiment_id}`, "data-testid": "run-experiment" }, `Experiment #${r.experiment_id}`));
     this.header.replaceChildren(
@@ -170,6 +174,49 @@ class RunPage {
       ...(r.status === "failed" ? [h("div", { class: "errorbox", "data-testid": "run-error" }, h("strong", {}, "This run failed: "), r.error ?? "no message")] : []),
       stats
     );
+  }
+
+  // ---- rerun with changes (issue 16): the spec in an editor, launched as a new run with parent_id ----
+
+  toggleRerun() {
+    if (!this.rerunBox.hidden) {
+      this.rerunBox.hidden = true;
+      return;
+    }
+    const spec = { ...this.run.spec, name: `${this.run.spec.name ?? this.run.name} (rerun)` };
+    const area = h("textarea", { rows: 18, class: "mono", style: "width:100%;font-family:monospace;font-size:12px", "data-testid": "rerun-spec", "aria-label": "run spec (JSON)" }, JSON.stringify(spec, null, 2));
+    const err = h("div", { class: "errorbox", hidden: true, "data-testid": "rerun-error" });
+    const launch = h("button", { class: "primary", "data-testid": "rerun-launch" }, "Launch the new run");
+    launch.addEventListener("click", async () => {
+      err.hidden = true;
+      let body;
+      try {
+        body = { spec: JSON.parse(area.value), parent_id: this.run.id };
+      } catch (e) {
+        err.replaceChildren(`Not valid JSON: ${e.message}`);
+        err.hidden = false;
+        return;
+      }
+      launch.disabled = true;
+      try {
+        const run = await api("/api/runs", { method: "POST", body });
+        toast(`Launched run #${run.id}, a rerun of #${this.run.id}`);
+        this.ctx.go("run", { id: run.id });
+      } catch (e) {
+        err.replaceChildren(h("strong", {}, "Not launched: "), errorMessage(e));
+        err.hidden = false;
+        launch.disabled = false;
+      }
+    });
+    this.rerunBox.replaceChildren(
+      h("h2", {}, "Rerun with changes"),
+      h("p", { class: "hint" }, "This run's spec: edit any field (the learning rate, the network size, the seed, the task…) and launch it as a new run, which records this one as its parent. The task designer's forms build specs too: ", h("a", { href: "#/task" }, "Design a task"), "."),
+      area,
+      err,
+      h("div", { class: "toolbar" }, launch, h("button", { onclick: () => (this.rerunBox.hidden = true) }, "Close"))
+    );
+    this.rerunBox.hidden = false;
+    area.focus();
   }
 
   // ---- notes and tags (issue 16): edited in place, saved with PATCH /api/runs/{id} ----
