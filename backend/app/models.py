@@ -122,6 +122,7 @@ class Run(Base):
     # an experiment's network: its condition and its replicate (seed = base seed + replicate_index);
     # deleting the experiment deletes its runs (the service does, not the database)
     experiment_id: Mapped[int | None] = mapped_column(ForeignKey("experiments.id"), nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # rerun of this run (no FK: a parent may be deleted)
     condition_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     replicate_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
 

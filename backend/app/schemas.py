@@ -260,6 +260,7 @@ class RunCreate(ApiIn):
     overrides: dict[str, Any] = Field(default_factory=dict)
     name: str | None = Field(None, min_length=1, max_length=128)
     tags: list[str] | None = Field(None, max_length=32)
+    parent_id: int | None = Field(None, ge=1, le=2**63 - 1, description="the run this one reruns with changes")
 
     @model_validator(mode="after")
     def _one_source(self) -> RunCreate:
@@ -299,6 +300,7 @@ class RunSummary(ApiModel):
     worker_pid: int | None
     notes: str | None = None
     experiment_id: int | None = Field(None, description="the experiment this run is a network of")
+    parent_id: int | None = Field(None, description="the run this one was rerun from (with changes)")
     condition_index: int | None = None
     replicate_index: int | None = Field(None, description="seed = the experiment's base seed + replicate_index")
 

@@ -98,3 +98,19 @@ def test_gpu_runs_are_not_capped():
     assert not may_use_gpu(JobSpec(1, cpu, "c.pt")) and may_use_gpu(JobSpec(1, gpu, "c.pt"))
     assert may_use_gpu(JobSpec(1, cpu, "c.pt", members=(GroupMember(1, cpu, "a.pt"), GroupMember(2, gpu, "b.pt"))))
     assert not may_use_gpu(JobSpec(1, {"study": "muscle_curves", "params": {}}, "c.pt", kind="study"))
+
+
+def test_a_multi_area_spec_is_estimated_from_its_areas():
+    # a multi_area policy has no hidden_size of its own: its areas' sizes drive the estimate
+    base = run_preset("two_area_centre_out")
+    one = estimate_run_memory(base)
+    bigger = base.policy.model_dump()
+    bigger["areas"][0]["size"] *= 4
+    assert estimate_run_memory(base.with_updates({"policy.areas": bigger["areas"]})) > one
+    huge = base.with_updates({"train.batch_size": 4096, "task.duration": 20.0})
+    with pytest.raises(Exception) as info:
+        from backend.app.services.memory import check_run_memory
+
+        check_run_memory(huge, Settings(max_run_memory_bytes=10**8))
+    locs = {e["loc"] for e in info.value.errors}  # type: ignore[attr-defined]
+    assert {"train.batch_size", "task.duration", "policy.areas.0.size"} <= locs

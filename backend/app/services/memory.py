@@ -38,23 +38,32 @@ def parameter_count(spec: RunSpec) -> int:
     """The policy's parameters, counted on the ``meta`` device (no memory allocated, no weights drawn)."""
     import torch
 
-    from motornet_core.effector import Effector
-    from motornet_core.envs import FunctionalEnv
-    from motornet_core.policies import build_policy
+    from motornet_core.policies import policy_for_run
 
-    effector = Effector(spec.effector)  # small: a few tensors of constants
-    env = FunctionalEnv(effector, spec.task)
     with torch.device("meta"):
-        policy = build_policy(spec.policy, env.obs_size, effector.n_muscles)
+        policy = policy_for_run(spec)
     return sum(p.numel() for p in policy.parameters())
+
+
+MULTI_AREA_MARGIN = 1.5
+"""multi_area: its areas' cells' floats are scaled by this for the leak, masks and delay lines (not measured)."""
+
+
+def network_floats(spec: RunSpec) -> float:
+    """float32 values the policy keeps per trial and step for the backward pass (k H L; multi_area: the sum
+    over its areas of k size, times :data:`MULTI_AREA_MARGIN`)."""
+    p = spec.policy
+    if p.kind == "multi_area":
+        return MULTI_AREA_MARGIN * sum(FLOATS_PER_UNIT[a.kind] * a.size for a in p.areas)
+    return FLOATS_PER_UNIT[p.kind] * p.hidden_size * p.n_layers
 
 
 def estimate_run_memory(spec: RunSpec, replicates: int | None = None) -> float:
     """Estimated peak memory [bytes] of training ``spec`` (``replicates`` networks at once; default the spec's)."""
-    p, t = spec.policy, spec.train
+    t = spec.train
     n = replicates if replicates is not None else t.replicates
     steps = max(1, math.ceil(spec.task.duration / spec.effector.dt))
-    per_step = 4.0 * FLOATS_PER_UNIT[p.kind] * p.hidden_size * p.n_layers + effector_bytes(spec.effector.n_muscles)
+    per_step = 4.0 * network_floats(spec) + effector_bytes(spec.effector.n_muscles)
     return n * (16.0 * parameter_count(spec) + t.batch_size * steps * per_step)
 
 
@@ -83,12 +92,11 @@ def check_run_memory(spec: RunSpec, settings: Settings, replicates: int | None =
         f"through time keeps: batch_size x episode steps x network and effector state{f' x {n} networks' if n > 1 else ''}); "
         f"this server allows {_size(budget)} per run (MOTORNET_STUDIO_MAX_RUN_MEMORY_BYTES): lower this field"
     )
-    fields = [
-        ("train.batch_size", spec.train.batch_size),
-        ("task.duration", spec.task.duration),
-        ("policy.hidden_size", spec.policy.hidden_size),
-        ("policy.n_layers", spec.policy.n_layers),
-    ]
+    fields: list[tuple[str, object]] = [("train.batch_size", spec.train.batch_size), ("task.duration", spec.task.duration)]
+    if spec.policy.kind == "multi_area":
+        fields += [(f"policy.areas.{i}.size", a.size) for i, a in enumerate(spec.policy.areas)]
+    else:
+        fields += [("policy.hidden_size", spec.policy.hidden_size), ("policy.n_layers", spec.policy.n_layers)]
     if n > 1:
         fields.append(("train.replicates" if replicates is None else "seeds", n))
     raise SpecError([{"loc": f"{prefix}{loc}", "msg": msg, "input": value} for loc, value in fields])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +94,8 @@ def create_run(session: Session, req: RunCreate, settings: Settings) -> Run:
     """
     spec = resolve_spec(req, settings)
     memory.check_run_memory(spec, settings)
+    if req.parent_id is not None and session.get(Run, req.parent_id) is None:
+        raise spec_error("parent_id", f"no run {req.parent_id} to rerun", req.parent_id)
     with queueing.ADMISSION:  # count and insert as one step: concurrent creates cannot overshoot the cap
         ensure_queue_room(session, settings)
         run = _new_run(spec, req)
@@ -102,6 +106,7 @@ def create_run(session: Session, req: RunCreate, settings: Settings) -> Run:
 
 def _new_run(spec: RunSpec, req: RunCreate) -> Run:
     return Run(
+        parent_id=req.parent_id,
         **TrainingRunSpec(spec=spec).columns(),
         name=spec.name,
         tags=list(spec.tags),
@@ -212,6 +217,7 @@ def summary(run: Run, manager: WorkerManager, positions: dict[int, int] | None =
         "worker_pid": manager.worker_pid(run.id),
         "notes": run.notes,
         "experiment_id": run.experiment_id,
+        "parent_id": run.parent_id,
         "condition_index": run.condition_index,
         "replicate_index": run.replicate_index,
     }
@@ -323,6 +329,28 @@ def metrics(session: Session, run_id: int, keys: list[str] | None, max_points: i
             step=[r[0] for r in picked], value=[r[1] for r in picked], time=[r[2] for r in picked], total=total
         )
     return MetricsOut(run_id=run_id, series=series)
+
+
+def metrics_csv(session: Session, run_id: int) -> str:
+    """Every stored metric row as CSV text: one line per step, columns ``step`` then the keys (sorted).
+
+    A key not recorded at a step leaves its cell empty. Raises NotFound for no such run.
+    """
+    get_run(session, run_id)
+    rows = session.execute(
+        select(Metric.step, Metric.key, Metric.value).where(Metric.run_id == run_id).order_by(Metric.step)
+    ).all()
+    keys = sorted({r[1] for r in rows})
+    by_step: dict[int, dict[str, float]] = {}
+    for step, key, value in rows:
+        by_step.setdefault(step, {})[key] = value
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["step", *keys])
+    for step in sorted(by_step):
+        values = by_step[step]
+        writer.writerow([step, *(repr(values[k]) if k in values else "" for k in keys)])
+    return out.getvalue()
 
 
 def snapshots(session: Session, run_id: int) -> list[SnapshotInfo]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from backend.app.api.deps import ManagerDep, RunDep, SessionDep, SettingsDep
@@ -105,6 +105,14 @@ def get_metrics(
     """Metric series, downsampled to at most ``max_points`` per key."""
     wanted = [k for k in keys.split(",") if k] if keys else None
     return service.metrics(session, run_id, wanted, max_points)
+
+
+@router.get("/{run_id}/metrics.csv", response_class=PlainTextResponse, responses={200: {"content": {"text/csv": {}}}})
+def get_metrics_csv(run_id: PathId, session: SessionDep) -> Response:
+    """Every stored metric row as CSV (``step`` then one column per key, no downsampling), as a download."""
+    text = service.metrics_csv(session, run_id)
+    headers = {"Content-Disposition": f'attachment; filename="run-{run_id}-metrics.csv"'}
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/{run_id}/snapshots")
