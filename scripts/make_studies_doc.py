@@ -571,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     sections = []
     try:
         for name in STUDIES:
+            if name == "premotor_lesion":  # documented in docs/multi-area.md (scripts/make_multi_area_figure.py)
+                continue
             folder = args.docs / "studies" / name
             result = None
             if not args.render_only:
