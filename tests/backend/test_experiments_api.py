@@ -235,8 +235,8 @@ def test_cancel_stops_every_group_within_the_cancel_promise(live_server):
 
 @pytest.mark.parametrize("how", ["sigterm", "sigkill"])
 def test_a_server_restart_mid_experiment_resumes_it_to_the_end(tmp_path, how):
-    n = 150
-    overrides = {"train.n_iterations": n, "train.checkpoint_every": 10, "train.eval_every": 50}
+    n = 60
+    overrides = {"train.n_iterations": n, "train.checkpoint_every": 10, "train.eval_every": 30}
     body = {"preset": "tiny_point_mass", "overrides": overrides, "grid": {"train.lr": [0.001, 0.002]}, "seeds": 2}
     with start_live_server(tmp_path / "studio", env={"MOTORNET_STUDIO_MAX_WORKERS": "2"}) as server:
         exp = _post(server, "/api/experiments", body, expect=201)
