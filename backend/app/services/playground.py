@@ -33,15 +33,20 @@ def _checkpoint(session: Session, run_id: int) -> Path:
     return Path(run.checkpoint_path)
 
 
+def _check_targets(targets: list[list[float]] | None) -> None:
+    """422 naming ``targets`` unless it is None or a list of finite [x, y] pairs."""
+    if targets is not None:
+        as_tensor(targets, "targets", (2,))
+        if any(len(t) != 2 for t in targets):
+            raise spec_error("targets", "each target is [x, y]", targets)
+
+
 def evaluate_run(session: Session, run_id: int, targets: list[list[float]] | None) -> dict[str, Any]:
     """Snapshot of a saved run's policy reaching ``targets`` (its last checkpoint)."""
     from motornet_core.training import evaluate_policy
 
     path = _checkpoint(session, run_id)
-    if targets is not None:
-        as_tensor(targets, "targets", (2,))
-        if any(len(t) != 2 for t in targets):
-            raise spec_error("targets", "each target is [x, y]", targets)
+    _check_targets(targets)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         return evaluate_policy(payload["spec"], payload, targets=targets, device="cpu").to_dict()
@@ -56,10 +61,7 @@ def intervene_run(session: Session, run_id: int, interventions: list[Any], targe
     from motornet_core.training.intervene import compare_interventions
 
     path = _checkpoint(session, run_id)
-    if targets is not None:
-        as_tensor(targets, "targets", (2,))
-        if any(len(t) != 2 for t in targets):
-            raise spec_error("targets", "each target is [x, y]", targets)
+    _check_targets(targets)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         spec = payload["spec"]
