@@ -211,7 +211,9 @@ def test_workspace_and_moment_arms_in_the_playground_messages(client):
         q = torch.tensor([arm["state"]["position"]])
         expected = eff.reset(1, position=q).geometry.moment_arm[0]
         assert torch.tensor(arm["state"]["moment_arm"]) == pytest.approx(expected, abs=1e-6)  # [n][M]
+        assert arm["start_moment_arm"] == arm["state"]["moment_arm"]
         mass = _init(ws, POINT_MASS)
+        assert torch.tensor(mass["start_moment_arm"]).shape == (2, 4)  # [n][M]: a pull direction per muscle
         assert "moment_arm" not in mass["state"]  # path geometry: the drawing has the paths themselves
 
 

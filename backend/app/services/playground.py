@@ -245,5 +245,7 @@ class Playground:
             "mode": "policy" if self.loop is not None else "excitation",
             "dof": self.effector.dof,
             "workspace": workspace_grids(self.effector),
+            # [n][M] at the start posture, for every geometry: which joints each muscle crosses, and how
+            "start_moment_arm": self.state.geometry.moment_arm[0].tolist() if self.state is not None else None,
             "state": self.message(),
         }
