@@ -186,7 +186,9 @@ def test_shared_link_sets_values_locks_and_hides_controls(live_server, page, bro
     student = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     student.on("console", console.on_console)
     student.on("pageerror", console.on_pageerror)
-    _open(student, link)
+    # the teacher's link, paused (as a handout may be): the test steps the clock itself, so the arm
+    # is still moving when the readout is read (at its joint limit the field has nothing to push)
+    _open(student, f"{link}&paused=1")
     assert student.get_by_test_id("curl-toggle").is_checked() and student.get_by_test_id("curl-toggle").is_disabled()
     assert student.get_by_test_id("curl-gain").input_value() == "15" and student.get_by_test_id("curl-gain").is_disabled()
     assert student.get_by_test_id("curl-dir").input_value() == "ccw" and student.get_by_test_id("curl-dir").is_disabled()
@@ -194,10 +196,22 @@ def test_shared_link_sets_values_locks_and_hides_controls(live_server, page, bro
     assert not student.get_by_test_id("playground-source").is_visible()
     assert not student.get_by_test_id("share-button").is_visible()
     assert student.get_by_test_id("load-toggle").is_enabled() and student.get_by_test_id("step-button").is_enabled()
+    # the explanation and the hints point at no control the link hides
+    explain = student.get_by_test_id("explain").text_content() or ""
+    assert "Drive menu" not in explain and "null" not in explain and "undefined" not in explain
     # the shared excitation drives the arm under the shared field (the hand moves, the field pushes)
-    student.wait_for_function("() => /force on the hand/.test(document.querySelector('[data-testid=readout]').textContent)")
+    for k in range(1, 16):
+        student.get_by_test_id("step-button").click()
+        _wait_step(student, k)
+    assert "force on the hand" in (student.get_by_test_id("readout").text_content() or "")
+    student.get_by_test_id("pause-button").click()  # run on for the picture
     time.sleep(0.3)
     student.screenshot(path="/tmp/playground_student.png", full_page=True)
+    box = student.get_by_test_id("playground-canvas").bounding_box()
+    assert box is not None
+    student.get_by_test_id("playground-canvas").click(position={"x": box["width"] * 0.7, "y": box["height"] * 0.4})
+    student.locator("#toast").filter(has_text="trained run").wait_for()
+    assert "Drive menu" not in (student.locator("#toast").text_content() or "")
     student.context.close()
 
 

@@ -315,7 +315,7 @@ class Playground {
       h("p", { "data-testid": "explain-lines" }, e.lines),
       h("p", {}, h("b", {}, "Curl field"), ": a force on the hand proportional to its speed and at right angles to its motion (F = k [ẏ, −ẋ]; clockwise for k > 0), as in the force-field adaptation experiments of Shadmehr & Mussa-Ivaldi (1994). It does nothing while the hand is still. ", h("b", {}, "Endpoint load"), ": a constant force on the hand, as if a weight hung from it."),
       h("p", {}, "The ", h("b", {}, "shaded region"), ` is the reachable workspace: every position the ${e.kind === "point_mass" ? "mass may take inside its bounds" : `fingertip reaches with the ${e.jointsText} inside their limits`}. The blue line is the hand's trail. `, h("b", {}, "Pause"), " stops the clock; ", h("b", {}, "Step"), ` advances it by one time step (${fmt(this.dt, 3)} s).`),
-      policy ? h("p", {}, "This is a trained run: click on the drawing to place a target and watch its network reach for it, muscle by muscle. Switch a curl field on to see the trained network's path bend.") : h("p", {}, "Pick a ", h("b", {}, "trained run"), " in the Drive menu to hand control to its network."),
+      policy ? h("p", {}, "This is a trained run: click on the drawing to place a target and watch its network reach for it, muscle by muscle. Switch a curl field on to see the trained network's path bend.") : this.share.hidden.has("source") ? "" : h("p", {}, "Pick a ", h("b", {}, "trained run"), " in the Drive menu to hand control to its network."),
       h("p", { class: "muted small" }, "Simulation runs on the server, stepped in real time over a websocket (/ws/sim); the drawing is interpolated at the screen's frame rate.")
     );
   }
@@ -362,7 +362,8 @@ class Playground {
 
   setTarget(xy) {
     if (this.mode !== "policy") {
-      toast("Targets need a trained run: pick one in the Drive menu.");
+      // a handout that hides the Drive menu offers no run to pick
+      toast(this.share.hidden.has("source") ? "Targets need a trained run; here you drive the muscles with the sliders." : "Targets need a trained run: pick one in the Drive menu.");
       return;
     }
     this.target = xy;
