@@ -21,11 +21,12 @@ import torch
 from motornet_core.effector import Effector
 from motornet_core.envs import FunctionalEnv
 from motornet_core.errors import MotornetError, SpecError
-from motornet_core.losses import compute_loss
+from motornet_core.losses import Trajectory, compute_loss
 from motornet_core.policies import Policy, build_policy
-from motornet_core.specs.run import RunSpec
+from motornet_core.specs.run import RunSpec, block_task
+from motornet_core.training.protocol import protocol_readouts, trial_kinds, with_trial_kinds
 from motornet_core.training.records import Snapshot, TrainResult
-from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout
+from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout, rollout_from
 from motornet_core.training.sinks import NullSink, TrainingSink
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,12 @@ class Trainer:
         if self.spec.train.compile:
             allow_compiled_variants()
         self.loop = ClosedLoop(self.env, self.policy, compile=self.spec.train.compile)
+        # a protocol's blocks: the task with each block's perturbations, each with its own loop
+        self.block_loops: list[ClosedLoop] = []
+        if self.spec.train.protocol is not None:
+            for block in self.spec.train.protocol.blocks:
+                env = FunctionalEnv(self.effector, block_task(self.spec.task, block))
+                self.block_loops.append(ClosedLoop(env, self.policy, compile=self.spec.train.compile))
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.spec.train.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(self.spec.train.seed)
         self.step = 0
@@ -220,7 +227,11 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.policy.train()
-        traj = rollout(self.env, self.policy, t.batch_size, generator=self.generator, loop=self.loop).trajectory
+        readouts: dict[str, float] = {}
+        if self.block_loops:
+            traj, readouts = self._protocol_rollout()
+        else:
+            traj = rollout(self.env, self.policy, t.batch_size, generator=self.generator, loop=self.loop).trajectory
         loss, parts = compute_loss(self.spec.loss, traj)
         step = self.step + 1
         if not bool(torch.isfinite(loss)):
@@ -236,8 +247,21 @@ class Trainer:
         values = {"loss": float(loss.detach())}
         values.update({f"loss/{name}": float(v.detach()) for name, v in parts.items()})
         values.update(lr=lr, grad_norm=float(grad_norm))
+        values.update(readouts)
         self.history.append(values["loss"])
         return values
+
+    def _protocol_rollout(self) -> tuple[Trajectory, dict[str, float]]:
+        """The batch of iteration :attr:`step` under its protocol block, and its learning-curve readouts."""
+        protocol = self.spec.train.protocol
+        assert protocol is not None
+        index = protocol.block_index(self.step)
+        loop = self.block_loops[index]
+        state = loop.env.initial(self.spec.train.batch_size, generator=self.generator)
+        kinds = trial_kinds(state.batch_size, protocol, self.generator, state.effector.position)
+        state = with_trial_kinds(state, kinds, protocol)
+        traj = rollout_from(loop, state, self.generator, noise=not loop.env.deterministic).trajectory
+        return traj, protocol_readouts(traj, state.episode.loads, kinds, index)
 
     # -- evaluation --------------------------------------------------------------------------------------
     @torch.no_grad()
