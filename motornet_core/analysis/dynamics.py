@@ -140,7 +140,8 @@ def tangling(states: ArrayLike, dt: float, eps_fraction: float = 0.1) -> np.ndar
     c, t, d = x.shape
     dx = np.gradient(x, dt, axis=1)
     flat, dflat = x.reshape(-1, d), dx.reshape(-1, d)
-    eps = eps_fraction * flat.var(0).sum()
+    # constant states (no variance): eps would be 0 and 0/0 undefined; they are untangled (Q = 0)
+    eps = max(eps_fraction * flat.var(0).sum(), np.finfo(float).tiny)
     q = np.empty(c * t)
     for start in range(0, c * t, 512):  # row blocks keep the pairwise matrices small
         sl = slice(start, start + 512)

@@ -95,9 +95,9 @@ def test_population_trajectories_recover_a_planar_rotation() -> None:
     np.testing.assert_allclose(out["explained_variance_ratio"][:2].sum(), 1.0, atol=1e-9)
 
 
-def _tiny_trainer(kind: str = "gru") -> Trainer:
+def _tiny_trainer(kind: str = "gru", hidden_size: int = 8) -> Trainer:
     spec = run_preset("tiny_point_mass").model_dump(mode="json")
-    spec["policy"].update(kind=kind, hidden_size=8)
+    spec["policy"].update(kind=kind, hidden_size=hidden_size)
     spec["train"].update(n_iterations=3, batch_size=4)
     trainer = Trainer(spec)
     trainer.train()
@@ -129,3 +129,55 @@ def test_analyse_dynamics_refuses_what_it_cannot_analyse() -> None:
     with pytest.raises(SpecError) as info:
         validate_spec(DynamicsParams.model_validate, {"n_initial": 0})
     assert "n_initial" in str(info.value)
+
+
+@pytest.mark.slow
+def test_a_hand_wired_rnn_policy_has_its_nine_known_fixed_points() -> None:
+    # h' = tanh(2 h) per unit, no input: each unit sits at -s, 0 or s (s = tanh(2 s)), 3 x 3 points;
+    # stable exactly where neither unit is at 0; eigenvalues 2 (1 - h_i^2)
+    trainer = _tiny_trainer("rnn", hidden_size=2)
+    cell = trainer.policy.cells[0]
+    with torch.no_grad():
+        cell.weight_ih.zero_()
+        cell.bias_ih.zero_()
+        cell.bias_hh.zero_()
+        cell.weight_hh.copy_(2.0 * torch.eye(2))
+    params = DynamicsParams(n_initial=128, n_iterations=3000, lr=2e-2, q_tolerance=1e-10, unique_distance=1e-2, init_noise=1.0)
+    out = analyse_dynamics(trainer, params)
+    fp = out["fixed_points"]
+    star = 0.957504024
+    pts = np.asarray(out["areas"][0]["fixed_points_pc"])
+    assert len(fp["q"]) == 9 and pts.shape == (9, 2)
+    # back from the PCs to the units: the PCs span the plane (2 units, 2 components)
+    eig = np.sort(np.asarray(fp["eigenvalues_real"]), axis=1)
+    lam_star = 2 * (1 - star**2)
+    expected = sorted([sorted([a, b]) for a in (lam_star, 2.0, lam_star) for b in (lam_star, 2.0, lam_star)])
+    np.testing.assert_allclose(sorted(eig.tolist()), expected, atol=1e-3)
+    assert sum(fp["stable"]) == 4
+    np.testing.assert_allclose(np.asarray(fp["eigenvalues_imag"]), 0.0, atol=1e-9)
+
+
+def test_a_multi_area_policy_is_analysed_per_area() -> None:
+    spec = run_preset("tiny_point_mass").with_updates(
+        {
+            "policy.kind": "multi_area",
+            "policy.areas": [{"name": "pmd", "size": 4}, {"name": "m1", "size": 6, "to_muscles": True}],
+            "policy.connections": [{"source": "pmd", "target": "m1"}, {"source": "m1", "target": "pmd"}],
+            "train.n_iterations": 1,
+            "train.batch_size": 4,
+        }
+    )
+    trainer = Trainer(spec)
+    trainer.train()
+    out = analyse_dynamics(trainer, DynamicsParams(n_initial=4, n_iterations=50, q_tolerance=1.0))
+    areas = {a["name"]: a for a in out["areas"]}
+    assert set(areas) == {"pmd", "m1"}
+    assert (areas["pmd"]["start"], areas["pmd"]["stop"], areas["m1"]["start"], areas["m1"]["stop"]) == (0, 4, 4, 10)
+    c = trainer.spec.train.eval_batch_size
+    for a in areas.values():
+        assert np.asarray(a["trajectories"]).shape[:2] == (c, len(out["time"]))
+        assert np.asarray(a["fixed_points_pc"]).shape[0] == len(out["fixed_points"]["q"])
+
+
+def test_constant_states_are_untangled() -> None:
+    assert np.all(tangling(np.zeros((2, 5, 3)), 0.01) == 0.0)

@@ -76,7 +76,7 @@ def test_catch_trials_of_a_curl_block_have_no_field_and_channel_trials_only_the_
         )
     # the same through the schedule itself
     trainer = Trainer(_spec(blocks, catch_prob=0.5, channel_prob=0.25))
-    state = trainer.block_loops[0].env.initial(64, generator=torch.Generator().manual_seed(0))
+    state = trainer.block_envs[0].initial(64, generator=torch.Generator().manual_seed(0))
     kinds = trial_kinds(64, trainer.spec.train.protocol, torch.Generator().manual_seed(1), state.effector.position)
     plan = apply_trial_kinds(state.episode.loads, kinds, trainer.spec.train.protocol)
     assert bool((plan.curl[kinds == FIELD] == 20.0).all()) and bool((plan.curl[kinds != FIELD] == 0).all())
@@ -142,3 +142,30 @@ def test_invalid_protocols_name_the_path(change: Any, loc: str) -> None:
     with pytest.raises(SpecError) as info:
         RunSpec.parse(spec)
     assert loc in [e["loc"] for e in info.value.errors]
+
+
+def test_an_ensemble_with_a_protocol_is_refused_naming_train_replicates() -> None:
+    spec = _spec([{"name": "a", "n_iterations": 1}])
+    spec["train"]["replicates"] = 2
+    with pytest.raises(SpecError) as info:
+        RunSpec.parse(spec)
+    assert [e["loc"] for e in info.value.errors] == ["train.replicates"]
+    assert "protocol" in info.value.errors[0]["msg"]
+
+
+def test_evaluation_snapshots_show_the_current_blocks_field() -> None:
+    blocks = [
+        {"name": "baseline", "n_iterations": 1, "perturbations": []},
+        {"name": "curl", "n_iterations": 1, "perturbations": CURL},
+    ]
+    trainer = Trainer(_spec(blocks))
+    assert trainer.current_block() == 0
+    base = trainer.evaluate()
+    trainer.train_step()
+    assert trainer.current_block() == 0
+    same = trainer.evaluate()
+    trainer.train_step()
+    assert trainer.current_block() == 1
+    curl = trainer.evaluate()
+    # the network changed between the first two only by one step; the field moves the hand far more than that
+    assert base.hand != curl.hand and same.hand != curl.hand
