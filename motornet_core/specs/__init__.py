@@ -17,7 +17,16 @@ from motornet_core.specs.effector import (
     ThelenMuscleSpec,
     TwoLinkArmSpec,
 )
-from motornet_core.specs.run import LossSpec, PolicySpec, RunSpec, TrainSpec, delay_steps, observation_size
+from motornet_core.specs.run import (
+    LossSpec,
+    PolicySpec,
+    ProtocolBlockSpec,
+    ProtocolSpec,
+    RunSpec,
+    TrainSpec,
+    delay_steps,
+    observation_size,
+)
 from motornet_core.specs.task import (
     CentreOutSpec,
     CurlFieldSpec,
@@ -48,6 +57,8 @@ __all__ = [
     "RunSpec",
     "TaskSpec",
     "TrackingSpec",
+    "ProtocolBlockSpec",
+    "ProtocolSpec",
     "TrainSpec",
     "delay_steps",
     "observation_size",

@@ -11,10 +11,11 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from motornet_core.errors import SpecError
 from motornet_core.specs.areas import AreaSpec, ConnectionSpec, InterventionSpec, check_areas
 from motornet_core.specs.base import SpecModel, fail
 from motornet_core.specs.effector import EffectorSpec
-from motornet_core.specs.task import CentreOutSpec, JointLoadSpec, TaskSpec
+from motornet_core.specs.task import AnyTask, CentreOutSpec, JointLoadSpec, PerturbationSpec, Prob, TaskSpec, parse_task
 
 DELAY_TOLERANCE = 1e-6
 
@@ -92,6 +93,65 @@ class LossSpec(SpecModel):
         return self
 
 
+class ProtocolBlockSpec(SpecModel):
+    """One block of a training protocol: consecutive iterations under their own perturbations."""
+
+    name: str = Field(min_length=1, max_length=64, description="e.g. baseline, curl, washout")
+    n_iterations: int = Field(ge=1, le=1_000_000, description="gradient steps of the block")
+    perturbations: list[PerturbationSpec] | None = Field(
+        None, max_length=16, description="the block's perturbations (replace the task's); None: the task's own"
+    )
+
+
+class ProtocolSpec(SpecModel):
+    """Blocks trained one after the other as one run, with catch and force-channel probe trials.
+
+    On every training trial, a draw u ~ U(0, 1) from the run's
+    generator makes it a catch trial (u < ``catch_prob``: no perturbation at all) or a channel
+    trial (the next ``channel_prob``: no perturbation, the hand clamped to the start-target line by
+    a stiff spring-damper whose lateral force is the readout); otherwise the block's perturbations apply.
+    """
+
+    blocks: list[ProtocolBlockSpec] = Field(min_length=1, max_length=32)
+    catch_prob: Prob = Field(0.0, description="fraction of catch trials (perturbation off)")
+    channel_prob: Prob = Field(0.0, description="fraction of force-channel probe trials")
+    channel_stiffness: float = Field(2000.0, ge=0.0, le=1e5, description="the channel's lateral stiffness [N/m]")
+    channel_damping: float = Field(50.0, ge=0.0, le=1e4, description="the channel's lateral damping [N s/m]")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProtocolSpec:
+        if self.catch_prob + self.channel_prob > 1 + 1e-12:
+            raise fail(
+                "channel_prob", f"catch_prob + channel_prob must be <= 1 (catch_prob = {self.catch_prob})", self.channel_prob
+            )
+        seen: set[str] = set()
+        for i, block in enumerate(self.blocks):
+            if block.name in seen:
+                raise fail(f"blocks.{i}.name", "block names must be unique", block.name)
+            seen.add(block.name)
+        return self
+
+    @property
+    def n_iterations(self) -> int:
+        """The blocks' iterations together."""
+        return sum(b.n_iterations for b in self.blocks)
+
+    def block_starts(self) -> list[int]:
+        """The 0-based iteration at which each block starts."""
+        starts, total = [], 0
+        for b in self.blocks:
+            starts.append(total)
+            total += b.n_iterations
+        return starts
+
+    def block_index(self, step: int) -> int:
+        """The block of 0-based iteration ``step`` (iterations past the end belong to the last block)."""
+        for i, start in enumerate(self.block_starts()[1:]):
+            if step < start:
+                return i
+        return len(self.blocks) - 1
+
+
 class TrainSpec(SpecModel):
     """Optimiser and loop settings (Adam, BPTT over whole episodes)."""
 
@@ -129,6 +189,9 @@ class TrainSpec(SpecModel):
         "compiled chunks must exceed the compilation (~20 s cold, a few seconds once inductor's disk cache holds "
         "the graph); the run's log says which path it took and why. true/false: always/never. Compiled results "
         "agree with eager mode to rounding, not bit for bit; evaluation stays eager",
+    )
+    protocol: ProtocolSpec | None = Field(
+        None, description="blocks (e.g. baseline -> curl field -> washout) with catch and channel trials; None: one block"
     )
 
 
@@ -178,9 +241,53 @@ class RunSpec(SpecModel):
         for i, p in enumerate(task.perturbations):
             if isinstance(p, JointLoadSpec) and len(p.torque) != n:
                 raise fail(f"task.perturbations.{i}.torque", f"needs one value per joint ({n})", p.torque)
+        protocol = self.train.protocol
+        if protocol is not None:
+            if protocol.n_iterations != self.train.n_iterations:
+                raise fail(
+                    "train.n_iterations",
+                    f"must equal the protocol's blocks together ({protocol.n_iterations})",
+                    self.train.n_iterations,
+                )
+            if protocol.channel_prob > 0 and task.kind in ("posture", "tracking"):
+                raise fail(
+                    "train.protocol.channel_prob",
+                    f"a {task.kind} task has no start-to-target axis for a channel",
+                    protocol.channel_prob,
+                )
+            for b, block in enumerate(protocol.blocks):
+                for i, p in enumerate(block.perturbations or []):
+                    if isinstance(p, JointLoadSpec) and len(p.torque) != n:
+                        raise fail(
+                            f"train.protocol.blocks.{b}.perturbations.{i}.torque", f"needs one value per joint ({n})", p.torque
+                        )
+                try:
+                    block_task(task, block)
+                except SpecError as exc:
+                    e = exc.errors[0]
+                    raise fail(f"train.protocol.blocks.{b}.{e['loc']}", e["msg"], e.get("input")) from None
+            if self.train.replicates != 1:
+                raise fail(
+                    "train.replicates",
+                    "a training protocol (train.protocol) trains one network: replicates must be 1",
+                    self.train.replicates,
+                )
         if self.loss.position_end is not None and self.loss.position_end > task.duration + 1e-9:
             raise fail("loss.position_end", f"must be within the episode ({task.duration} s)", self.loss.position_end)
         return self
+
+
+def block_task(task: AnyTask, block: ProtocolBlockSpec) -> AnyTask:
+    """``task`` with ``block``'s perturbations (validated as a task: e.g. channels sharing one axis).
+
+    Raises:
+        SpecError: the block's perturbations do not fit the task (the path is within the task).
+    """
+    if block.perturbations is None:
+        return task
+    data = task.model_dump(mode="json")
+    data["perturbations"] = [p.model_dump(mode="json") for p in block.perturbations]
+    return parse_task(data)
 
 
 def check_policy_timing(policy: PolicySpec, dt: float, prefix: str) -> None:

@@ -22,12 +22,13 @@ import torch
 from motornet_core.effector import Effector
 from motornet_core.envs import FunctionalEnv
 from motornet_core.errors import MotornetError, SpecError
-from motornet_core.losses import compute_loss
+from motornet_core.losses import Trajectory, compute_loss
 from motornet_core.policies import Policy, build_policy
-from motornet_core.specs.run import RunSpec, observation_groups
+from motornet_core.specs.run import RunSpec, block_task, observation_groups
 from motornet_core.training.fastpath import AutoCompile, CompileDecision, graph_key
+from motornet_core.training.protocol import protocol_readouts, trial_kinds, with_trial_kinds
 from motornet_core.training.records import Snapshot, TrainResult
-from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout
+from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout, rollout_from
 from motornet_core.training.sinks import NullSink, TrainingSink
 
 log = logging.getLogger(__name__)
@@ -232,6 +233,16 @@ class Trainer:
         self.loop = ClosedLoop(self.env, self.policy, interventions=self.spec.interventions)
         self.eval_loop = ClosedLoop(self.eval_env, self.policy, interventions=self.spec.interventions)
         self._decision_logged = False
+        # a protocol's blocks: the task with each block's perturbations draws the block's episodes
+        # (training and evaluation); the load schedule travels in the episode, so every block steps
+        # through the one (eager or compiled) loop above
+        self.block_envs: list[FunctionalEnv] = []
+        self.block_eval_envs: list[FunctionalEnv] = []
+        if self.spec.train.protocol is not None:
+            for block in self.spec.train.protocol.blocks:
+                task = block_task(self.spec.task, block)
+                self.block_envs.append(FunctionalEnv(self.effector, task))
+                self.block_eval_envs.append(FunctionalEnv(self.effector, task, deterministic=True))
         if self.fast.decision is not None and self.fast.decision.compiled:
             self._use_compiled()
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.spec.train.lr)
@@ -286,7 +297,11 @@ class Trainer:
         self.policy.train()
         self.begin_iteration()
         try:
-            traj = rollout(self.env, self.policy, t.batch_size, generator=self.generator, loop=self.loop).trajectory
+            readouts: dict[str, float] = {}
+            if self.block_envs:
+                traj, readouts = self._protocol_rollout()
+            else:
+                traj = rollout(self.env, self.policy, t.batch_size, generator=self.generator, loop=self.loop).trajectory
             loss, parts = compute_loss(self.spec.loss, traj)
             step = self.step + 1
             if not bool(torch.isfinite(loss)):
@@ -300,10 +315,28 @@ class Trainer:
             values = {"loss": float(loss.detach())}
             values.update({f"loss/{name}": float(v.detach()) for name, v in parts.items()})
             values.update(lr=lr, grad_norm=float(grad_norm))
+            values.update(readouts)
             self.commit_iteration(step, values["loss"])
         finally:
             self.end_iteration()
         return values
+
+    def _protocol_rollout(self) -> tuple[Trajectory, dict[str, float]]:
+        """The batch of iteration :attr:`step` under its protocol block, and its learning-curve readouts."""
+        protocol = self.spec.train.protocol
+        assert protocol is not None
+        index = protocol.block_index(self.step)
+        env = self.block_envs[index]
+        state = env.initial(self.spec.train.batch_size, generator=self.generator)
+        kinds = trial_kinds(state.batch_size, protocol, self.generator, state.effector.position)
+        state = with_trial_kinds(state, kinds, protocol)
+        traj = rollout_from(self.loop, state, self.generator, noise=not env.deterministic).trajectory
+        return traj, protocol_readouts(traj, state.episode.loads, kinds, index)
+
+    def current_block(self) -> int | None:
+        """The protocol block of the last completed iteration (the first before any); None without a protocol."""
+        protocol = self.spec.train.protocol
+        return None if protocol is None else protocol.block_index(max(self.step - 1, 0))
 
     def begin_iteration(self) -> None:
         """Note the generator state an iteration starts from (what a checkpoint written during it saves)."""
@@ -324,12 +357,17 @@ class Trainer:
     # -- evaluation --------------------------------------------------------------------------------------
     @torch.no_grad()
     def evaluate(self, targets: list[list[float]] | None = None) -> Snapshot:
-        """Snapshot of the deterministic evaluation batch (fixed seed; centre-out: every target)."""
+        """Snapshot of the deterministic evaluation batch (fixed seed; centre-out: every target).
+
+        Under a protocol the batch has the perturbations of :meth:`current_block` (no catch or channel trials).
+        """
         self.policy.eval()
+        block = self.current_block()
+        env = self.eval_env if block is None else self.block_eval_envs[block]
         gen = torch.Generator(device=self.device).manual_seed(self.spec.train.seed + EVAL_SEED_OFFSET)
         tgt = None if targets is None else torch.tensor(targets, dtype=torch.float32, device=self.device)
         run = rollout(
-            self.eval_env,
+            env,
             self.policy,
             self.spec.train.eval_batch_size,
             generator=gen,
