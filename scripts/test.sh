@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian machine with Python 3.11:
 # creates .venv, installs the project with its test extra, installs Debian's Chromium when run
-# as root and it is missing (and PostgreSQL's server, for its tests), lints with ruff, type-checks with mypy, then runs pytest. Extra arguments go to pytest.
+# as root and it is missing (and PostgreSQL's server, for its tests), lints with ruff, type-checks with mypy, then runs pytest (two workers). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -24,4 +24,6 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy motornet_core backend
-exec .venv/bin/python -m pytest -q "$@"
+# two pytest workers (most tests wait on servers, sockets and browsers); whole files stay on one worker so
+# their module fixtures start once. PYTEST_WORKERS=0 runs in one process.
+exec .venv/bin/python -m pytest -q -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"

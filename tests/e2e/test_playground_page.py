@@ -152,7 +152,8 @@ def test_explanations_fit_the_chosen_effector(live_server, page) -> None:  # typ
     assert "biceps: flexes the shoulder and flexes the elbow (a two-joint muscle)" in roles
     assert "anconeus: extends the elbow" in roles and "UpperRight" not in roles
     assert "attachment points" in (page.get_by_test_id("explain-lines").text_content() or "")
-    assert page.get_by_test_id("playground-canvas").get_attribute("data-paths") == "10"
+    # the canvas draws arm210's ten muscle paths with its first state (the explanation comes first)
+    page.wait_for_function("document.querySelector('[data-testid=playground-canvas]').dataset.paths === '10'")
     page.get_by_test_id("playground-source").select_option("preset:arm3_winter")
     _intro_matches(page, "shoulder, elbow and wrist")
     assert "wrist flexor: flexes the wrist" in (page.get_by_test_id("explain-muscles").text_content() or "")
