@@ -31,15 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train import isolated, theirs  # benchmarks/train.py: MotorNet's tutorial baseline
 
-from motornet_core import prefer_scalar_cpu_kernels
+from motornet_core import choose_cpu_kernels
 from motornet_core.run_presets import run_preset
 from motornet_core.training import EnsembleTrainer, Trainer
 
 
 def _spec(preset: str, seeds: int, compile: bool = False):  # -> RunSpec
-    if compile:  # as the studio's workers compile: scalar kernels (call first in a fresh process)
-        prefer_scalar_cpu_kernels()
-    return run_preset(preset).with_updates({"train.replicates": seeds, "train.n_iterations": 10**6, "train.compile": compile})
+    spec = run_preset(preset)
+    if compile:  # as the studio's workers compile (call first in a fresh process)
+        choose_cpu_kernels(spec.train.batch_size * seeds)
+    return spec.with_updates({"train.replicates": seeds, "train.n_iterations": 10**6, "train.compile": compile})
 
 
 def ensemble_rate(preset: str, seeds: int, iterations: int, compile: bool = False) -> float:
@@ -68,9 +69,12 @@ def _reached(history: list[float], target: float, window: int) -> bool:
     return len(history) >= window and sum(history[-window:]) / window <= target
 
 
-def ensemble_to_loss(preset: str, seeds: int, target: float, window: int, cap: int) -> tuple[float, int, int]:
-    """Wall time [s] until every seed's mean loss over ``window`` is <= ``target``; iterations; seeds reached."""
-    ens = EnsembleTrainer(_spec(preset, seeds))
+def ensemble_to_loss(
+    preset: str, seeds: int, target: float, window: int, cap: int, compile: bool = False
+) -> tuple[float, int, int]:
+    """Wall time [s] until every seed's mean loss over ``window`` is <= ``target`` (compilation included);
+    iterations; seeds reached."""
+    ens = EnsembleTrainer(_spec(preset, seeds, compile))
     t0 = time.perf_counter()
     while ens.step < cap and not all(_reached(r.history, target, window) for r in ens.replicates):
         ens.train_step()
@@ -104,9 +108,10 @@ def main() -> None:
     p.add_argument("--window", type=int, default=10)
     p.add_argument("--max-iterations", type=int, default=1500)
     p.add_argument("--motornet-seeds", type=int, default=None, help="MotorNet runs for --to-loss (default: --seeds)")
+    p.add_argument("--single-seeds", type=int, default=None, help="our single runs for --to-loss (default: --seeds)")
     args = p.parse_args()
     n, t = args.seeds, args.threads
-    mode = "compiled (scalar CPU kernels)" if args.compile else "eager"
+    mode = "compiled" if args.compile else "eager"
     print(f"{args.preset}: {n} seeds, {mode}, {args.iterations} timed iterations, {t} thread(s), a process per measurement")
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}")
     ratios: dict[str, list[float]] = {"ensemble / single": [], "ensemble / motornet": []}
@@ -129,10 +134,12 @@ def main() -> None:
     if args.to_loss is not None:
         cap = (args.to_loss, args.window, args.max_iterations)
         print(f"wall time for {n} seeds to reach a mean loss <= {args.to_loss} over {args.window} iterations each:")
-        sec, its, ok = isolated(t, ensemble_to_loss, args.preset, n, *cap)
-        print(f"  ensemble            {sec:8.1f} s  {its:6d} iterations  {ok}/{n} seeds reached", flush=True)
-        sec, its, ok = isolated(t, singles_to_loss, args.preset, n, *cap)
-        print(f"  single runs         {sec:8.1f} s  {its:6d} iterations  {ok}/{n} seeds reached", flush=True)
+        sec, its, ok = isolated(t, ensemble_to_loss, args.preset, n, *cap, args.compile)
+        label = "ensemble (compiled)" if args.compile else "ensemble"
+        print(f"  {label:19s} {sec:8.1f} s  {its:6d} iterations  {ok}/{n} seeds reached", flush=True)
+        k_single = args.single_seeds or n
+        sec, its, ok = isolated(t, singles_to_loss, args.preset, k_single, *cap)
+        print(f"  single runs         {sec:8.1f} s  {its:6d} iterations  {ok}/{k_single} seeds reached", flush=True)
         if not args.no_motornet:
             k = args.motornet_seeds or n
             total, its_m, ok_m = 0.0, 0, 0

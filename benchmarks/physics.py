@@ -20,7 +20,9 @@ of the benchmark rather than of the physics.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -111,26 +113,47 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--compile", action="store_true", help="also time motornet_core.OpenLoop (compiled chunks)")
     parser.add_argument("--chunk", type=int, default=4, help="steps per compiled call with --compile")
+    parser.add_argument("--rounds", type=int, default=1, help="every row this many times, alternating ours and MotorNet")
+    parser.add_argument("--modes", nargs="+", default=["forward", "forward+backward"], choices=["forward", "forward+backward"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average {load}, "
+        f"{torch.get_num_threads()} torch thread(s), torch {torch.__version__}"
+    )
     print(f"# arm26 rigid Hill, euler, dt 0.01, {args.steps} steps per rollout; figures in simulated steps x batch / s")
     print(f"{'mode':18s} {'batch':>6s} {'ours':>12s} {'motornet':>12s} {'speed-up':>9s}", end="")
     print(f" {'compiled':>12s} {'speed-up':>9s}  compile" if args.compile else "")
-    for backward in (False, True):
-        mode = "forward+backward" if backward else "forward"
-        for batch in args.batches:
-            # each measurement in a fresh process: in one process, later ones ran measurably slower
-            cfg = (batch, args.steps, backward, args.repeats, args.chunk)
-            ours_rate, _ = isolated(args.threads, measure, "ours", *cfg)
-            base_rate, _ = isolated(args.threads, measure, "motornet", *cfg)
-            line = f"{mode:18s} {batch:6d} {ours_rate:12.0f} "
-            line += f"{base_rate:12.0f} {ours_rate / base_rate:8.2f}x" if base_rate else f"{'n/a':>12s} {'':>9s}"
-            if args.compile:
-                rate, first = isolated(args.threads, measure, "compiled", *cfg)
-                ratio = f"{rate / base_rate:8.2f}x" if base_rate else f"{'':>9s}"
-                line += f" {rate:12.0f} {ratio}  {first:5.1f} s"
-            print(line, flush=True)
+    ratios: dict[tuple[str, int], list[tuple[float, float | None]]] = {}
+    for _ in range(args.rounds):
+        for mode in args.modes:
+            backward = mode == "forward+backward"
+            for batch in args.batches:
+                # each measurement in a fresh process: in one process, later ones ran measurably slower
+                cfg = (batch, args.steps, backward, args.repeats, args.chunk)
+                ours_rate, _ = isolated(args.threads, measure, "ours", *cfg)
+                base_rate, _ = isolated(args.threads, measure, "motornet", *cfg)
+                line = f"{mode:18s} {batch:6d} {ours_rate:12.0f} "
+                line += f"{base_rate:12.0f} {ours_rate / base_rate:8.2f}x" if base_rate else f"{'n/a':>12s} {'':>9s}"
+                compiled_ratio = None
+                if args.compile:
+                    rate, first = isolated(args.threads, measure, "compiled", *cfg)
+                    ratio = f"{rate / base_rate:8.2f}x" if base_rate else f"{'':>9s}"
+                    line += f" {rate:12.0f} {ratio}  {first:5.1f} s"
+                    compiled_ratio = rate / base_rate if base_rate else None
+                if base_rate:
+                    ratios.setdefault((mode, batch), []).append((ours_rate / base_rate, compiled_ratio))
+                print(line, flush=True)
+    if args.rounds > 1:
+        print(f"speed-up over MotorNet, {args.rounds} alternating rounds: median (range)")
+        for (mode, batch), rows in ratios.items():
+            eager = [r[0] for r in rows]
+            line = f"{mode:18s} {batch:6d}  eager {statistics.median(eager):.2f}x ({min(eager):.2f}-{max(eager):.2f})"
+            comp = [r[1] for r in rows if r[1] is not None]
+            if comp:
+                line += f"  compiled {statistics.median(comp):.2f}x ({min(comp):.2f}-{max(comp):.2f})"
+            print(line)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import platform
 import statistics
 import tempfile
 import time
@@ -64,6 +65,25 @@ def ours(iterations: int, compile: bool = False, scalar: bool = True) -> float:
     for _ in range(iterations):
         trainer.train_step()
     return iterations / (time.perf_counter() - t0)
+
+
+def ours_default(iterations: int) -> tuple[float, float, str]:
+    """The tutorial preset as a user launches it (``train.compile: "auto"``, the default), in a
+    process set up like the studio's training workers: (iterations/s over the first ``iterations``
+    including the path decision and any compilation or cache load, iterations/s after the first
+    two, the run's "training path" log line)."""
+    os.environ.pop("MOTORNET_CORE_AUTO_COMPILE", None)
+    prefer_scalar_cpu_kernels()  # what the workers do for "auto" runs
+    trainer = Trainer(run_preset("tutorial_point_mass"))
+    t0 = time.perf_counter()
+    for _ in range(2):
+        trainer.train_step()
+    t1 = time.perf_counter()
+    for _ in range(iterations - 2):
+        trainer.train_step()
+    t2 = time.perf_counter()
+    decision = trainer.compile_decision
+    return iterations / (t2 - t0), (iterations - 2) / (t2 - t1), decision.message() if decision else "undecided"
 
 
 def ours_to_loss(
@@ -151,14 +171,23 @@ def main() -> None:
         "training workers and motornet-studio train compile them)",
     )
     parser.add_argument("--rounds", type=int, default=1, help="iterations/s measured this many times, alternating")
+    parser.add_argument(
+        "--default",
+        action="store_true",
+        help="also time the preset's defaults (train.compile auto) as a studio worker runs them, after the "
+        "compiled row has put its graph in inductor's cache (the studio's idle warm-up does the same)",
+    )
     args = parser.parse_args()
     n = args.threads
     kernels = "vectorised" if args.simd else "scalar"
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"# {platform.machine()}, {os.cpu_count()} cores, load average {load}, torch {torch.__version__}")
     print(f"tutorial set-up, batch 32, 100 steps, {args.iterations} iterations, {n} thread(s), one process each")
     if args.compile:
         print(f"compiled: {kernels} CPU kernels")
     print(f"{'':24s}{'motornet_core':>14s}   motornet 0.3.0")
-    ratios: dict[str, list[float]] = {"eager": [], "compiled": []}
+    ratios: dict[str, list[float]] = {"eager": [], "compiled": [], "default": [], "default, first N": []}
+    decisions: set[str] = set()
     for _ in range(args.rounds):
         # the machine's speed drifts: each round measures MotorNet between ours, eager and compiled
         a = isolated(n, ours, args.iterations)
@@ -174,6 +203,16 @@ def main() -> None:
             print(f"{'iterations/s, compiled':24s}{c:14.2f}{ratio}", flush=True)
             if isinstance(b, float):
                 ratios["compiled"].append(c / b)
+        if args.default:
+            first, steady, decision = isolated(n, ours_default, args.iterations + 2)
+            decisions.add(decision.split(": ")[1] if ": " in decision else decision)
+            if isinstance(b, float):
+                ratios["default"].append(steady / b)
+                ratios["default, first N"].append(first / b)
+            ratio = f"   ({steady / b:.2f}x)" if isinstance(b, float) else ""
+            print(f"{'iterations/s, default':24s}{steady:14.2f}{ratio}   [{decision}]", flush=True)
+            ratio = f"   ({first / b:.2f}x)" if isinstance(b, float) else ""
+            print(f"{'  incl. decision + load':24s}{first:14.2f}{ratio}", flush=True)
     if args.rounds > 1:
         for name, values in ratios.items():
             if values:
@@ -181,6 +220,8 @@ def main() -> None:
                     f"{name} speed-up over {len(values)} rounds: median {statistics.median(values):.2f}x, "
                     f"range {min(values):.2f}-{max(values):.2f}x"
                 )
+    if decisions:
+        print(f"default path taken: {', '.join(sorted(decisions))}")
     if args.to_loss is not None:
         cap = (args.to_loss, args.window, args.max_iterations)
         rows = [("motornet_core", isolated(n, ours_to_loss, *cap))]

@@ -14,7 +14,7 @@ from motornet_core import presets
 from motornet_core.effector import Effector, Loads
 from motornet_core.errors import MotornetError, SimulationError, SpecError
 from motornet_core.gym_ids import register_envs
-from motornet_core.open_loop import OpenLoop, Simulation, prefer_scalar_cpu_kernels
+from motornet_core.open_loop import OpenLoop, Simulation, choose_cpu_kernels, prefer_scalar_cpu_kernels
 from motornet_core.specs import EffectorSpec, LossSpec, PolicySpec, RunSpec, TaskSpec, TrainSpec, parse_task
 from motornet_core.state import EffectorState, GeometryState, MuscleState
 
@@ -53,5 +53,6 @@ __all__ = [
     "build_effector",
     "parse_task",
     "prefer_scalar_cpu_kernels",
+    "choose_cpu_kernels",
     "presets",
 ]

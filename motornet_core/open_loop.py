@@ -46,6 +46,24 @@ def prefer_scalar_cpu_kernels() -> bool:
     return True
 
 
+VECTOR_KERNEL_ROWS = 128
+"""Rows (batch x replicates) from which compiled training keeps inductor's vectorised CPU kernels."""
+
+
+def choose_cpu_kernels(rows: int) -> bool:
+    """Process-wide, before anything compiles: scalar CPU kernels for narrow training graphs, inductor's
+    vectorised default from :data:`VECTOR_KERNEL_ROWS` rows (batch x replicates) on.
+
+    Scalar kernels compile faster and train as fast at the tutorial's 32 rows; at 256 rows (8
+    replicates of batch 32) the vectorised kernels took about half the time per iteration on a 2-core
+    x86 VM (profiled, ``benchmarks/experiment.py --compile``), for a longer first compilation.
+    Returns whether scalar kernels were chosen (and took effect).
+    """
+    if rows >= VECTOR_KERNEL_ROWS:
+        return False
+    return prefer_scalar_cpu_kernels()
+
+
 @dataclass(frozen=True)
 class Simulation:
     """The result of :meth:`OpenLoop.run` over T steps.

@@ -7,7 +7,9 @@ Run presets:
   the L1 position loss, Adam lr 1e-3, gradient-norm clipping at 1, no delays and no noise.
 * ``arm26_centre_out``: the arm26 (rigid-tendon Hill) reaching 10 cm to 8 targets, with
   physiological feedback delays and small sensory and motor noise (see :func:`arm26_centre_out`).
-* ``tiny_point_mass`` and ``tiny_arm26``: small, fast variants for tests and smoke runs.
+* ``two_area_centre_out``: the same reaches under a two-area "premotor -> motor" policy (only the
+  motor area drives the muscles; only proprioception reaches it directly).
+* ``tiny_point_mass``, ``tiny_arm26`` and ``tiny_two_area``: small, fast variants for tests and smoke runs.
 """
 
 from __future__ import annotations
@@ -128,9 +130,43 @@ def tiny_arm26() -> RunSpec:
     return RunSpec.parse(spec)
 
 
+def two_area_policy(premotor: int = 32, motor: int = 32, dale: bool = False) -> dict[str, Any]:
+    """A "premotor -> motor" policy: only the motor area drives the muscles and only proprioception reaches it
+    directly; the premotor area sees the task inputs, vision and proprioception and projects to the motor area,
+    which projects back (both GRUs, no extra delay)."""
+    return {
+        "kind": "multi_area",
+        "readout_bias": -5.0,
+        "dale": dale,
+        "areas": [
+            {"name": "premotor", "kind": "gru", "size": premotor, "inputs": ["task", "vision", "proprioception"]},
+            {"name": "motor", "kind": "gru", "size": motor, "inputs": ["proprioception"], "to_muscles": True},
+        ],
+        "connections": [{"source": "premotor", "target": "motor"}, {"source": "motor", "target": "premotor"}],
+    }
+
+
+def two_area_centre_out() -> RunSpec:
+    """arm26 centre-out reaching (as ``arm26_centre_out``) under a two-area premotor -> motor policy."""
+    spec = arm26_centre_out().model_dump()
+    spec.update(name="two_area_centre_out", tags=["arm26", "centre_out", "multi_area"])
+    spec["policy"] = two_area_policy()
+    return RunSpec.parse(spec)
+
+
+def tiny_two_area() -> RunSpec:
+    """A 5-iteration two-area arm26 run on 0.1 s episodes (tests)."""
+    spec = tiny_arm26().model_dump()
+    spec.update(name="tiny_two_area", tags=["tiny", "multi_area"])
+    spec["policy"] = two_area_policy(6, 4)
+    return RunSpec.parse(spec)
+
+
 RUN_PRESETS: dict[str, Callable[[], RunSpec]] = {
     "tutorial_point_mass": tutorial_point_mass,
     "arm26_centre_out": arm26_centre_out,
+    "two_area_centre_out": two_area_centre_out,
+    "tiny_two_area": tiny_two_area,
     "tiny_point_mass": tiny_point_mass,
     "tiny_arm26": tiny_arm26,
 }

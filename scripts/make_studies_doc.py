@@ -21,6 +21,7 @@ import argparse
 import html
 import json
 import logging
+import math
 import os
 import platform
 import sys
@@ -28,8 +29,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -80,7 +79,8 @@ def note_muscle_curves(result: StudyResult, extras: list[StudyResult]) -> str:
 
 def note_moment_arms(result: StudyResult, extras: list[StudyResult]) -> str:
     """Signs, biarticular muscles and how much the moment arms vary, from the stored table."""
-    rows = result.table
+    rows = [r for r in result.table if not str(r["effector"]).startswith("point_mass")]
+    masses = [r for r in result.table if str(r["effector"]).startswith("point_mass")]
     wrong = []
     for r in rows:
         for joint in ("shoulder", "elbow"):
@@ -106,147 +106,157 @@ def note_moment_arms(result: StudyResult, extras: list[StudyResult]) -> str:
         "polynomial geometries (arm26) can keep a joint's moment arms constant, path points (arm210) make them "
         "depend on the angles."
     )
+    if masses:
+        dx = max(r["dLdx_range"] for r in masses)
+        text.append(
+            f"The point mass's moment arms are the unit vectors from each muscle's anchor to the mass (dL/dx, dL/dy, "
+            f"dimensionless): they vary over its workspace by up to {dx:.2f} (maps above), its muscles "
+            + ", ".join(f"{r['muscle']} {r['role']}" for r in masses)
+            + "."
+        )
     return " ".join(text)
 
 
+def _num(v: Any, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
+
+
+def estimate_text(c: dict[str, Any]) -> str:
+    """ "-3.21 cm [-4.02, -2.40]" from a claim's (or an estimate's) mean, low and high."""
+    unit = f" {c['unit']}" if c.get("unit") else ""
+    mean = c.get("mean")
+    if mean is None or not math.isfinite(mean):
+        return "-"
+    low, high = c.get("low"), c.get("high")
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return f"{_num(mean)}{unit}"
+    return f"{_num(mean)}{unit} [{_num(low)}, {_num(high)}]"
+
+
+def p_text(p: Any) -> str:
+    """ "p = 0.012" / "p < 0.001" / "-"."""
+    if p is None or not math.isfinite(p):
+        return "-"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+
+
+def claims_table(summary: dict[str, Any]) -> str:
+    """The study's claims as a markdown table (mean [95% interval across seeds], n, test, p, verdicts)."""
+    claims = summary.get("claims") or []
+    if not claims:
+        return ""
+    lines = [
+        "| Claim | Measure | Mean [95% interval] | n | Test | p | Holds | Against the expectation |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in claims:
+        holds = {True: "yes", False: "**no**", None: "-"}[c.get("holds")]
+        rep = {True: "replicates", False: "**does not replicate**", None: "-"}[c.get("replicates")]
+        test, p = c.get("test") or "-", p_text(c.get("p"))
+        cells = [c["claim"], c["measure"], estimate_text(c), str(c.get("n")), test, p, holds, rep]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def axis_text(axis: dict[str, Any]) -> str:
+    """An axis estimate (:func:`motornet_core.studies.seeds.axial_mean`) as "12.3 deg [5.1, 20.2]"."""
+    return estimate_text({"mean": axis.get("axis_deg"), "low": axis.get("low_deg"), "high": axis.get("high_deg"), "unit": "deg"})
+
+
+def _errors(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
 def note_curl_field(result: StudyResult, extras: list[StudyResult]) -> str:
-    """The field's effect, adaptation and after-effects, with the stored numbers."""
-    s, rows = result.summary, result.table
-    lat, err = s["mean_lateral_deviation_cm"], s["mean_endpoint_error_cm"]
-    n = len(rows)
-    sign = s.get("expected_field_sign", -1)
-    pushed = sum(1 for r in rows if r["field_lateral_cm"] * sign > 0)
-    after = sum(1 for r in rows if r["after_effect_lateral_cm"] * sign < 0)
-    side = "right" if sign < 0 else "left"
-    other = "left" if sign < 0 else "right"
-    curve = s.get("adaptation_curve_cm") or []
-    direction = result.params.get("field_direction", "cw")
-    text = (
-        f"The {'clockwise' if direction == 'cw' else 'counter-clockwise'} field pushes {pushed} of {n} reaches to the {side} "
-        f"(mean lateral deviation {lat['field']:+.1f} cm against {lat['baseline']:+.1f} cm in the null field)"
+    """Baseline quality, every network's endpoint error, and which effects hold, from the stored claims."""
+    s = result.summary
+    n = s.get("n_networks")
+    err = s["endpoint_error_cm"]["baseline"]
+    per = s["endpoint_error_cm_per_seed"]
+    over = s["max_overshoot_fraction"]["baseline"]
+    text = [
+        f"{n} networks (seeds {result.params['seed']}..{result.params['seed'] + n - 1}), {result.params['iterations']} "
+        f"iterations each in the null field, then {result.params['adapt_iterations']} in the field. Baseline endpoint "
+        f"error {estimate_text({**err, 'unit': 'cm'})} (per network: {_errors(per['baseline'])} cm); largest overshoot "
+        f"{over['mean'] * 100:.0f}% of the reach distance on average over networks. Final endpoint errors per network: "
+        f"first field trials {_errors(per['field'])} cm; adapted {_errors(per['adapted'])} cm; field removed "
+        f"{_errors(per['after_effect'])} cm."
+    ]
+    lat = s["lateral_outward_cm"]
+    text.append(
+        "Lateral deviation of the outward movement (onset to arrival, mean [95% interval] across networks): "
+        + "; ".join(f"{k.replace('_', ' ')} {estimate_text({**v, 'unit': 'cm'})}" for k, v in lat.items())
+        + "."
     )
-    if len(curve) > 1:
-        text += f"; {curve[1][0]} iterations in the field bring it to {curve[1][1]:+.1f} cm"
-        text += f" and {curve[-1][0]} to {lat['adapted']:+.1f} cm"
-    text += f" (adaptation fraction {s['adaptation_fraction']:.2f})."
-    text += f" Removing the field deflects {after} of {n} reaches to the {other} "
-    text += f"(after-effect {lat['after_effect']:+.1f} cm)"
-    text += ", as in the paper. " if s.get("field_sign_ok") and s.get("after_effect_sign_ok") else ". "
-    text += (
-        f"With the small default training the baseline reaches are still imprecise (mean endpoint error {err['baseline']:.1f} cm)"
-    )
-    if abs(s["after_effect_cm"]) > abs(s["field_effect_cm"]):
-        text += f" and the after-effect overshoots the field's effect ({abs(s['after_effect_cm']):.1f} against"
-        text += f" {abs(s['field_effect_cm']):.1f} cm, both from the null-field deviation)"
-    return text + "; more training (`--set iterations=3000`) is the knob to try for cleaner paths."
-
-
-def _posture_numbers(result: StudyResult) -> dict[str, Any]:
-    disp = result.summary["mean_peak_displacement_cm"]
-    mags = sorted({r["magnitude_N"] for r in result.table})
-    onsets = sorted({r["onset_s"] for r in result.table})
-    top, first = mags[-1], onsets[0]
-    return {"disp": disp, "top": top, "first": first, "onsets": onsets, "key": lambda m, o: f"{m:g} N @ {o:g} s"}
+    failed = [c["claim"] for c in s.get("claims", []) if c.get("replicates") is False]
+    if failed:
+        text.append("Does not replicate here: " + "; ".join(failed) + ".")
+    return " ".join(text)
 
 
 def note_posture(result: StudyResult, extras: list[StudyResult]) -> str:
-    """Displacement per newton, its direction, which loads move the hand most, the muscles' response."""
-    s, rows = result.summary, result.table
-    p = _posture_numbers(result)
-    disp, top, first, key = p["disp"], p["top"], p["first"], p["key"]
-    per_newton = [disp[key(r_m, first)] / r_m for r_m in sorted({r["magnitude_N"] for r in rows})]
-    by_dir = defaultdict(list)
-    for r in rows:
-        if r["magnitude_N"] == top:
-            by_dir[r["load_deg"]].append(r["peak_displacement_cm"])
-    ranked = sorted(by_dir, key=lambda d: -sum(by_dir[d]) / len(by_dir[d]))
-    muscles = [k for k in rows[0] if k.startswith("d_")]
-    per_onset = []
-    for onset in p["onsets"]:
-        values = [r[m] for r in rows if r["onset_s"] == onset for m in muscles]
-        falls = [v for v in values if v <= 0]
-        per_onset.append((onset, len(values), falls))
-    strongest = {}
-    for r in rows:
-        if r["magnitude_N"] == top and r["onset_s"] == first:
-            strongest[r["load_deg"]] = max(muscles, key=lambda m: r[m])[2:]
-    iters = result.params.get("iterations")
-    text = (
-        f"After {iters} iterations the hand moves about {sum(per_newton) / len(per_newton):.1f} cm per newton of load "
-        f"({disp[key(top, first)]:.1f} cm at {top:g} N from {first:g} s"
-    )
-    if len(p["onsets"]) > 1:
-        text += f", {disp[key(top, p['onsets'][-1])]:.1f} cm for the onset at {p['onsets'][-1]:g} s"
-    text += (
-        f"), {s['displacement_along_load_deg']:.0f} deg from the load's direction on average; at {top:g} N the loads at "
-        f"{ranked[0]:g} and {ranked[1]:g} deg move it most (mean over onsets). "
-    )
-    co = []
-    for onset, n, falls in per_onset:
-        if not falls:
-            co.append(f"from {onset:g} s every muscle's activation rises under every load (co-contraction)")
-        else:
-            rise = max(r[m] for r in rows if r["onset_s"] == onset for m in muscles)
-            co.append(f"from {onset:g} s {n - len(falls)} of {n} responses rise (by up to {rise:.3f}) and {len(falls)} fall")
-            co[-1] += f" (by at most {-min(falls):.3f})"
-    text += "For loads " + "; ".join(co)
-    text += (
-        f"; the muscle that rises most depends on the load's direction ({top:g} N from {first:g} s: "
-        + ", ".join(f"{d:g} deg: {m}" for d, m in strongest.items())
-        + ")."
-    )
-    for extra in extras:
-        q = _posture_numbers(extra)
-        text += (
-            f" After only {extra.params.get('iterations')} iterations (below) the network barely resists: "
-            f"{q['disp'][q['key'](q['top'], q['first'])]:.0f} cm at {q['top']:g} N."
-        )
-    return text
-
-
-def _pmd_sentence(s: dict[str, Any], alpha: float = 0.05) -> tuple[bool, bool]:
-    arm, mass = s.get("arm26"), s.get("point_mass_24")
-    return (arm is not None and arm["axial_p"] < alpha), (mass is not None and mass["axial_p"] < alpha)
+    """Displacement while the load is on, responses against the no-load control, the tests of the units' directions."""
+    s = result.summary
+    disp = s["peak_displacement_cm"]
+    text = [
+        f"{s['seeds']} networks, {result.params['iterations']} iterations each (final losses "
+        f"{_errors(s['final_loss_per_seed'])}; without a load the hand ends "
+        f"{_errors(s.get('no_load_drift_cm_per_seed', []))} cm from where it started). Peak displacement while the "
+        "load is on (from the no-load path of the same network): "
+        + "; ".join(f"{k}: {estimate_text({**v, 'unit': 'cm'})}" for k, v in disp.items())
+        + ".",
+        f"Against the no-load control {estimate_text(s['muscle_responses_rising_fraction'])} of the (muscle, direction) "
+        "responses rise (fraction per network, mean and interval): a muscle that rises under a load falls under the "
+        "opposite one. Averaged over the load directions the change of each muscle's activation is "
+        + ", ".join(f"{m} {estimate_text(v)}" for m, v in s.get("muscle_response_vs_control", {}).items())
+        + " (mean over directions per network, then across networks).",
+        f"Units' preferred load directions: the unimodal Rayleigh test has p < 0.05 in {s['seeds_rayleigh_p_below_0.05']} "
+        f"of {s['seeds']} networks (Fisher-combined {p_text(s['unit_pld_rayleigh_p_fisher'])}), the axial test in "
+        f"{s['seeds_axial_p_below_0.05']} of {s['seeds']} (Fisher-combined {p_text(s['unit_pld_axial_p_fisher'])}); "
+        f"mean axis {axis_text(s['unit_pld_axis'])}.",
+    ]
+    return " ".join(text)
 
 
 def note_pmd(result: StudyResult, extras: list[StudyResult]) -> str:
-    """Bimodality of the preferred directions (axial Rayleigh test), with the stored numbers."""
+    """Per effector: endpoint errors, bimodality across seeds, the direct arm-vs-point-mass test, growth."""
     s = result.summary
-    arm, mass = s.get("arm26"), s.get("point_mass_24")
-    if arm is None or mass is None:
-        return ""
-    arm_bi, mass_bi = _pmd_sentence(s)
-    axis = arm["axis_deg"] % 180
-    text = (
-        f"After {result.params.get('iterations')} iterations per network "
-        f"(mean endpoint errors {mass['mean_endpoint_error_cm']:.2f} cm "
-        f"for the point mass, {arm['mean_endpoint_error_cm']:.2f} cm for arm26) the arm's preferred directions are "
-        + (
-            f"bimodal (axial Rayleigh p = {arm['axial_p']:.3f}, axis near {axis:.0f}/{axis + 180:.0f} deg)"
-            if arm_bi
-            else f"not bimodal (axial p = {arm['axial_p']:.2f})"
-        )
-        + " and the point mass's are "
-        + (f"bimodal too (axial p = {mass['axial_p']:.3f})" if mass_bi else f"not (axial p = {mass['axial_p']:.2f})")
-        + (", the paper's contrast." if s.get("bimodal_arm_not_point_mass") else ".")
-    )
-    for extra in extras:
-        e = extra.summary
-        if "arm26" not in e or "point_mass_24" not in e:
+    text = []
+    for name in ("point_mass_24", "arm26"):
+        e = s.get(name)
+        if not e:
             continue
-        e_arm, e_mass = _pmd_sentence(e)
-        text += (
-            f" After only {extra.params.get('iterations')} iterations (below) arm26 still misses by "
-            f"{e['arm26']['mean_endpoint_error_cm']:.1f} cm and "
-            + (
-                f"neither distribution departs from uniformity (axial p = {e['point_mass_24']['axial_p']:.2f} and "
-                f"{e['arm26']['axial_p']:.2f}): the bimodality comes with learning the arm's anisotropic mechanics."
-                if not e_arm and not e_mass
-                else f"the axial p-values are {e['point_mass_24']['axial_p']:.3f} (point mass) "
-                f"and {e['arm26']['axial_p']:.3f} (arm26)."
-            )
+        axis = e["axis"]
+        text.append(
+            f"{name}: {s['seeds']} networks, endpoint errors {_errors(e['endpoint_error_cm_per_seed'])} cm; "
+            f"axial R {estimate_text(e['axial_r'])}, axial p < 0.05 in {e['seeds_axial_p_below_0.05']} of {s['seeds']} "
+            f"networks (axial p per network: {', '.join(_num(v, 2) for v in e['axial_p_per_seed'])}); "
+            f"mean axis {axis_text(axis)}."
         )
-    return text
+    arm, mass = s.get("arm26"), s.get("point_mass_24")
+    if arm and mass:
+        text.append(
+            f"Each network has its own axis: the per-network axes do not cluster across seeds (Rayleigh test of the "
+            f"doubled axes: arm26 {p_text(arm.get('axis_consistency_p'))}, point mass "
+            f"{p_text(mass.get('axis_consistency_p'))}), so the pooled histograms above mix axes and look flatter than "
+            f"any one network's distribution; the interval of the mean axis is correspondingly wide. R of uniformly "
+            f"drawn directions is about sqrt(pi / 4n): with {arm['tuned_units']['mean']:.0f} (arm26) and "
+            f"{mass['tuned_units']['mean']:.0f} (point mass) tuned units per network this floor is "
+            f"{math.sqrt(math.pi / (4 * arm['tuned_units']['mean'])):.3f} and "
+            f"{math.sqrt(math.pi / (4 * mass['tuned_units']['mean'])):.3f}: the unit counts do not explain the difference."
+        )
+    d = s.get("arm_minus_point_mass_axial_r")
+    if d:
+        text.append(
+            f"Arm minus point mass, axial R: {estimate_text(d)} (permutation test across seeds {p_text(d['p_perm'])}, "
+            f"n = {d['n']} and {d['n_reference']})."
+        )
+    failed = [c["claim"] for c in s.get("claims", []) if c.get("replicates") is False]
+    if failed:
+        text.append("Does not replicate here: " + "; ".join(failed) + ".")
+    return " ".join(text)
 
 
 # How to read each study, written from its stored numbers (summary.json, table.json) so that the
@@ -260,6 +270,18 @@ NOTES: dict[str, Callable[[StudyResult, list[StudyResult]], str]] = {
 }
 
 COMMANDS = {name: f"motornet-studio study {name} --out out/{name}" for name in STUDIES}
+
+# Shown when a study has no stored result: what an earlier version of this page claimed and why it is withdrawn.
+WITHDRAWN = {
+    "centre_out_curl_field": (
+        "The single-network result an earlier version of this page showed is withdrawn: its lateral deviation was the "
+        "largest excursion over the whole 0.8 s episode, overshoot and return included (after-effect +13.1 cm; during "
+        "the outward movement it was +9.1 cm and at peak speed +6.0 cm), and its baseline network missed the targets "
+        "by 3.7 cm on average, overshooting by up to 55%. The study now measures the outward movement and peak speed "
+        "only, trains 8 networks longer (1000 iterations, batch 32, 64 units) and reports each network's endpoint "
+        "error; that run did not fit into this session on the loaded machine."
+    ),
+}
 
 
 def load_result(folder: Path, name: str) -> StudyResult | None:
@@ -304,12 +326,19 @@ def summary_lines(summary: dict[str, Any], prefix: str = "") -> list[str]:
     """Nested summary as bullet points."""
     out = []
     for key, value in summary.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and {"n", "mean", "low", "high"} <= set(value):
+            extra = "".join(f", {k} {_num(v)}" for k, v in value.items() if k not in ("n", "mean", "sd", "low", "high"))
+            out.append(f"- `{prefix}{key}`: {estimate_text(value)} (n = {value['n']}{extra})")
+        elif isinstance(value, dict):
             out += summary_lines(value, f"{prefix}{key}.")
-        elif isinstance(value, list) and len(value) > 12:
-            out.append(f"- `{prefix}{key}`: {json.dumps(value[:12])[:-1]}, ...] ({len(value)} values)")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            out.append(f"- `{prefix}{key}`: {len(value)} entries (see summary.json)")
+        elif isinstance(value, list):
+            cells = [fmt(v) if not isinstance(v, list) else json.dumps(v) for v in value[:12]]
+            more = f", ... ({len(value)} values)" if len(value) > 12 else ""
+            out.append(f"- `{prefix}{key}`: [{', '.join(cells)}{more}]")
         else:
-            out.append(f"- `{prefix}{key}`: {fmt(value) if not isinstance(value, list) else json.dumps(value)}")
+            out.append(f"- `{prefix}{key}`: {fmt(value)}")
     return out
 
 
@@ -430,7 +459,14 @@ def section(name: str, result: StudyResult | None, pngs: list[tuple[str, Path]],
     info = STUDIES[name]
     text = [f"## {info.title} (`{name}`)\n", info.description + "\n", f"Command: `{COMMANDS[name]}`\n"]
     if result is None:
-        text.append(f"Not run for this document yet (expected ~{info.expected_seconds:g} s).\n")
+        text.append(
+            f"**Not run at its default size for this document** (estimated ~{info.expected_seconds / 60:.0f} min on this "
+            f"machine; it did not fit into the session that wrote this page). Regenerate with `{COMMANDS[name]}` and then "
+            f"`scripts/make_studies_doc.py --no-run --results out`; `--quick` runs its 2-seed quick mode "
+            "(a pipeline check, not a result).\n"
+        )
+        if name in WITHDRAWN:
+            text.append(WITHDRAWN[name] + "\n")
         return "\n".join(text)
     changed = {k: v for k, v in result.params.items() if info.params().model_dump(mode="json").get(k) != v}
     text.append(
@@ -438,13 +474,29 @@ def section(name: str, result: StudyResult | None, pngs: list[tuple[str, Path]],
         + (f" with {json.dumps(changed)}" if changed else " (defaults)")
         + ".\n"
     )
+    defaults = info.params().model_dump(mode="json")
+    smaller = {k: v for k, v in changed.items() if k in ("seeds", "iterations", "adapt_iterations") and v < defaults[k]}
+    if smaller:
+        text.append(
+            f"**Smaller than the default size** ({', '.join(f'{k} {v} instead of {defaults[k]}' for k, v in smaller.items())}),"
+            " for lack of time on the loaded machine: fewer networks give wider intervals and weaker tests. Regenerate at "
+            f"the default size with `{COMMANDS[name]}` and `scripts/make_studies_doc.py --no-run --results out`.\n"
+        )
     if name in NOTES:
         note = NOTES[name](result, extras)
         if note:
             text.append(f"Reading it: {note}\n")
+    table = claims_table(result.summary)
+    if table:
+        text.append(
+            "Claims, each tested directly across seeds (alpha 0.05). 'Against the expectation': whether the verdict "
+            "matches what was expected: the paper's finding, a claim earlier versions of this page made (the growth of "
+            "bimodality with training) or our requirement (a baseline under 1 cm); '-' where nothing was expected.\n"
+        )
+        text.append(table)
     text += figure_lines(name, pngs, f"studies/{name}")
     text.append("Key numbers:\n")
-    text.append("\n".join(summary_lines(result.summary)) + "\n")
+    text.append("\n".join(summary_lines({k: v for k, v in result.summary.items() if k != "claims"})) + "\n")
     text.append(f"Table (`studies/{name}/table.csv`):\n")
     text.append(markdown_table(result.table))
     return "\n".join(text)
@@ -552,11 +604,22 @@ def main(argv: list[str] | None = None) -> int:
         "of the installed `plotly` package), a table (CSV) and headline numbers (`summary.json`). The images below",
         "are those pages rendered to PNG by headless Chromium.\n",
         "From Python: `motornet_core.studies.run_study(name, params, sink, should_stop, out_dir)`; from the shell:",
-        "`motornet-studio study NAME --out DIR [--set key=value ...]` (`motornet-studio study --list` shows every",
-        "parameter). Training studies use small defaults that finish in minutes on a CPU; larger settings are one",
-        "override away (`--set iterations=3000 --set hidden_size=64`).\n",
-        f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads available, 2 cores shared with other",
-        "work while these were run, so the durations are pessimistic. This page is written by",
+        "`motornet-studio study NAME --out DIR [--quick] [--set key=value ...]` (`motornet-studio study --list` shows",
+        "every parameter).\n",
+        "**Seeds and statistics.** Every training study trains 8 networks per condition by default (seeds 0-7, one",
+        "replicate ensemble) and reports every effect as the mean across networks with its 95% BCa bootstrap interval",
+        "and n; the comparison a claim makes is tested directly: paired tests on the same networks (paired t-test,",
+        "sign-flip permutation test), a permutation test across seeds for two groups of networks (arm vs point mass),",
+        "Rayleigh tests per network combined with Fisher's method (scipy.stats throughout). The claims table of each",
+        "study says whether the claim holds at alpha = 0.05 and whether that matches the paper's finding where the",
+        "paper states one; a claim that does not match is marked **does not replicate**. `--quick` (2 seeds, few",
+        "iterations) is a pipeline check for tests, never a result.\n",
+        "**Literature.** Scott et al. (2001, Nature) and Lillicrap & Scott (2013, Neuron) report bimodal distributions",
+        "of preferred directions in monkey motor cortex during reaching, which the paper relates to the arm's",
+        "mechanics; we did not verify their numerical values (axes, concentrations) and compare none of our numbers",
+        "with them, only the qualitative claim, with the axial Rayleigh test on the networks' units.\n",
+        f"Machine: {platform.machine()}, 2 cores shared with about seven other agents' work while these were run (loaded),",
+        "one torch thread per study, so the durations are pessimistic. This page is written by",
         "`scripts/make_studies_doc.py` (`--render-only` redraws the figures and this page from the stored results).\n",
         "Sign conventions: lateral deviation is positive to the left of the movement; moment arms are dL/dq, negative",
         "for a flexor; angles in degrees counter-clockwise from +x.\n",

@@ -31,6 +31,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 90.0
 
+# The suite's many open-ended runs (100 000 iterations, cancelled after a few) would each compile
+# under train.compile "auto": here "auto" stays eager (workers and live servers inherit this), and the
+# studio's idle warm-up is off. Tests of the "auto" decision and the warm-up switch them back on.
+os.environ.setdefault("MOTORNET_CORE_AUTO_COMPILE", "0")
+os.environ.setdefault("MOTORNET_STUDIO_WARMUP", "0")
+
 
 def free_port() -> int:
     """A currently free TCP port on 127.0.0.1."""

@@ -116,12 +116,15 @@ class Run(Base):
     artifact_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     resume_pending: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # when the run last entered the queue (created, resumed, requeued): queued work starts first in, first out
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     # an experiment's network: its condition and its replicate (seed = base seed + replicate_index);
     # deleting the experiment deletes its runs (the service does, not the database)
     experiment_id: Mapped[int | None] = mapped_column(ForeignKey("experiments.id"), nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # rerun of this run (no FK: a parent may be deleted)
     condition_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     replicate_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
 

@@ -13,6 +13,7 @@ from backend.app.status import RunKind, RunStatus
 from motornet_core import EffectorSpec
 from motornet_core.experiments import ExperimentSpec
 from motornet_core.specs import RunSpec, TaskSpec
+from motornet_core.specs.areas import InterventionSpec
 
 SpecKind = Literal["effector", "task", "run", "policy", "loss", "train"]
 
@@ -179,6 +180,26 @@ class PolicyTrajectory(ApiModel):
     snapshot: dict[str, Any]
 
 
+class InterventionIn(ApiIn):
+    """Interventions to evaluate a run's latest checkpoint with (and without), on its evaluation batch."""
+
+    interventions: list[InterventionSpec] = Field(..., min_length=1, max_length=16)
+    targets: list[list[float]] | None = Field(None, max_length=64, description="fingertip targets [[x, y], ...] [m]")
+
+
+class InterventionOut(ApiModel):
+    """The same evaluation intact and with the interventions (see ``motornet_core.training.intervene``)."""
+
+    run_id: int
+    step: int
+    intact: dict[str, Any] = Field(description="evaluation snapshot without any intervention")
+    intervened: dict[str, Any] = Field(description="evaluation snapshot with the interventions")
+    groups: list[dict[str, Any]] = Field(description="unit ranges [{name, start, stop}] of the areas (or the network)")
+    activity: dict[str, Any] = Field(description="population RMS activity per group over time, both conditions")
+    summary: dict[str, Any] = Field(description="endpoint error [m], mean RMS activity per group, mean excitation per muscle")
+    interventions: list[dict[str, Any]]
+
+
 class GeometryIn(ApiIn):
     effector: EffectorSpec
     grid: int = Field(41, ge=3, description="angles per joint sweep")
@@ -239,6 +260,7 @@ class RunCreate(ApiIn):
     overrides: dict[str, Any] = Field(default_factory=dict)
     name: str | None = Field(None, min_length=1, max_length=128)
     tags: list[str] | None = Field(None, max_length=32)
+    parent_id: int | None = Field(None, ge=1, le=2**63 - 1, description="the run this one reruns with changes")
 
     @model_validator(mode="after")
     def _one_source(self) -> RunCreate:
@@ -269,9 +291,17 @@ class RunSummary(ApiModel):
     last_metrics: dict[str, float]
     last_eval_error: float | None = Field(None, description="mean endpoint error [m] of the latest evaluation snapshot")
     checkpoint_step: int | None
+    queued_at: Timestamp | None = Field(None, description="while queued: when it entered the queue (created, resumed, requeued)")
+    queue_position: int | None = Field(
+        None, ge=1, description="while queued: 1 = the next job of its lane to start (queued work starts first in, first out)"
+    )
+    queue_lane: Literal["quick", "training"] = Field(
+        "training", description="quick: studies that train nothing, started in slots kept free of training"
+    )
     worker_pid: int | None
     notes: str | None = None
     experiment_id: int | None = Field(None, description="the experiment this run is a network of")
+    parent_id: int | None = Field(None, description="the run this one was rerun from (with changes)")
     condition_index: int | None = None
     replicate_index: int | None = Field(None, description="seed = the experiment's base seed + replicate_index")
 
@@ -294,6 +324,10 @@ class StudyOut(ApiModel):
     expected_seconds: float = Field(description="rough duration with the defaults on a 2-core CPU")
     trains: bool = Field(description="True when the study trains networks (minutes)")
     defaults: dict[str, Any]
+    quick: dict[str, Any] = Field(
+        default_factory=dict,
+        description="parameter overrides of the quick mode (2 seeds, few iterations: a pipeline check, not a result)",
+    )
     schema_: dict[str, Any] = Field(alias="schema", description="JSON schema of the parameters")
 
 

@@ -21,15 +21,18 @@ export class ApiError extends Error {
   }
 }
 
-/** Call the API: `api("/api/runs", {method: "POST", body: {...}})` -> parsed JSON (null for 204). */
-export async function api(path, { method = "GET", body, signal } = {}) {
+/**
+ * Call the API: `api("/api/runs", {method: "POST", body: {...}})` -> parsed JSON (null for 204).
+ * `raw` (a Blob or File) is sent as the body as it is, `application/octet-stream` (uploads).
+ */
+export async function api(path, { method = "GET", body, raw, signal } = {}) {
   let res;
   try {
     res = await fetch(path, {
       method,
       signal,
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: raw !== undefined ? { "Content-Type": "application/octet-stream" } : body === undefined ? {} : { "Content-Type": "application/json" },
+      body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
     if (err.name === "AbortError") throw err;

@@ -101,3 +101,77 @@ def reach_summary(
     out: dict[str, Any] = {k: v.tolist() for k, v in metrics.items()}
     out["mean"] = {k: float(np.nanmean(v)) if np.isfinite(v).any() else None for k, v in metrics.items()}
     return out
+
+
+def signed_lateral(hand: ArrayLike, start: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """(B, T) [m] signed perpendicular distance from the start-target line (+ left) and (B, T) [m] progress along it."""
+    hand, start, target = np.asarray(hand, float), np.asarray(start, float), np.asarray(target, float)
+    axis = target - start
+    axis = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-12)
+    normal = np.stack([-axis[:, 1], axis[:, 0]], axis=-1)
+    rel = hand - start[:, None, :]
+    return (rel * normal[:, None, :]).sum(-1), (rel * axis[:, None, :]).sum(-1)
+
+
+def outward_window(
+    hand: ArrayLike, start: ArrayLike, target: ArrayLike, dt: float, threshold: float = 0.1, arrival_radius: float = 0.01
+) -> tuple[np.ndarray, np.ndarray]:
+    """(B,) sample indices of the outward movement: its onset and its arrival (inclusive).
+
+    Onset: the first sample whose speed exceeds ``threshold`` x the trial's peak speed. Arrival: the
+    first sample at or after the onset within ``arrival_radius`` [m] of the target or past the line
+    through the target perpendicular to the reach (an overshoot starts there); the last sample when
+    the hand gets to neither.
+    """
+    hand = np.asarray(hand, float)
+    speed = hand_speed(hand, dt)
+    _, along = signed_lateral(hand, start, target)
+    dist = np.linalg.norm(np.asarray(target, float) - np.asarray(start, float), axis=-1)
+    to_target = np.linalg.norm(hand - np.asarray(target, float)[:, None, :], axis=-1)
+    n_trials, n_points = speed.shape
+    onset = np.zeros(n_trials, int)
+    arrival = np.full(n_trials, n_points - 1)
+    for b in range(n_trials):
+        above = np.nonzero(speed[b] > threshold * speed[b].max())[0]
+        onset[b] = above[0] if len(above) else 0
+        there = np.nonzero((to_target[b] <= arrival_radius) | (along[b] >= dist[b]))[0]
+        there = there[there >= onset[b]]
+        if len(there):
+            arrival[b] = there[0]
+    return onset, arrival
+
+
+def reach_deviations(
+    hand: ArrayLike, start: ArrayLike, target: ArrayLike, dt: float, threshold: float = 0.1, arrival_radius: float = 0.01
+) -> dict[str, np.ndarray]:
+    """Lateral deviation of the outward movement only (onset to arrival, see :func:`outward_window`).
+
+    Returns (B,) arrays: ``outward`` [m] the signed perpendicular distance (+ left) where it is largest
+    between onset and arrival, ``at_peak_speed`` [m] the signed perpendicular distance at the largest
+    speed of that window, ``whole`` [m] the largest over the whole trial (overshoot and return
+    included, as :func:`lateral_deviation`), ``overshoot`` [fraction of the reach distance] the
+    largest progress along the reach beyond the target (0 when it never passes it), ``onset`` and
+    ``arrival`` [s].
+    """
+    hand = np.asarray(hand, float)
+    lateral, along = signed_lateral(hand, start, target)
+    speed = hand_speed(hand, dt)
+    onset, arrival = outward_window(hand, start, target, dt, threshold, arrival_radius)
+    dist = np.linalg.norm(np.asarray(target, float) - np.asarray(start, float), axis=-1)
+    n = len(onset)
+    outward, at_peak = np.zeros(n), np.zeros(n)
+    for b in range(n):
+        win = slice(onset[b], arrival[b] + 1)
+        seg = lateral[b, win]
+        outward[b] = seg[np.abs(seg).argmax()]
+        at_peak[b] = seg[speed[b, win].argmax()]
+    whole = lateral[np.arange(n), np.abs(lateral).argmax(axis=1)]
+    overshoot = np.maximum(along.max(axis=1) / np.maximum(dist, 1e-12) - 1.0, 0.0)
+    return {
+        "outward": outward,
+        "at_peak_speed": at_peak,
+        "whole": whole,
+        "overshoot": overshoot,
+        "onset": onset * dt,
+        "arrival": arrival * dt,
+    }

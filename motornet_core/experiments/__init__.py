@@ -1,6 +1,14 @@
 """Experiments: many networks (conditions x seeds) trained as replicate ensembles and compared with statistics."""
 
-from motornet_core.experiments.aggregate import Comparison, Summary, compare, curve, summarise
+from motornet_core.experiments.aggregate import (
+    Comparison,
+    PairedComparison,
+    Summary,
+    compare,
+    compare_paired,
+    curve,
+    summarise,
+)
 from motornet_core.experiments.spec import (
     ChoiceParam,
     Condition,
@@ -20,11 +28,13 @@ __all__ = [
     "Condition",
     "ExperimentSpec",
     "IntParam",
+    "PairedComparison",
     "RandomSweep",
     "SearchSpec",
     "Summary",
     "UniformParam",
     "compare",
+    "compare_paired",
     "condition_of",
     "conditions",
     "curve",

@@ -170,3 +170,47 @@ def compare(values: Sequence[float], reference: Sequence[float], seed: int = 0) 
         int(a.size),
         int(b.size),
     )
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Paired values (one pair per seed: the same network in two conditions).
+
+    Attributes:
+        difference: mean of the per-seed differences (condition - reference).
+        low, high: 95% BCa bootstrap interval of that mean (NaN below 2 pairs).
+        t: the paired t statistic (``scipy.stats.ttest_rel``); p: its two-sided p-value.
+        n: pairs with both values finite.
+    """
+
+    difference: float
+    low: float
+    high: float
+    t: float
+    p: float
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready numbers."""
+        return asdict(self)
+
+
+def compare_paired(values: Sequence[float], reference: Sequence[float], seed: int = 0) -> PairedComparison:
+    """Mean per-seed difference with its bootstrap interval, and the paired t-test (two-sided).
+
+    Pairs where either value is not finite are dropped. All differences equal: the interval is that
+    value and t, p are NaN (no variance to test against).
+    """
+    a, b = np.asarray(values, dtype=np.float64), np.asarray(reference, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"paired values need equal lengths, got {a.shape[0]} and {b.shape[0]}")
+    keep = np.isfinite(a) & np.isfinite(b)
+    d = a[keep] - b[keep]
+    n = int(d.size)
+    if n == 0:
+        return PairedComparison(math.nan, math.nan, math.nan, math.nan, math.nan, 0)
+    s = summarise(d.tolist(), seed=seed)
+    if n < 2 or np.ptp(d) == 0:
+        return PairedComparison(float(d.mean()), s.low, s.high, math.nan, math.nan, n)
+    test = stats.ttest_rel(a[keep], b[keep])
+    return PairedComparison(float(d.mean()), s.low, s.high, float(test.statistic), float(test.pvalue), n)

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from motornet_core.errors import MotornetError
 from motornet_core.experiments.records import FINAL_KEYS, ConditionRecord, SeedRecord, aggregate_experiment, final_values
 from motornet_core.experiments.spec import Condition, ExperimentSpec, IntParam, UniformParam, condition_of, conditions
-from motornet_core.open_loop import prefer_scalar_cpu_kernels
+from motornet_core.open_loop import choose_cpu_kernels
 from motornet_core.training.cli import FileSink
 from motornet_core.training.ensemble import EnsembleTrainer, replicate_specs
 from motornet_core.training.records import Snapshot, dumps
@@ -198,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     except (MotornetError, OSError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
-    if spec.base.train.compile:
-        prefer_scalar_cpu_kernels()
+    if spec.base.train.compile is not False:  # "auto" may compile
+        choose_cpu_kernels(spec.base.train.batch_size * spec.seeds)
     per = spec.base.train.n_iterations
     total = per * (spec.search.n_trials if spec.search is not None else len(conditions(spec)))
     with tqdm(total=total, disable=args.quiet, desc=spec.name, unit="it", file=sys.stderr) as bar:

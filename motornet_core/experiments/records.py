@@ -71,7 +71,8 @@ def aggregate_experiment(
         max_points: steps per curve at most.
 
     Returns:
-        ``{"conditions": [{"index", "label", "values", "n", "run_ids", "final": {key: Summary},
+        ``{"conditions": [{"index", "label", "values", "n", "run_ids", "runs": [{"run_id", "seed",
+        "final": {key: value}}] (each network's own final values), "final": {key: Summary},
         "curves": {key: curve}, "vs_reference": {key: Comparison}}], "reference": 0}`` (plain JSON-ready
         dicts; NaN where a statistic does not exist, e.g. an interval of one seed).
     """
@@ -87,6 +88,7 @@ def aggregate_experiment(
             "values": cond.values,
             "n": len(seeds),
             "run_ids": [s.run_id for s in seeds],
+            "runs": [{"run_id": s.run_id, "seed": s.seed, "final": dict(s.final)} for s in seeds],
             "final": {k: summarise([s.final.get(k, float("nan")) for s in seeds]).to_dict() for k in final_keys},
             "curves": {k: curve([s.series[k] for s in seeds if k in s.series], max_points=max_points) for k in series_keys},
             "vs_reference": {},

@@ -69,6 +69,7 @@ class Policy(nn.Module):
         noise: bool = True,
         eps: list[Tensor] | None = None,
         fused: bool = True,
+        units: tuple[Tensor, Tensor] | None = None,
     ) -> tuple[Tensor, Tensor]:
         """One step: returns the excitation (B, M) and the new state (B, L, S).
 
@@ -80,6 +81,8 @@ class Policy(nn.Module):
             eps: this step's noise from :meth:`draw_noise` (then nothing is drawn here).
             fused: step the layers with torch's fused recurrent cells; False writes the same cells out
                 as matrix products (:meth:`_advance_unfused`: what ``vmap`` batches over replicates).
+            units: an intervention (gain (H,), offset (H,)) on the last layer's activity: h <- gain h + offset,
+                after the noise and before the read-out (see ``motornet_core.training.interventions``).
         """
         if eps is None and noise:
             eps = self.draw_noise(obs.shape[0], obs, generator)
@@ -89,6 +92,9 @@ class Policy(nn.Module):
             new = self._advance(layer, x, state[:, layer]) if fused else self._advance_unfused(layer, x, state[:, layer])
             if eps is not None:
                 new = new + self.spec.hidden_noise * eps[layer]
+            if units is not None and layer == self.n_layers - 1:
+                h = self.hidden_size
+                new = torch.cat([units[0] * new[:, :h] + units[1], new[:, h:]], dim=-1)
             layers.append(new)
             x = new[:, : self.hidden_size]
         action = torch.sigmoid(self.readout(x))  # (B, M)

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from motornet_core.policies.base import Policy
-from motornet_core.specs.run import PolicySpec
+from motornet_core.specs.run import PolicySpec, RunSpec, observation_groups, observation_size
 
 
 def _init_cell(cell: nn.RNNCellBase, gates: int, hidden: int) -> None:
@@ -116,6 +116,31 @@ class MLPPolicy(Policy):
 POLICIES: dict[str, type[Policy]] = {"gru": GRUPolicy, "rnn": RNNPolicy, "lstm": LSTMPolicy, "mlp": MLPPolicy}
 
 
-def build_policy(spec: PolicySpec, n_inputs: int, n_outputs: int) -> Policy:
-    """Build the policy of ``spec.kind`` for ``n_inputs`` observations and ``n_outputs`` muscles."""
+def build_policy(
+    spec: PolicySpec,
+    n_inputs: int,
+    n_outputs: int,
+    groups: dict[str, tuple[int, int]] | None = None,
+    dt: float | None = None,
+) -> Policy:
+    """Build the policy of ``spec.kind`` for ``n_inputs`` observations and ``n_outputs`` muscles.
+
+    Args:
+        groups: [start, stop) of each observation group (``specs.run.observation_groups``); multi_area only.
+        dt: the effector's time step [s]; multi_area only.
+
+    Raises:
+        ValueError: a multi_area spec without ``groups`` or ``dt``.
+    """
+    if spec.kind == "multi_area":
+        from motornet_core.policies.multi_area import MultiAreaPolicy
+
+        if groups is None or dt is None:
+            raise ValueError("a multi_area policy needs the observation groups and dt (see policy_for_run)")
+        return MultiAreaPolicy(n_inputs, n_outputs, spec, groups, dt)
     return POLICIES[spec.kind](n_inputs, n_outputs, spec)
+
+
+def policy_for_run(run: RunSpec) -> Policy:
+    """A freshly initialised policy of a run spec (its observation layout and dt); the caller seeds torch."""
+    return build_policy(run.policy, observation_size(run), run.effector.n_muscles, observation_groups(run), run.effector.dt)

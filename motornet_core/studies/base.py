@@ -31,6 +31,8 @@ class StudyInfo:
         expected_seconds: rough duration with default parameters on a 2-core CPU.
         trains: True when the study trains networks (it then streams progress to the sink).
         run: ``run(params, ctx) -> (figures, table, summary)``.
+        quick: parameter overrides of the quick mode (2 seeds, few iterations: a pipeline check in
+            seconds, not a result; ``motornet-studio study NAME --quick``).
     """
 
     name: str
@@ -40,6 +42,7 @@ class StudyInfo:
     expected_seconds: float
     trains: bool
     run: Callable[[Any, StudyContext], tuple[dict[str, dict], list[dict], dict]]
+    quick: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

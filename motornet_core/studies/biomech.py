@@ -85,14 +85,17 @@ def run_muscle_curves(p: MuscleCurvesParams, ctx: StudyContext) -> tuple[dict, l
     return {"curves": figure(data_fl + data_fv, layout)}, table, summary
 
 
-ArmPreset = Literal["arm26", "arm210", "arm26_thelen", "arm3_winter"]
+ArmPreset = Literal["arm26", "arm210", "arm26_thelen", "arm3_winter", "point_mass_24"]
 
 
 class MomentArmsParams(SpecModel):
     """Parameters of ``moment_arms``."""
 
     effectors: list[ArmPreset] = Field(
-        default_factory=lambda: list[ArmPreset](["arm26", "arm210"]), min_length=1, max_length=4, description="arm presets"
+        default_factory=lambda: list[ArmPreset](["arm26", "arm210", "point_mass_24"]),
+        min_length=1,
+        max_length=5,
+        description="effector presets (point_mass_24: maps over its workspace)",
     )
     n_points: int = Field(41, ge=5, le=141, description="angles per joint (odd: the middle posture is on the grid)")
 
@@ -114,6 +117,10 @@ def run_moment_arms(p: MomentArmsParams, ctx: StudyContext) -> tuple[dict, list,
         ctx.check()
         eff = Effector(presets.EFFECTOR_PRESETS[name]())
         g = geometry_over_grid(eff, p.n_points)
+        if name.startswith("point_mass"):
+            figures[name], pm_rows, summary[name] = point_mass_maps(name, g)
+            table += pm_rows
+            continue
         q, r, length, axes = g["joints"], g["moment_arm"], g["length"], g["axes"]
         n = eff.dof
         joint_names = ["shoulder", "elbow", "wrist"][:n] if n <= 3 else [f"joint {j}" for j in range(n)]
@@ -147,5 +154,86 @@ def run_moment_arms(p: MomentArmsParams, ctx: StudyContext) -> tuple[dict, list,
             roles[mname] = row["role"]
             table.append(row)
         summary[name] = {"posture_deg": [float(np.degrees(ax[len(ax) // 2])) for ax in axes], "roles": roles}
-    summary["convention"] = "moment arm = dL/dq: negative for a flexor (it shortens as the joint angle grows)"
+    keys: list[str] = []
+    for row in table:  # one set of columns for every row (None where a column does not apply)
+        keys += [k for k in row if k not in keys]
+    table = [{k: row.get(k) for k in keys} for row in table]
+    summary["convention"] = (
+        "moment arm = dL/dq: negative for a flexor (it shortens as the joint angle grows); point mass: dL/dx and dL/dy "
+        "(dimensionless), negative where the muscle pulls toward +x / +y"
+    )
     return figures, table, summary
+
+
+def point_mass_maps(name: str, g: dict[str, Any]) -> tuple[dict, list[dict[str, Any]], dict[str, Any]]:
+    """The point mass's moment arms (dL/dx, dL/dy) and musculotendon lengths as maps over its workspace.
+
+    Args:
+        g: :func:`geometry_over_grid` of the point mass (its "joints" are the x and y position [m]).
+
+    Returns:
+        a figure of 3 rows (dL/dx, dL/dy, length [cm]) x one column per muscle of heatmaps, one table
+        row per muscle (values at the workspace centre and their ranges) and a summary of roles.
+    """
+    q, r, length, axes = g["joints"], g["moment_arm"], g["length"], g["axes"]
+    xs, ys = axes[0], axes[1]
+    nx, ny = len(xs), len(ys)
+    ix = np.searchsorted(xs, q[:, 0])
+    iy = np.searchsorted(ys, q[:, 1])
+    muscles = g["muscle_names"]
+    quantities = [
+        ("dL/dx", r[:, 0, :], "coloraxis"),
+        ("dL/dy", r[:, 1, :], "coloraxis2"),
+        ("length [cm]", length * 100, "coloraxis3"),
+    ]
+    cols = len(muscles)
+    titles, xt, yt, data = [], [], [], []
+    for qi, (label, values, cax) in enumerate(quantities):
+        for m, mname in enumerate(muscles):
+            k = qi * cols + m + 1
+            grid = np.full((ny, nx), np.nan)
+            grid[iy, ix] = values[:, m]
+            trace: dict[str, Any] = {
+                "type": "heatmap",
+                "x": [round(float(v) * 100, 3) for v in xs],
+                "y": [round(float(v) * 100, 3) for v in ys],
+                "z": [[round(float(v), 5) for v in row] for row in grid],
+                "coloraxis": cax,
+                "name": f"{mname} {label}",
+            }
+            if k > 1:
+                trace.update(xaxis=f"x{k}", yaxis=f"y{k}")
+            data.append(trace)
+            titles.append(f"{mname}: {label}")
+            xt.append("x [cm]")
+            yt.append("y [cm]")
+    layout = grid_layout(f"{name}: moment arms and musculotendon lengths over the workspace", titles, xt, yt, cols=cols)
+    bar_y = [(0.70, 0.30), (0.37, 0.30), (0.03, 0.30)]
+    for qi, (label, _, cax) in enumerate(quantities):
+        y, length_frac = bar_y[qi]
+        layout[cax] = {
+            "colorscale": "RdBu" if qi < 2 else "Viridis",
+            "colorbar": {"title": {"text": label}, "y": y + 0.15, "len": length_frac},
+        }
+        if qi < 2:
+            layout[cax].update(cmin=-1.0, cmax=1.0)
+    layout["height"] = 900
+    centre = int(np.argmin(np.linalg.norm(q, axis=1)))
+    rows, roles = [], {}
+    for m, mname in enumerate(muscles):
+        pulls = [f"{'+' if r[centre, j, m] < 0 else '-'}{axis}" for j, axis in enumerate("xy") if abs(r[centre, j, m]) > 1e-6]
+        row = {
+            "effector": name,
+            "muscle": mname,
+            "dLdx_centre": float(r[centre, 0, m]),
+            "dLdx_range": float(np.ptp(r[:, 0, m])),
+            "dLdy_centre": float(r[centre, 1, m]),
+            "dLdy_range": float(np.ptp(r[:, 1, m])),
+            "length_min_cm": float(length[:, m].min() * 100),
+            "length_max_cm": float(length[:, m].max() * 100),
+            "role": "pulls toward " + ", ".join(pulls),
+        }
+        rows.append(row)
+        roles[mname] = row["role"]
+    summary = {"workspace_cm": [float(xs[0] * 100), float(xs[-1] * 100), float(ys[0] * 100), float(ys[-1] * 100)], "roles": roles}
+    return figure(data, layout), rows, summary

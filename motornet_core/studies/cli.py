@@ -1,7 +1,7 @@
 """``motornet-studio study``: run a study and write its figures, table and summary to a folder.
 
     motornet-studio study --list
-    motornet-studio study NAME --out DIR [--set key=value ...] [--quiet]
+    motornet-studio study NAME --out DIR [--quick] [--set key=value ...] [--quiet]
 
 Writes ``DIR/figures.json``, ``DIR/table.csv``, ``DIR/table.json``, ``DIR/summary.json`` and
 ``DIR/figures.html`` (the figures, drawn by the plotly.js of the installed plotly package) and prints
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from motornet_core.errors import MotornetError, SpecError
-from motornet_core.studies import STUDIES, run_study, study_params
+from motornet_core.studies import STUDIES, quick_params, run_study, study_params
 from motornet_core.studies.html import write_html
 from motornet_core.training.sinks import NullSink
 
@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--quick", action="store_true", help="quick mode: 2 seeds, few iterations (a pipeline check, not a result)")
     return p
 
 
@@ -70,6 +71,8 @@ def _list() -> str:
     lines = []
     for s in STUDIES.values():
         lines.append(f"{s.name}  (~{s.expected_seconds:g} s on 2 CPU cores)\n  {s.title}")
+        if s.quick:
+            lines.append(f"    --quick: {json.dumps(s.quick)}")
         for key, value in s.params().model_dump(mode="json").items():
             lines.append(f"    {key} = {json.dumps(value)}")
     return "\n".join(lines) + "\n"
@@ -86,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s")
     try:
-        params = study_params(args.name, parse_sets(args.sets))
+        sets = parse_sets(args.sets)
+        params = study_params(args.name, quick_params(args.name, sets) if args.quick else sets)
     except SpecError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

@@ -17,6 +17,8 @@ from motornet_core.specs.base import SpecModel
 from motornet_core.specs.run import RunSpec
 from motornet_core.studies.base import OffsetSink, StudyCancelled, StudyContext
 from motornet_core.training import Trainer, TrainResult, rollout
+from motornet_core.training.ensemble import EnsembleTrainer
+from motornet_core.training.sinks import NullSink, TrainingSink
 
 Reacher = Literal["arm26", "point_mass_24"]
 
@@ -29,7 +31,8 @@ class TrainingParams(SpecModel):
     hidden_size: int = Field(32, ge=2, le=512, description="GRU units")
     lr: float = Field(3e-3, gt=0.0, le=1.0, description="Adam learning rate (cosine-decayed to lr / 30)")
     duration: float = Field(0.8, ge=0.2, le=5.0, description="episode length [s]")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of the network and the trials")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of the first network (network i: seed + i) and the trials")
+    seeds: int = Field(8, ge=1, le=64, description="independently initialised networks per condition (trained as one ensemble)")
     threads: int = Field(1, ge=1, le=64, description="torch CPU threads while the study runs")
 
 
@@ -81,6 +84,36 @@ def fresh_trainer(spec: RunSpec, policy: Policy | None = None) -> Trainer:
     if policy is not None:
         trainer.policy.load_state_dict(policy.state_dict())
     return trainer
+
+
+def ensemble(spec: RunSpec, seeds: int, policies: list[Policy] | None = None) -> EnsembleTrainer:
+    """An ensemble of ``seeds`` networks of ``spec`` (network i: seed + i), from ``policies``' weights when given."""
+    ens = EnsembleTrainer(spec.with_updates({"train.replicates": seeds}), device="cpu")
+    if policies is not None:
+        for r, policy in zip(ens.replicates, policies, strict=True):
+            r.policy.load_state_dict(policy.state_dict())
+    return ens
+
+
+def train_seeds(
+    ctx: StudyContext, ens: EnsembleTrainer, phase: str, until: int | None = None, sink: OffsetSink | None = None
+) -> None:
+    """Train every network of ``ens`` to ``until`` iterations (default: its spec's) with the spec's learning-rate schedule.
+
+    The study's sink sees the first network's metrics and snapshots (one increasing step counter);
+    raises StudyCancelled on stop.
+    """
+    stop_at = until if until is not None else ens.spec.train.n_iterations
+    ctx.log(f"{phase}: training {ens.n} networks of {ens.spec.name} (seeds {ens.spec.train.seed}..) to step {stop_at}")
+    sinks: list[TrainingSink] = [sink or OffsetSink(ctx, phase)] + [NullSink() for _ in range(ens.n - 1)]
+    ens.train(sinks, should_stop=lambda: ctx.stopped() or ens.step >= stop_at)
+    if ctx.stopped():
+        raise StudyCancelled
+
+
+def final_losses(ens: EnsembleTrainer) -> list[float]:
+    """The last training loss of every network."""
+    return [r.history[-1] if r.history else float("nan") for r in ens.replicates]
 
 
 @torch.no_grad()

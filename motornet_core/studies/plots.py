@@ -123,3 +123,33 @@ def paths_figure(title: str, groups: list[tuple[str, np.ndarray]], targets: np.n
         "height": 520,
     }
     return figure(data, layout)
+
+
+def interval_points(x: list, est: list[dict[str, Any]], name: str, i: int = 0, axis: int = 1, **extra: Any) -> dict:
+    """Means with 95% intervals as error bars: ``est`` holds ``{"mean", "low", "high"}`` per x."""
+    mean = np.array([e.get("mean", np.nan) for e in est], float)
+    low = np.array([e.get("low", np.nan) for e in est], float)
+    high = np.array([e.get("high", np.nan) for e in est], float)
+    trace = line(x, mean, name, i, axis, mode="lines+markers", **extra)
+    trace["error_y"] = {
+        "type": "data",
+        "symmetric": False,
+        "array": _list(np.where(np.isfinite(high), high - mean, 0.0)),
+        "arrayminus": _list(np.where(np.isfinite(low), mean - low, 0.0)),
+        "color": color(i),
+    }
+    return trace
+
+
+def seed_points(x: list, values: Any, name: str, i: int = 0, axis: int = 1) -> dict:
+    """One marker per seed (``values`` (n_x, n_seeds)), jittered a little along x for categorical x."""
+    vals = np.asarray(values, float)
+    xs, ys = [], []
+    for k, xv in enumerate(x):
+        for v in np.atleast_1d(vals[k]):
+            xs.append(xv)
+            ys.append(v)
+    trace = line(xs, ys, name, i, axis, mode="markers", legend=True)
+    trace["marker"] = {"color": color(i), "size": 6, "opacity": 0.55, "symbol": "circle-open"}
+    trace.pop("line")
+    return trace

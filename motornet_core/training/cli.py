@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out.mkdir(parents=True, exist_ok=True)
     (out / "spec.json").write_text(trainer.spec.model_dump_json(indent=2), encoding="utf-8")
-    if trainer.spec.train.compile:  # this process compiles only the training chunks
+    if trainer.spec.train.compile is not False:  # this process compiles only training chunks ("auto" may)
         prefer_scalar_cpu_kernels()
     total = trainer.spec.train.n_iterations
     with tqdm(total=total, initial=trainer.step, disable=args.quiet, desc=trainer.spec.name, file=sys.stderr) as bar:

@@ -29,7 +29,9 @@ from motornet_core.errors import SpecError
 from motornet_core.losses import Trajectory, compute_loss
 from motornet_core.policies import Policy
 from motornet_core.specs.run import RunSpec
-from motornet_core.training.loop import Trainer, TrainingDiverged, allow_compiled_variants, learning_rate
+from motornet_core.training.fastpath import AutoCompile, CompileDecision, graph_key
+from motornet_core.training.interventions import InterventionSchedule
+from motornet_core.training.loop import CheckpointClock, Trainer, TrainingDiverged, allow_compiled_variants, learning_rate
 from motornet_core.training.records import TrainResult
 from motornet_core.training.rollout import ClosedLoop, GeneratorGroups, LoopDraws, RandomSource, rollout_from
 from motornet_core.training.sinks import NullSink, TrainingSink
@@ -86,27 +88,44 @@ class EnsemblePolicy(nn.Module):
         head = policies[0]
         self.n = len(policies)
         self.hidden_size, self.n_layers, self.state_size = head.hidden_size, head.n_layers, head.state_size
+        self.area_slices: dict[str, slice] = dict(getattr(head, "area_slices", {}))
         self._template = [copy.deepcopy(head).to("meta")]  # a list: not a submodule, no parameters of its own
         self._stacked: dict[str, Tensor] | None = None
 
     def bind(self) -> None:
         """Stack the replicates' current parameters for the next rollout."""
-        named = [dict(r.named_parameters()) for r in self.replicates]
+        # buffers too (a multi-area policy's masks and signs, drawn per replicate seed)
+        named = [{**dict(r.named_parameters()), **dict(r.named_buffers())} for r in self.replicates]
         # torch.stack, not torch.func.stack_module_state: that one makes new leaves, cut from the replicates
         self._stacked = {name: torch.stack([p[name] for p in named]) for name in named[0]}
 
-    def _one(self, params: dict[str, Tensor], obs: Tensor, h: Tensor, eps: list[Tensor] | None) -> tuple[Tensor, Tensor]:
-        return functional_call(self._template[0], params, (obs, h), {"noise": False, "eps": eps, "fused": False})
+    def _one(
+        self, params: dict[str, Tensor], obs: Tensor, h: Tensor, eps: list[Tensor] | None, units: tuple[Tensor, Tensor] | None
+    ) -> tuple[Tensor, Tensor]:
+        kwargs: dict[str, object] = {"noise": False, "eps": eps, "fused": False}
+        if units is not None:
+            kwargs["units"] = units
+        return functional_call(self._template[0], params, (obs, h), kwargs)
 
-    def forward(self, obs: Tensor, h: Tensor, noise: bool = False, eps: list[Tensor] | None = None) -> tuple[Tensor, Tensor]:
-        """Excitations (N B, M) and new states (N B, L, S) from observations (N B, I) and states (N B, L, S)."""
+    def forward(
+        self,
+        obs: Tensor,
+        h: Tensor,
+        noise: bool = False,
+        eps: list[Tensor] | None = None,
+        units: tuple[Tensor, Tensor] | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """Excitations (N B, M) and new states (N B, L, S) from observations (N B, I) and states (N B, L, S).
+
+        ``units``: an intervention's (gain (H,), offset (H,)), the same for every replicate.
+        """
         if self._stacked is None:
             raise RuntimeError("EnsemblePolicy.bind() must come before a rollout")
         n, rows = self.n, obs.shape[0]
         group = rows // n
         o, s = obs.reshape(n, group, -1), h.reshape(n, group, *h.shape[1:])
         e = None if eps is None else [x.reshape(n, group, -1) for x in eps]
-        action, new = vmap(self._one, in_dims=(0, 0, 0, None if e is None else 0))(self._stacked, o, s, e)
+        action, new = vmap(self._one, in_dims=(0, 0, 0, None if e is None else 0, None))(self._stacked, o, s, e, units)
         return action.reshape(rows, -1), new.reshape(rows, *h.shape[1:])
 
     def initial_state(self, batch_size: int, like: Tensor | None = None) -> Tensor:
@@ -146,7 +165,7 @@ class EnsembleLoop(ClosedLoop):
                 eps_parts.append(eps)
             env_parts.append(self.env.draw_noise(group, g))
         eps_all = [torch.cat(layer, 0) for layer in zip(*eps_parts, strict=True)] if eps_parts else None
-        return LoopDraws(eps_all, self.env.with_schedule(state, cat_rows(env_parts)))
+        return LoopDraws(eps_all, self.env.with_schedule(state, cat_rows(env_parts)), self.intervention_at(state.step))
 
 
 class EnsembleTrainer:
@@ -168,9 +187,31 @@ class EnsembleTrainer:
             r.effector, r.env, r.eval_env = head.effector, head.env, head.eval_env
         self.env: FunctionalEnv = head.env
         self.policy = EnsemblePolicy([r.policy for r in self.replicates])
-        if self.spec.train.compile:
+        # the path of the whole ensemble (see Trainer): "auto" continues resumed replicates' path
+        self.fast = AutoCompile(self.spec.train.compile, graph_key(self.spec), self.device, self.spec.name)
+        if self.fast.decision is None and head.fast.decision is not None and head.step > 0:
+            self.fast.decision = head.fast.decision
+        self._interventions = InterventionSchedule.for_policy(
+            self.spec.interventions, head.policy, self.effector.n_muscles, self.env.dt, self.env.n_steps
+        )
+        self.loop = EnsembleLoop(self.env, self.policy, interventions=self._interventions)  # type: ignore[arg-type]
+        self._decision_logged = False
+        if self.fast.decision is not None:
+            self._decided()
+
+    @property
+    def compile_decision(self) -> CompileDecision | None:
+        """Which path the training steps take and why (None: ``auto``, not decided yet)."""
+        return self.fast.decision
+
+    def _decided(self) -> None:
+        decision = self.fast.decision
+        assert decision is not None
+        for r in self.replicates:  # their checkpoints record the path
+            r.fast.decision = decision
+        if decision.compiled and not self.loop.compiled:
             allow_compiled_variants()
-        self.loop = EnsembleLoop(self.env, self.policy, compile=self.spec.train.compile)  # type: ignore[arg-type]
+            self.loop = EnsembleLoop(self.env, self.policy, compile=True, interventions=self._interventions)  # type: ignore[arg-type]
 
     @property
     def n(self) -> int:
@@ -194,13 +235,32 @@ class EnsembleTrainer:
 
     # -- one iteration ---------------------------------------------------------------------------------
     def train_step(self) -> list[dict[str, float]]:
-        """One gradient step of every replicate on its own fresh batch; the replicates' metric rows."""
-        t = self.spec.train
+        """One gradient step of every replicate on its own fresh batch; the replicates' metric rows
+        (``train.compile: "auto"``: decided like :meth:`Trainer.train_step`)."""
+        remaining = self.spec.train.n_iterations - self.step
+        if self.fast.before_step(remaining):
+            self._decided()
+        started, was_compiled = time.perf_counter(), self.loop.compiled
+        rows = self._train_step()
+        if self.fast.after_step(time.perf_counter() - started, remaining - 1, was_compiled):
+            self._decided()
+        return rows
+
+    def _train_step(self) -> list[dict[str, float]]:
         lr = learning_rate(self.spec, self.step)
         for r in self.replicates:
             for group in r.optimizer.param_groups:
                 group["lr"] = lr
             r.policy.train()
+            r.begin_iteration()
+        try:
+            return self._iteration(lr)
+        finally:
+            for r in self.replicates:
+                r.end_iteration()
+
+    def _iteration(self, lr: float) -> list[dict[str, float]]:
+        t = self.spec.train
         self.policy.bind()
         traj = self.rollout([r.generator for r in self.replicates], t.batch_size)
         losses, parts = [], []
@@ -220,13 +280,12 @@ class EnsembleTrainer:
             grad_norm = torch.nn.utils.clip_grad_norm_(params, t.grad_clip if t.grad_clip is not None else float("inf"))
             if not bool(torch.isfinite(grad_norm)):
                 raise TrainingDiverged(step, f"gradient norm of replicate {i} is {float(grad_norm)}")
-            r.optimizer.step()
-            r.step = step
             values = {"loss": float(losses[i].detach())}
             values.update({f"loss/{name}": float(v.detach()) for name, v in parts[i].items()})
             values.update(lr=lr, grad_norm=float(grad_norm))
-            r.history.append(values["loss"])
             rows.append(values)
+        for r, values in zip(self.replicates, rows, strict=True):
+            r.commit_iteration(step, values["loss"])
         return rows
 
     def rollout(self, generators: Sequence[torch.Generator], batch_size: int) -> Trajectory:
@@ -264,9 +323,11 @@ class EnsembleTrainer:
             raise ValueError(f"an ensemble of {n} replicates needs {n} sinks and checkpoint paths")
         start_step, t0 = self.step, time.perf_counter()
         last_snapshot = last_checkpoint = -1
+        checkpoint_due = CheckpointClock(t.checkpoint_every, t.checkpoint_seconds)
         stopped = False
         for r, sink in zip(self.replicates, out, strict=True):
             sink.on_log("info", f"training {r.spec.name!r} (replicate seed {r.spec.train.seed} of {n}) from step {r.step}")
+        self._log_decision(out)
         while self.step < t.n_iterations:
             if should_stop is not None and should_stop():
                 stopped = True
@@ -279,19 +340,21 @@ class EnsembleTrainer:
                 for sink in out:
                     sink.on_log("error", str(exc))
                 raise
+            self._log_decision(out)
             for sink, values in zip(out, rows, strict=True):
                 sink.on_metric(self.step, values)
+            if paths is not None and checkpoint_due(self.step):
+                self._checkpoints(paths, out)
+                last_checkpoint = self.step
             if self.step % t.eval_every == 0:
                 self._snapshots(out)
                 last_snapshot = self.step
-            if paths is not None and self.step % t.checkpoint_every == 0:
-                self._checkpoints(paths, out)
-                last_checkpoint = self.step
+        if paths is not None and last_checkpoint != self.step:  # before the last evaluation
+            self._checkpoints(paths, out)
         if last_snapshot != self.step:
             self._snapshots(out)
-        if paths is not None and last_checkpoint != self.step:
-            self._checkpoints(paths, out)
         seconds = time.perf_counter() - t0
+        self.fast.save()
         return [
             TrainResult(
                 step=r.step,
@@ -303,11 +366,16 @@ class EnsembleTrainer:
             for r in self.replicates
         ]
 
+    def _log_decision(self, sinks: Sequence[TrainingSink]) -> None:
+        if not self._decision_logged and self.fast.decision is not None:
+            self._decision_logged = True
+            for sink in sinks:
+                sink.on_log("info", self.fast.decision.message())
+
     def _snapshots(self, sinks: Sequence[TrainingSink]) -> None:
         for r, sink in zip(self.replicates, sinks, strict=True):
             sink.on_snapshot(r.step, r.evaluate())
 
     def _checkpoints(self, paths: Sequence[str | Path], sinks: Sequence[TrainingSink]) -> None:
         for r, path, sink in zip(self.replicates, paths, sinks, strict=True):
-            r.save_checkpoint(path)
-            sink.on_checkpoint(r.step, str(path))
+            r.checkpoint_completed(path, sink)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from motornet_core.envs import FunctionalEnv
 from motornet_core.errors import MotornetError, SpecError
 from motornet_core.losses import compute_loss
 from motornet_core.policies import Policy, build_policy
-from motornet_core.specs.run import RunSpec
+from motornet_core.specs.run import RunSpec, observation_groups
+from motornet_core.training.fastpath import AutoCompile, CompileDecision, graph_key
 from motornet_core.training.records import Snapshot, TrainResult
 from motornet_core.training.rollout import ClosedLoop, build_snapshot, rollout
 from motornet_core.training.sinks import NullSink, TrainingSink
@@ -49,6 +51,7 @@ RESUME_FIELDS = frozenset(
         "device",
         "eval_every",
         "checkpoint_every",
+        "checkpoint_seconds",
         "eval_batch_size",
         "compile",
     }
@@ -173,8 +176,27 @@ def build_models(spec: RunSpec, device: torch.device) -> tuple[Effector, Functio
     eval_env = FunctionalEnv(effector, spec.task, deterministic=True)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(spec.train.seed)
-        policy = build_policy(spec.policy, env.obs_size, effector.n_muscles)
+        policy = build_policy(spec.policy, env.obs_size, effector.n_muscles, observation_groups(spec), effector.dt)
     return effector, env, eval_env, policy.to(device)
+
+
+class CheckpointClock:
+    """When a checkpoint is due: every ``every`` iterations, and after ``seconds`` of training at most.
+
+    Call it once per completed iteration with the step; True means write a checkpoint now (the
+    clock then restarts).
+    """
+
+    def __init__(self, every: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every, self.seconds, self.clock = every, seconds, clock
+        self.since = clock()
+
+    def __call__(self, step: int) -> bool:
+        now = self.clock()
+        if step % self.every == 0 or now - self.since >= self.seconds:
+            self.since = now
+            return True
+        return False
 
 
 def allow_compiled_variants() -> None:
@@ -204,40 +226,100 @@ class Trainer:
             )
         self.device = resolve_device(device if device is not None else self.spec.train.device)
         self.effector, self.env, self.eval_env, self.policy = build_models(self.spec, self.device)
-        if self.spec.train.compile:
-            allow_compiled_variants()
-        self.loop = ClosedLoop(self.env, self.policy, compile=self.spec.train.compile)
+        # train.compile: the path is decided by AutoCompile ("auto": after the first iteration, or
+        # at once from an earlier run's timings of this graph); the loop starts eager
+        self.fast = AutoCompile(self.spec.train.compile, graph_key(self.spec), self.device, self.spec.name)
+        self.loop = ClosedLoop(self.env, self.policy, interventions=self.spec.interventions)
+        self.eval_loop = ClosedLoop(self.eval_env, self.policy, interventions=self.spec.interventions)
+        self._decision_logged = False
+        if self.fast.decision is not None and self.fast.decision.compiled:
+            self._use_compiled()
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.spec.train.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(self.spec.train.seed)
         self.step = 0
         self.history: list[float] = []
+        # A checkpoint may be written from another thread while an iteration runs (a worker asked to
+        # stop mid-iteration): the weights and the optimiser change only in the iteration's commit
+        # (under this lock), and the generator state that the iteration started from is kept here.
+        self.state_lock = threading.RLock()
+        self._iteration_rng: torch.Tensor | None = None
+
+    # -- the training path ----------------------------------------------------------------------------
+    @property
+    def compile_decision(self) -> CompileDecision | None:
+        """Which path the training steps take and why (None: ``auto``, not decided before the first iteration)."""
+        return self.fast.decision
+
+    def _use_compiled(self) -> None:
+        if not self.loop.compiled:
+            allow_compiled_variants()
+            self.loop = ClosedLoop(self.env, self.policy, compile=True, interventions=self.spec.interventions)
+
+    def _decided(self) -> None:
+        decision = self.fast.decision
+        assert decision is not None
+        log.info("%s: %s", self.spec.name, decision.message())
+        if decision.compiled:
+            self._use_compiled()
 
     # -- one iteration ---------------------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
-        """One gradient step on a fresh batch; returns the metric row (``loss``, ``loss/<term>``, ``lr``, ``grad_norm``)."""
+        """One gradient step on a fresh batch; returns the metric row (``loss``, ``loss/<term>``, ``lr``, ``grad_norm``).
+
+        With ``train.compile: "auto"`` the first iteration runs eagerly and is timed: then the run
+        decides its path (:mod:`motornet_core.training.fastpath`, :attr:`compile_decision`).
+        """
+        t = self.spec.train
+        if self.fast.before_step(t.n_iterations - self.step):
+            self._decided()
+        started, was_compiled = time.perf_counter(), self.loop.compiled
+        values = self._train_step()
+        if self.fast.after_step(time.perf_counter() - started, t.n_iterations - self.step, was_compiled):
+            self._decided()
+        return values
+
+    def _train_step(self) -> dict[str, float]:
         t = self.spec.train
         lr = learning_rate(self.spec, self.step)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.policy.train()
-        traj = rollout(self.env, self.policy, t.batch_size, generator=self.generator, loop=self.loop).trajectory
-        loss, parts = compute_loss(self.spec.loss, traj)
-        step = self.step + 1
-        if not bool(torch.isfinite(loss)):
-            raise TrainingDiverged(step, f"loss is {float(loss.detach())}")
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        params = [p for p in self.policy.parameters() if p.grad is not None]
-        grad_norm = torch.nn.utils.clip_grad_norm_(params, t.grad_clip if t.grad_clip is not None else float("inf"))
-        if not bool(torch.isfinite(grad_norm)):
-            raise TrainingDiverged(step, f"gradient norm is {float(grad_norm)}")
-        self.optimizer.step()
-        self.step = step
-        values = {"loss": float(loss.detach())}
-        values.update({f"loss/{name}": float(v.detach()) for name, v in parts.items()})
-        values.update(lr=lr, grad_norm=float(grad_norm))
-        self.history.append(values["loss"])
+        self.begin_iteration()
+        try:
+            traj = rollout(self.env, self.policy, t.batch_size, generator=self.generator, loop=self.loop).trajectory
+            loss, parts = compute_loss(self.spec.loss, traj)
+            step = self.step + 1
+            if not bool(torch.isfinite(loss)):
+                raise TrainingDiverged(step, f"loss is {float(loss.detach())}")
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            params = [p for p in self.policy.parameters() if p.grad is not None]
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, t.grad_clip if t.grad_clip is not None else float("inf"))
+            if not bool(torch.isfinite(grad_norm)):
+                raise TrainingDiverged(step, f"gradient norm is {float(grad_norm)}")
+            values = {"loss": float(loss.detach())}
+            values.update({f"loss/{name}": float(v.detach()) for name, v in parts.items()})
+            values.update(lr=lr, grad_norm=float(grad_norm))
+            self.commit_iteration(step, values["loss"])
+        finally:
+            self.end_iteration()
         return values
+
+    def begin_iteration(self) -> None:
+        """Note the generator state an iteration starts from (what a checkpoint written during it saves)."""
+        self._iteration_rng = self.generator.get_state()
+
+    def end_iteration(self) -> None:
+        """Forget the iteration's starting generator state (after its commit, or when it failed)."""
+        self._iteration_rng = None
+
+    def commit_iteration(self, step: int, loss: float) -> None:
+        """Apply the iteration's gradients (Adam step) and count it, atomically for :meth:`save_checkpoint`."""
+        with self.state_lock:
+            self.optimizer.step()
+            self.step = step
+            self.history.append(loss)
+            self._iteration_rng = None
 
     # -- evaluation --------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -246,7 +328,15 @@ class Trainer:
         self.policy.eval()
         gen = torch.Generator(device=self.device).manual_seed(self.spec.train.seed + EVAL_SEED_OFFSET)
         tgt = None if targets is None else torch.tensor(targets, dtype=torch.float32, device=self.device)
-        run = rollout(self.eval_env, self.policy, self.spec.train.eval_batch_size, generator=gen, evaluation=True, targets=tgt)
+        run = rollout(
+            self.eval_env,
+            self.policy,
+            self.spec.train.eval_batch_size,
+            generator=gen,
+            evaluation=True,
+            targets=tgt,
+            loop=self.eval_loop,
+        )
         return build_snapshot(self.step, self.effector, run.trajectory, run.joints, go_time=run.episode.go_time)
 
     # -- the loop ------------------------------------------------------------------------------------------
@@ -274,9 +364,11 @@ class Trainer:
         t = self.spec.train
         start_step, t0 = self.step, time.perf_counter()
         last_snapshot = last_checkpoint = -1
+        checkpoint_due = CheckpointClock(t.checkpoint_every, t.checkpoint_seconds)
         stopped = False
         values: dict[str, float] = {}
         sink.on_log("info", f"training {self.spec.name!r} from step {self.step} to {t.n_iterations} on {self.device}")
+        self._log_decision(sink)
         while self.step < t.n_iterations:
             if should_stop is not None and should_stop():
                 stopped = True
@@ -287,18 +379,21 @@ class Trainer:
             except TrainingDiverged as exc:
                 sink.on_log("error", str(exc))
                 raise
+            self._log_decision(sink)
             sink.on_metric(self.step, values)
+            if checkpoint_path is not None and checkpoint_due(self.step):
+                self._checkpoint(checkpoint_path, sink)
+                last_checkpoint = self.step
             if self.step % t.eval_every == 0:
                 sink.on_snapshot(self.step, self.evaluate())
                 last_snapshot = self.step
-            if checkpoint_path is not None and self.step % t.checkpoint_every == 0:
-                self._checkpoint(checkpoint_path, sink)
-                last_checkpoint = self.step
-        if last_snapshot != self.step:
-            sink.on_snapshot(self.step, self.evaluate())
+        # the checkpoint before the last evaluation: a worker stopped meanwhile keeps its work
         if checkpoint_path is not None and last_checkpoint != self.step:
             self._checkpoint(checkpoint_path, sink)
+        if last_snapshot != self.step:
+            sink.on_snapshot(self.step, self.evaluate())
         seconds = time.perf_counter() - t0
+        self.fast.save()
         return TrainResult(
             step=self.step,
             loss=values.get("loss", self.history[-1] if self.history else float("nan")),
@@ -307,28 +402,48 @@ class Trainer:
             stopped=stopped,
         )
 
+    def _log_decision(self, sink: TrainingSink) -> None:
+        if not self._decision_logged and self.fast.decision is not None:
+            self._decision_logged = True
+            sink.on_log("info", self.fast.decision.message())
+
     def _checkpoint(self, path: str | Path, sink: TrainingSink) -> None:
-        self.save_checkpoint(path)
-        sink.on_checkpoint(self.step, str(path))
+        self.checkpoint_completed(path, sink)
+
+    def checkpoint_completed(self, path: str | Path, sink: TrainingSink | None = None) -> int:
+        """Write the last completed iteration's checkpoint and report it; safe from another thread
+        while :meth:`train_step` runs (the iteration in progress is not part of it).
+
+        Returns:
+            the step written.
+        """
+        with self.state_lock:
+            self.save_checkpoint(path)
+            if sink is not None:
+                sink.on_checkpoint(self.step, str(path))
+            return self.step
 
     # -- checkpoints -----------------------------------------------------------------------------------------
     def save_checkpoint(self, path: str | Path) -> None:
         """Write the run atomically (temporary file + ``os.replace``); loadable with ``weights_only=True``."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "format": CHECKPOINT_FORMAT,
-            "spec": self.spec.to_json(),
-            "policy": self.policy.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "step": self.step,
-            "generator": self.generator.get_state(),
-            "generator_device": self.generator.device.type,
-            "history": list(self.history),
-        }
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
+        with self.state_lock:  # the last completed iteration, also while another one runs
+            rng = self._iteration_rng
+            payload = {
+                "format": CHECKPOINT_FORMAT,
+                "spec": self.spec.to_json(),
+                "policy": self.policy.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "step": self.step,
+                "generator": rng if rng is not None else self.generator.get_state(),
+                "generator_device": self.generator.device.type,
+                "history": list(self.history),
+                "compiled": None if self.fast.decision is None else self.fast.decision.compiled,
+            }
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            torch.save(payload, tmp)
+            os.replace(tmp, path)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | None = None, updates: dict[str, Any] | None = None) -> Trainer:
@@ -352,6 +467,11 @@ class Trainer:
         trainer.step = info.step
         trainer._restore_generator(payload["generator"], payload.get("generator_device"), path)
         trainer.history = info.history
+        compiled = payload.get("compiled")
+        if trainer.fast.decision is None and isinstance(compiled, bool):
+            # "auto": the path of the run it continues, so that it continues with the same rounding
+            trainer.fast.decision = CompileDecision(compiled, f"the path of the run it resumes (step {info.step})")
+            trainer._decided()
         return trainer
 
     def _restore_generator(self, state: torch.Tensor, saved_device: str | None, path: str | Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,7 +15,9 @@ from motornet_core.envs import EnvState, Episode, FunctionalEnv, StepDraws
 from motornet_core.losses import Trajectory
 from motornet_core.open_loop import DEFAULT_CHUNK, compile_chunk
 from motornet_core.policies import Policy
+from motornet_core.specs.areas import InterventionSpec
 from motornet_core.state import requiring_grad
+from motornet_core.training.interventions import InterventionSchedule, StepIntervention
 from motornet_core.training.records import Snapshot
 
 MAX_POINTS = 100
@@ -28,10 +31,12 @@ class LoopDraws:
     Attributes:
         eps: the policy's hidden noise per layer (B, S), or None.
         env: the environment's noise, loads and next task inputs.
+        intervention: the step's unit and muscle maps (a loop with interventions), or None.
     """
 
     eps: list[Tensor] | None
     env: StepDraws
+    intervention: StepIntervention | None = None
 
 
 @dataclass(frozen=True)
@@ -75,16 +80,34 @@ class ClosedLoop:
         compile: compile the chunk function (the first training iteration of each batch size takes
             the compilation time, ~20 s on a 2-core CPU; inductor caches it on disk).
         chunk: steps per compiled call (more: less overhead per step, longer compilation).
+        interventions: unit, area and muscle interventions of every episode (see
+            :mod:`motornet_core.training.interventions`); each step's maps come with its draws.
     """
 
-    def __init__(self, env: FunctionalEnv, policy: Policy, compile: bool = False, chunk: int = DEFAULT_CHUNK) -> None:
+    def __init__(
+        self,
+        env: FunctionalEnv,
+        policy: Policy,
+        compile: bool = False,
+        chunk: int = DEFAULT_CHUNK,
+        interventions: Sequence[InterventionSpec] | InterventionSchedule | None = None,
+    ) -> None:
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
         self.env = env
         self.policy = policy
         self.chunk = chunk
+        if interventions is None or isinstance(interventions, InterventionSchedule):
+            self.schedule = interventions
+        else:
+            self.schedule = InterventionSchedule.for_policy(interventions, policy, env.effector.n_muscles, env.dt, env.n_steps)
         self.compiled_steps = 0  # steps taken in compiled chunks so far
         self._compiled = compile_chunk(self._chunk_core) if compile else None
+
+    @property
+    def compiled(self) -> bool:
+        """Whether training steps run in compiled chunks."""
+        return self._compiled is not None
 
     def draw(self, state: EnvState, generator: RandomSource = None, noise: bool = True) -> LoopDraws:
         """The draws of the step from ``state``: the policy's hidden noise (when ``noise``), then the environment's."""
@@ -92,11 +115,20 @@ class ClosedLoop:
             raise TypeError("generator groups need an ensemble's loop (motornet_core.training.ensemble.EnsembleLoop)")
         ref = state.effector.position
         eps = self.policy.draw_noise(state.batch_size, ref, generator) if noise else None
-        return LoopDraws(eps, self.env.draw(state, generator))
+        return LoopDraws(eps, self.env.draw(state, generator), self.intervention_at(state.step))
+
+    def intervention_at(self, step: int) -> StepIntervention | None:
+        """Step ``step``'s intervention maps, or None for a loop without interventions."""
+        return None if self.schedule is None else self.schedule.at(step)
 
     def _step(self, h: Tensor, state: EnvState, draws: LoopDraws) -> tuple[Tensor, EnvState]:
         """The closed-loop step: observe ``state``, act from policy state h (B, L, S), transition."""
-        action, h = self.policy(self.env.observation(state), h, noise=False, eps=draws.eps)
+        iv = draws.intervention
+        if iv is None:
+            action, h = self.policy(self.env.observation(state), h, noise=False, eps=draws.eps)
+        else:
+            action, h = self.policy(self.env.observation(state), h, noise=False, eps=draws.eps, units=iv.units)
+            action = iv.muscles(action)
         return h, self.env.transition(state, action, draws.env)
 
     def _record(self, h: Tensor, state: EnvState) -> tuple[Tensor, ...]:

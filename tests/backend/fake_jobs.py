@@ -52,3 +52,19 @@ def silent_exit_job(job: JobSpec, queue, stop_event) -> None:
     """Dies without a word."""
     queue.put(StatusMsg(job.run_id, "running", device="cpu"))
     os._exit(3)
+
+
+def busy_warmup(pid_file: str) -> None:
+    """A stand-in warm-up: starts a child in its process group (a compiler), records both pids, sleeps."""
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "60"])
+    with open(pid_file, "w") as f:
+        f.write(f"{os.getpid()} {child.pid} {os.getpgrp()} {os.nice(0)}")
+    time.sleep(60)
+
+
+def quick_warmup(pid_file: str) -> None:
+    """A stand-in warm-up that finishes at once."""
+    with open(pid_file, "a") as f:
+        f.write("done\n")

@@ -140,6 +140,13 @@ def test_aggregates_are_the_core_function_of_the_runs_rows(live_server, finished
         records.append(ConditionRecord(cond["index"], cond["label"], cond["values"], seeds))
     assert served == json.loads(dumps(aggregate_experiment(records, keys=KEYS, max_points=200)))
     assert served["conditions"][1]["vs_reference"]["loss"]  # Welch's comparison against condition 0
+    listed = _get(live_server, f"/api/runs?experiment={eid}&sort=created")
+    assert sorted(r["id"] for r in listed) == sorted(r for c in exp["conditions"] for r in c["run_ids"])
+    assert _get(live_server, "/api/runs?experiment=999999") == []
+    for cond in served["conditions"]:  # each network's own final values, for plots of every seed
+        assert [r["run_id"] for r in cond["runs"]] == cond["run_ids"]
+        for r in cond["runs"]:
+            assert r["final"]["loss"] == _series(live_server, r["run_id"])["loss"][1][-1]
 
 
 def test_notes_and_names_are_edited_with_patch(live_server, finished):

@@ -73,3 +73,34 @@ def test_a_bad_member_spec_fails_every_member_with_the_reason(tmp_path):
     ends = [m for m in queue.items if isinstance(m, StatusMsg)]
     assert sorted((m.run_id, m.status) for m in ends) == [(1, RunStatus.FAILED), (2, RunStatus.FAILED)]
     assert all(m.error for m in ends)
+
+
+def test_a_stop_during_an_iteration_checkpoints_every_member_at_once(tmp_path, monkeypatch):
+    """The stop comes while iteration 2 runs: before that iteration ends, every member's checkpoint of
+    iteration 1 is written (the worker may be killed before the loop reaches its own)."""
+    import time
+
+    import motornet_core.training.ensemble as ensemble_module
+
+    specs = [s.with_updates({"train.checkpoint_every": 1000}) for s in _specs(4)]
+    paths = [tmp_path / "a.pt", tmp_path / "b.pt"]
+    queue, stop = ListQueue(), threading.Event()
+    real_loss, calls, seen = ensemble_module.compute_loss, [0], {}
+
+    def loss_during_a_stop(loss_spec, traj):
+        calls[0] += 1
+        if calls[0] == 3:  # iteration 2 (one call per replicate)
+            stop.set()
+            deadline = time.monotonic() + 20
+            while len({m.run_id for m in queue.items if isinstance(m, CheckpointMsg) and m.step == 1}) < 2:
+                assert time.monotonic() < deadline, "no member was checkpointed while the iteration ran"
+                time.sleep(0.01)
+            seen.update({m.run_id: m.step for m in queue.items if isinstance(m, CheckpointMsg)})
+        return real_loss(loss_spec, traj)
+
+    monkeypatch.setattr(ensemble_module, "compute_loss", loss_during_a_stop)
+    run_group_job(_job(specs, paths, resume=False), queue, stop)
+    assert seen == {1: 1, 2: 1}
+    for rid, path in zip((1, 2), paths, strict=True):  # the loop's own checkpoint at the stop follows
+        assert [m.step for m in queue.items if isinstance(m, CheckpointMsg) and m.run_id == rid] == [1, 2]
+        assert Trainer.from_checkpoint(path).step == 2

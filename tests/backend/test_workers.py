@@ -61,7 +61,12 @@ def test_worker_ignoring_stop_is_terminated(make_client):
     rid = c.post("/api/runs", json=LONG).json()["id"]
     wait_for(c, rid, "running", timeout=30)
     c.post(f"/api/runs/{rid}/cancel")
-    assert wait_for(c, rid, "cancelled", timeout=2.0)["error"] is None
+    run = wait_for(c, rid, "cancelled", timeout=2.0)
+    # it never wrote a checkpoint: the run says so instead of leaving the user to find Resume missing
+    assert (
+        run["error"] == "cancelled before its first iteration completed: there is no checkpoint to resume from (start it again)"
+    )
+    assert c.post(f"/api/runs/{rid}/resume").status_code == 409
 
 
 def test_sigkilled_worker_fails_the_run_and_spares_the_others(make_client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+import motornet_core.open_loop
 from motornet_core import OpenLoop, build_effector, presets
 
 
@@ -73,3 +74,28 @@ def test_prefer_scalar_cpu_kernels_is_process_wide_and_says_when_too_late():
         results[case] = json.loads(proc.stdout.strip().splitlines()[-1])
     assert results["scalar"] == {"took": True, "vectorised": False}
     assert results["late"]["took"] is not results["late"]["simd"]  # too late exactly when SIMD was found
+
+
+KERNEL_CHOICE_PROBE = """
+import json, sys
+from torch._inductor import config
+import motornet_core
+
+chose = motornet_core.choose_cpu_kernels(int(sys.argv[1]))
+print(json.dumps({"scalar": chose, "vec_isa_ok": config.cpp.vec_isa_ok}))
+"""
+
+
+def test_choose_cpu_kernels_keeps_vectorised_kernels_for_wide_training_graphs():
+    import json
+    import subprocess
+    import sys
+
+    seen = {}
+    for rows in (32, motornet_core.open_loop.VECTOR_KERNEL_ROWS):  # 32: the tutorial; 128: 4 replicates
+        proc = subprocess.run([sys.executable, "-c", KERNEL_CHOICE_PROBE, str(rows)], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        seen[rows] = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen[32] == {"scalar": True, "vec_isa_ok": False}
+    assert seen[motornet_core.open_loop.VECTOR_KERNEL_ROWS]["scalar"] is False
+    assert seen[motornet_core.open_loop.VECTOR_KERNEL_ROWS]["vec_isa_ok"] is not False

@@ -21,14 +21,14 @@ from motornet_core import presets
 from motornet_core.effector import Effector
 from motornet_core.errors import SpecError
 from motornet_core.specs.task import parse_task
-from motornet_core.studies import STUDIES, catalogue, run_study, study_params
+from motornet_core.studies import STUDIES, catalogue, quick_params, run_study, study_params
 from motornet_core.studies.cli import main as cli_main
 from motornet_core.studies.curl_field import curl_conditions, curl_summary, reach_metrics
 from motornet_core.studies.pmd import pmd_statistics
 from motornet_core.studies.stats import axial_rayleigh_test, rayleigh_test
 from motornet_core.training import ListSink
 
-TINY = {"iterations": 3, "batch_size": 4, "hidden_size": 8, "duration": 0.3}
+TINY = {"iterations": 3, "batch_size": 4, "hidden_size": 8, "duration": 0.3, "seeds": 2}
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +51,7 @@ def test_catalogue_is_json_with_schemas_and_defaults():
         "centre_out_curl_field",
         "posture_perturbations",
         "pmd_point_mass_vs_arm",
+        "premotor_lesion",
     }
     json.dumps(entries)
     for e in entries:
@@ -114,7 +115,15 @@ def test_moment_arm_signs_of_flexors_and_extensors():
         assert biceps["role"] == "shoulder flexor, elbow flexor"
     assert arm["arm26", "pectoralis"]["elbow_moment_arm_cm"] == 0.0  # a monoarticular muscle
     assert arm["arm210", "biceps"]["elbow_moment_arm_range_cm"] > 0.1  # path points: the arm varies with angle
-    assert set(result.figures) == {"arm26", "arm210"}
+    assert set(result.figures) == {"arm26", "arm210", "point_mass_24"}
+    # the point mass: moment arms dL/dx, dL/dy and lengths as maps over its workspace (4 muscles x 3)
+    maps = result.figures["point_mass_24"]["data"]
+    assert len(maps) == 12 and all(t["type"] == "heatmap" for t in maps)
+    assert len(maps[0]["z"]) == 21 and len(maps[0]["z"][0]) == 21
+    pm = {r["muscle"]: r for r in result.table if r["effector"] == "point_mass_24"}
+    assert pm["UpperRight"]["role"] == "pulls toward +x, +y" and pm["LowerLeft"]["role"] == "pulls toward -x, -y"
+    assert pm["UpperRight"]["dLdx_centre"] == pytest.approx(-math.sqrt(0.5), abs=1e-5)  # a unit vector at 45 deg
+    assert pm["UpperRight"]["dLdx_range"] > 0.1  # the moment arms vary over the workspace
 
 
 # -- circular statistics ------------------------------------------------------------------------------
@@ -199,16 +208,25 @@ def test_curl_field_deviation_has_the_fields_sign_and_after_effects_the_opposite
     null_task = parse_task(base)
     field_task = parse_task({**base, "perturbations": [{"kind": "curl_field", "gain": gain, "direction": direction}]})
     k = gain if direction == "cw" else -gain
-    naive, adapted = PDPointMass(eff), PDPointMass(eff, k_model=k)
-    evals = curl_conditions(eff, naive, adapted, null_task, field_task)
-    metrics = {c: reach_metrics(e) for c, e in evals.items()}
     sign = -1 if direction == "cw" else 1
-    assert np.all(np.abs(metrics["baseline"]["lateral"]) < 2e-3)  # straight reaches without the field
-    assert np.all(sign * metrics["field"]["lateral"] > 5e-3)  # every target: the field's side
-    assert np.all(-sign * metrics["after_effect"]["lateral"] > 5e-3)  # every target: the other side
-    summary = curl_summary(metrics, direction)
+    networks = []
+    for kp, kd in [(40.0, 15.0), (50.0, 17.0), (35.0, 13.0)]:  # three "networks" of slightly different gains
+        naive, adapted = PDPointMass(eff, kp=kp, kd=kd), PDPointMass(eff, k_model=k, kp=kp, kd=kd)
+        evals = curl_conditions(eff, naive, adapted, null_task, field_task)
+        metrics = {c: reach_metrics(e) for c, e in evals.items()}
+        assert np.all(np.abs(metrics["baseline"]["outward"]) < 2e-3)  # straight reaches without the field
+        assert np.all(sign * metrics["field"]["outward"] > 3e-3)  # every target: the field's side
+        assert np.all(-sign * metrics["after_effect"]["outward"] > 3e-3)  # every target: the other side
+        networks.append(metrics)
+    summary = curl_summary(networks, direction)
     assert summary["field_sign_ok"] and summary["after_effect_sign_ok"]
-    assert summary["adaptation_fraction"] > 0.5  # the internal model cancels most of the field
+    assert summary["adaptation_fraction_outward"]["mean"] > 0.5  # the internal model cancels most of the field
+    claims = {c["claim"].split(" (")[0]: c for c in summary["claims"] if "outward" in c["claim"]}
+    side = "right" if direction == "cw" else "left"
+    for text in (f"the field pushes the hand to the {side}", "training in the field reduces the deviation"):
+        c = claims[text]
+        assert c["n"] == 3 and c["holds"] and c["replicates"] and c["p"] < 0.05 and c["low"] <= c["mean"] <= c["high"]
+    assert summary["field_effect_outward_cm"]["mean"] * sign > 0.3
 
 
 def test_curl_field_study_runs_streams_progress_and_writes_files(tmp_path):
@@ -218,11 +236,16 @@ def test_curl_field_study_runs_streams_progress_and_writes_files(tmp_path):
     steps = [s for s, _ in sink.metrics]
     assert steps == list(range(1, 6))  # 3 baseline + 2 adaptation iterations, one increasing counter
     assert {s.get("phase") for _, s in sink.snapshots} == {"baseline", "adaptation"}
-    assert len(result.table) == 4 and len(result.summary["adaptation_curve_cm"]) == 3
-    assert set(result.figures) == {"paths", "adaptation", "per_target"}
+    assert len(result.table) == 2 * 4 and {r["seed"] for r in result.table} == {0, 1}  # 2 seeds x 4 targets
+    curve = result.summary["adaptation_curve_cm"]
+    assert [c["step"] for c in curve] == [0, 1, 2] and all(c["n"] == 2 and len(c["per_seed"]) == 2 for c in curve)
+    assert set(result.figures) == {"paths", "conditions", "adaptation", "per_target"}
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["study"] == "centre_out_curl_field" and summary["params"]["iterations"] == 3
-    assert set(summary["summary"]["mean_lateral_deviation_cm"]) == {"baseline", "field", "adapted", "after_effect"}
+    lateral = summary["summary"]["lateral_outward_cm"]
+    assert set(lateral) == {"baseline", "field", "adapted", "after_effect"}
+    assert all(v["n"] == 2 and v["low"] <= v["mean"] <= v["high"] for v in lateral.values())
+    assert len(summary["summary"]["endpoint_error_cm_per_seed"]["baseline"]) == 2  # every network's final error
 
 
 def test_should_stop_cancels_a_training_study():
@@ -237,28 +260,61 @@ def test_should_stop_cancels_a_training_study():
 def test_posture_displacement_grows_with_the_load_and_follows_its_direction():
     params = {**TINY, "iterations": 2, "duration": 0.4, "test_onsets": [0.1], "test_magnitudes": [1.0, 4.0], "load_duration": 0.2}
     result = run_study("posture_perturbations", params)
-    peaks = result.summary["mean_peak_displacement_cm"]
-    assert peaks["4 N @ 0.1 s"] > 2 * peaks["1 N @ 0.1 s"] > 0
-    assert result.summary["displacement_along_load_deg"] < 60
-    assert len(result.table) == 2 * 8 and "d_biceps" in result.table[0]
+    peaks = result.summary["peak_displacement_cm"]
+    assert peaks["4 N @ 0.1 s"]["mean"] > 2 * peaks["1 N @ 0.1 s"]["mean"] > 0
+    assert peaks["4 N @ 0.1 s"]["n"] == 2
+    assert result.summary["displacement_along_load_deg"]["mean"] < 60
+    assert len(result.table) == 2 * 2 * 8 and "d_biceps" in result.table[0]  # seeds x magnitudes x directions
+    assert all(0.1 <= r["peak_time_s"] < 0.3 for r in result.table)  # only while the load is on
     assert set(result.figures) == {"paths", "displacement", "muscles", "time_courses", "units"}
     assert result.figures["time_courses"]["data"][0]["x"][-1] == pytest.approx(0.4)  # tested on the trained task
+    tests = {c["test"] for c in result.summary["claims"]}
+    assert {"Rayleigh per seed, Fisher-combined", "axial Rayleigh per seed, Fisher-combined"} <= tests
 
 
 def test_pmd_study_pipeline_reports_axial_rayleigh_per_effector():
-    params = {**TINY, "hidden_size": 16, "test_directions": 8, "window": [0.0, 0.2], "min_r2": 0.0}
+    params = {**TINY, "hidden_size": 16, "test_directions": 8, "window": [0.0, 0.2], "min_r2": 0.0, "checkpoints": [0.5]}
     result = run_study("pmd_point_mass_vs_arm", params)
     for name in ("point_mass_24", "arm26"):
         s = result.summary[name]
-        assert s["n"] == 16 and 0.0 <= s["axial_p"] <= 1.0 and 0.0 <= s["axis_deg"] < 180
+        assert s["tuned_units"]["mean"] == 16 and s["axial_r"]["n"] == 2
+        assert len(s["axial_p_per_seed"]) == 2 and 0.0 <= s["axial_p_fisher"] <= 1.0
+        assert s["axial_r_growth"]["early_step"] == 2 and s["axial_r_growth"]["n"] == 2
+        assert len(s["endpoint_error_cm_per_seed"]) == 2
+    diff = result.summary["arm_minus_point_mass_axial_r"]
+    assert diff["n"] == diff["n_reference"] == 2 and 0.0 < diff["p_perm"] <= 1.0
     assert isinstance(result.summary["bimodal_arm_not_point_mass"], bool)
     hist = result.figures["pmd_histograms"]["data"]
-    assert [sum(t["r"]) for t in hist] == [16, 16]
+    assert [sum(t["r"]) for t in hist] == [32, 32]  # 2 seeds x 16 units pooled
+    assert [r["effector"] for r in result.table] == ["point_mass_24"] * 2 + ["arm26"] * 2
+    assert "axial_r_step_2" in result.table[0]
+    claims = result.summary["claims"]
+    assert any(c["test"].startswith("permutation test across seeds") for c in claims)
+
+
+@pytest.mark.parametrize("name", ["centre_out_curl_field", "posture_perturbations", "pmd_point_mass_vs_arm"])
+def test_quick_mode_runs_two_seeds_and_reports_claims_with_intervals(name):
+    info = STUDIES[name]
+    assert info.params().seeds >= 8  # the default is a result; the quick mode is a pipeline check
+    params = quick_params(name, {"iterations": 2, "batch_size": 4, "hidden_size": 8})
+    if name == "centre_out_curl_field":
+        params.update(adapt_iterations=2, adapt_every=1, n_targets=4, effector="point_mass_24")
+    if name == "pmd_point_mass_vs_arm":
+        params.update(test_directions=8, checkpoints=[0.5])
+    result = run_study(name, params)
+    assert result.params["seeds"] == 2
+    claims = result.summary["claims"]
+    assert claims and all(c["n"] == 2 for c in claims)
+    for c in claims:
+        assert set(c) >= {"claim", "measure", "mean", "low", "high", "n", "test", "p", "holds", "expected", "replicates"}
+        if c["low"] is not None and math.isfinite(c["low"]):
+            assert c["low"] <= c["mean"] + 1e-9 and c["mean"] <= c["high"] + 1e-9
 
 
 def test_cli_lists_runs_and_rejects_bad_params(tmp_path, capsys):
     assert cli_main(["--list"]) == 0
-    assert "pmd_point_mass_vs_arm" in capsys.readouterr().out
+    listing = capsys.readouterr().out
+    assert "pmd_point_mass_vs_arm" in listing and '--quick: {"seeds": 2' in listing
     assert cli_main(["moment_arms", "--out", str(tmp_path), "--set", "n_points=2", "--quiet"]) == 2
     assert "n_points" in capsys.readouterr().err
     assert cli_main(["moment_arms", "--out", str(tmp_path), "--set", "n_points=11", "--quiet"]) == 0

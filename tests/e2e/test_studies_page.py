@@ -106,3 +106,36 @@ def test_wide_study_table_stays_inside_its_card(live_server, page) -> None:  # t
     # Numeric columns line up on the right, text columns on the left.
     assert page.locator("[data-testid=study-table] th.num").count() >= 4
     assert page.locator("[data-testid=study-table] th").first.get_attribute("class") is None
+
+
+def test_training_study_result_shows_intervals_and_direct_tests(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+    """A multi-seed study's claims table: mean [95% interval], n seeds, the test and its p, verdicts."""
+    quick = httpx.get(f"{live_server.url}/api/studies/posture_perturbations").json()["quick"]
+    assert quick["seeds"] == 2
+    params = {
+        **quick,
+        "iterations": 3,
+        "hidden_size": 8,
+        "batch_size": 4,
+        "duration": 0.4,
+        "test_onsets": [0.1],
+        "test_magnitudes": [1.0, 4.0],
+        "load_duration": 0.2,
+        "min_r2": 0.0,
+    }
+    r = httpx.post(f"{live_server.url}/api/studies/posture_perturbations/runs", json={"params": params})
+    assert r.status_code == 201, r.text
+    run_id = r.json()["id"]
+    page.goto(f"{live_server.url}/#/studies?study=posture_perturbations&run={run_id}")
+    claims = page.get_by_test_id("study-claims")
+    claims.wait_for(timeout=180_000)
+    rows = claims.locator("tbody tr")
+    assert rows.count() == len(httpx.get(f"{live_server.url}/api/runs/{run_id}/result").json()["summary"]["claims"])
+    text = claims.inner_text()
+    assert re.search(r"\d+(\.\d+)? cm \[[−\d.]+, [−\d.]+\]", text), text  # a mean with its interval
+    assert "axial Rayleigh per seed, Fisher-combined" in text and "Rayleigh per seed, Fisher-combined" in text
+    assert re.search(r"p (=|<) \d", text)
+    first = rows.first.locator("td")
+    assert first.nth(2).inner_text() == "2"  # n: the two seeds
+    assert "claims" not in page.get_by_test_id("study-summary").inner_text()  # not flattened into the key numbers
+    shot("studies_claims")

@@ -201,10 +201,10 @@ def test_validation_errors_show_next_to_fields(live_server, page, shot) -> None:
     _wait_plot(page, "length-plot", 6)
     page.locator('input[name="skeleton.L1"]').fill("-0.3")
     err = page.locator('[data-error-for="skeleton.L1"]')
-    err.filter(has_text="greater than 0").wait_for()
+    err.filter(has_text="greater than or equal to 0.0001").wait_for()
     assert page.locator('input[name="skeleton.L1"]').get_attribute("aria-invalid") == "true"
     page.locator('input[name="muscles.0.optimal_length"]').fill("0")
-    page.locator('[data-error-for="muscles.0.optimal_length"]').filter(has_text="greater than 0").wait_for()
+    page.locator('[data-error-for="muscles.0.optimal_length"]').filter(has_text="greater than or equal to 0.0001").wait_for()
     page.get_by_test_id("save-status").filter(has_text="2 errors").wait_for()
     shot("effector_validation")
     page.locator('input[name="skeleton.L1"]').fill("0.3")
@@ -305,8 +305,8 @@ def test_compare_two_runs(live_server, page, shot, background_runs) -> None:  # 
 
 @pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
 def test_launch_from_runs_page(live_server, page, compiled) -> None:  # type: ignore[no-untyped-def]
-    """Quick launch, with or without the "compiled" box: the run trains to the end in a worker,
-    and its spec has train.compile as ticked."""
+    """Quick launch, with or without the "always compile" box: the run trains to the end in a worker,
+    and its spec has train.compile true as ticked, else the default "auto"."""
     name = f"quick {'compiled' if compiled else 'eager'}"
     page.goto(f"{live_server.url}/#/runs")
     page.get_by_test_id("launch-preset").select_option("tiny_point_mass")
@@ -319,7 +319,7 @@ def test_launch_from_runs_page(live_server, page, compiled) -> None:  # type: ig
     row.locator(".badge", has_text="finished").wait_for(timeout=240_000 if compiled else 90_000)
     run = next(r for r in httpx.get(f"{live_server.url}/api/runs").json() if r["name"] == name)
     spec = httpx.get(f"{live_server.url}/api/runs/{run['id']}/spec").json()
-    assert spec["train"]["compile"] is compiled and spec["train"]["n_iterations"] == 4
+    assert spec["train"]["compile"] == (True if compiled else "auto") and spec["train"]["n_iterations"] == 4
 
 
 def test_playground_slider_moves_the_arm(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,9 @@ import { test } from "node:test";
 import {
   applyStudyMessage,
   changedParams,
+  claimRows,
+  intervalText,
+  pText,
   elapsedSeconds,
   expectedText,
   formatValue,
@@ -145,4 +148,41 @@ test("studyProgress of a training study follows its streamed steps", () => {
   assert.equal(studyProgress(run, 800, 50, { step: 600 }, 600).fraction, 0.99);
   assert.equal(remainingText(30), "about 30 s left");
   assert.equal(remainingText(600), "about 10 min left");
+});
+
+test("claimRows shows each claim's mean, 95% interval, n, test, p and verdicts", () => {
+  const summary = {
+    seeds: 8,
+    claims: [
+      { claim: "the field pushes right", measure: "field - baseline", unit: "cm", n: 8, mean: -3.214, low: -4.02, high: -2.4, test: "paired t-test", p: 0.00012, holds: true, expected: true, replicates: true },
+      { claim: "arm more bimodal", measure: "axial R", unit: "", n: 8, mean: 0.05, low: -0.01, high: 0.11, test: "permutation", p: 0.085, holds: false, expected: true, replicates: false },
+      { claim: "moves along the load", measure: "angle", unit: "deg", n: 2, mean: 14.5, low: null, high: null, test: "", p: null, holds: null, expected: null, replicates: null },
+    ],
+  };
+  const rows = claimRows(summary);
+  assert.equal(rows.length, 3);
+  assert.deepEqual(rows[0], {
+    claim: "the field pushes right",
+    measure: "field - baseline",
+    estimate: "−3.21 cm [−4.02, −2.4]",
+    n: 8,
+    test: "paired t-test",
+    p: "p < 0.001",
+    verdict: "holds",
+    replication: "replicates",
+  });
+  assert.equal(rows[1].p, "p = 0.085");
+  assert.equal(rows[1].verdict, "does not hold");
+  assert.equal(rows[1].replication, "does not replicate");
+  assert.equal(rows[2].estimate, "14.5 deg");
+  assert.equal(rows[2].verdict, "—");
+  assert.equal(rows[2].test, "—");
+  assert.deepEqual(claimRows({ a: 1 }), []);
+  // the claims list is not flattened into the key numbers
+  assert.deepEqual(summaryRows(summary).map((r) => r.key), ["seeds"]);
+  const est = summaryRows({ disp: { "4 N": { n: 8, mean: 2.19, sd: 0.1, low: 2.1, high: 2.3 } } });
+  assert.deepEqual(est, [{ key: "disp · 4 N", value: "2.19 [2.1, 2.3] (n = 8)" }]);
+  assert.equal(intervalText(NaN), "—");
+  assert.equal(pText(0.5), "p = 0.5");
+  assert.equal(pText(null), "—");
 });

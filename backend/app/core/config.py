@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = Field(None, description="any SQLAlchemy URL; default sqlite:///<data_dir>/studio.db")
     max_workers: int = Field(default_factory=default_workers, ge=1, description="training runs at once")
+    quick_workers: int = Field(
+        1, ge=0, description="worker slots kept for quick jobs (studies that train nothing), beyond max_workers"
+    )
     access_token: str | None = Field(
         None,
         description=f"required when bound to a non-loopback address; at least {MIN_TOKEN_LENGTH} characters, "
@@ -43,6 +46,18 @@ class Settings(BaseSettings):
     max_iterations: int = Field(100_000, ge=1)
     max_batch_size: int = Field(4096, ge=1)
     max_queued_runs: int = Field(100, ge=0, description="queued runs at most; more get 429")
+    max_run_memory_bytes: int = Field(
+        8_000_000_000,
+        ge=10_000_000,
+        description="a run's estimated memory (weights, optimiser, activations kept for backpropagation) at most; "
+        "larger specs get 422 naming their fields",
+    )
+    worker_memory_limit_bytes: int | None = Field(
+        None,
+        ge=500_000_000,
+        description="address-space cap of each worker process (RLIMIT_AS); default max_run_memory_bytes + 4 GB "
+        "(room for the interpreter and torch's libraries)",
+    )
     max_json_depth: int = Field(32, ge=4, description="nesting depth of JSON bodies at most; deeper get 422")
     max_checkpoint_bytes: int = Field(50_000_000, ge=1024, description="size of an imported checkpoint at most")
     max_ws_message_bytes: int = Field(65_536, ge=1024, description="larger websocket messages close the socket (1009)")
@@ -53,6 +68,15 @@ class Settings(BaseSettings):
     # worker machinery
     metric_flush_interval: float = Field(0.5, gt=0, description="seconds between batched metric inserts")
     cancel_grace: float = Field(1.5, gt=0, description="seconds a cancelled worker gets before it is terminated")
+    warmup: bool = Field(
+        True,
+        description="while idle, compile the training presets' chunks into inductor's disk cache "
+        "(nice 19, stopped when work arrives)",
+    )
+    warmup_idle_s: float = Field(10.0, ge=0, description="seconds with nothing queued or running before the idle warm-up starts")
+    shutdown_grace: float = Field(
+        5.0, gt=0, description="seconds the workers get to stop when the server shuts down (then they are killed)"
+    )
     ws_queue_size: int = Field(1000, ge=10, description="messages buffered per websocket subscriber")
     # where runs train (docs/scale-out.md)
     executor: Literal["local", "ray"] = Field("local", description="local: spawned processes here; ray: tasks on a Ray cluster")
@@ -80,6 +104,11 @@ class Settings(BaseSettings):
                 f"the access token is {len(token)} characters long; use at least {MIN_TOKEN_LENGTH} (e.g. openssl rand -hex 16)"
             )
         return token
+
+    @property
+    def worker_address_space(self) -> int:
+        """The address-space cap [bytes] that every training worker sets on itself."""
+        return self.worker_memory_limit_bytes or self.max_run_memory_bytes + 4_000_000_000
 
     @property
     def resolved_database_url(self) -> str:

@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
+from backend.app import queueing
 from backend.app.core.config import Settings
-from backend.app.core.errors import Conflict, NotFound, Overloaded, spec_error
+from backend.app.core.errors import Conflict, NotFound, spec_error
 from backend.app.experiment_state import condition_labels, experiment_runs, experiment_view
-from backend.app.models import Experiment, Metric, Run, Snapshot
+from backend.app.models import Experiment, Metric, Run, Snapshot, utcnow
 from backend.app.run_specs import TrainingRunSpec
 from backend.app.schemas import ExperimentCreate, ExperimentEstimate, ExperimentOut, ExperimentPatch
+from backend.app.services import memory
 from backend.app.status import ACTIVE_STATUSES, RESUMABLE_STATUSES, RunStatus
 from backend.app.workers.manager import RunConflict, WorkerManager
 from motornet_core import SpecError
@@ -104,6 +106,13 @@ def _check_limits(
             raise spec_error(where("train.n_iterations"), f"this server allows at most {settings.max_iterations}", t.n_iterations)
         if t.batch_size > settings.max_batch_size:
             raise spec_error(where("train.batch_size"), f"this server allows at most {settings.max_batch_size}", t.batch_size)
+    for c in conds:  # a condition's seeds train together as one ensemble: their memory adds up
+        try:
+            memory.check_run_memory(c.spec, settings, replicates=spec.seeds)
+        except SpecError as exc:
+            raise SpecError(
+                [{**e, "loc": where(e["loc"]) if e["loc"] != "seeds" else f"{prefix}seeds"} for e in exc.errors]
+            ) from None
     n = len(conds) * spec.seeds
     if n > settings.max_queued_runs:
         raise spec_error(
@@ -121,12 +130,13 @@ def create_experiment(session: Session, req: ExperimentCreate, settings: Setting
     """
     spec, conds = resolve_spec(req, settings)
     n = len(conds) * spec.seeds
-    queued = session.scalar(select(func.count()).select_from(Run).where(Run.status == RunStatus.QUEUED)) or 0
-    if queued + n > settings.max_queued_runs:
-        raise Overloaded(
-            f"the run queue cannot take {n} more networks ({queued} queued, at most {settings.max_queued_runs}); "
-            "wait for runs to start or cancel some, then try again"
-        )
+    with queueing.ADMISSION:  # count and insert as one step (see backend.app.queueing)
+        queueing.ensure_room(session, settings, n, what="network")
+        return _insert_experiment(session, req, spec, conds)
+
+
+def _insert_experiment(session: Session, req: ExperimentCreate, spec: Any, conds: list[Any]) -> Experiment:
+    queued_at = utcnow()
     exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json"), status=RunStatus.QUEUED, notes=spec.notes)
     session.add(exp)
     session.flush()
@@ -148,6 +158,7 @@ def create_experiment(session: Session, req: ExperimentCreate, settings: Setting
                     experiment_id=exp.id,
                     condition_index=c.index,
                     replicate_index=i,
+                    queued_at=queued_at,
                 )
             )
     session.commit()

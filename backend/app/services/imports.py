@@ -32,8 +32,8 @@ from backend.app.schemas import RunCreate
 from backend.app.services.runs import resolve_spec
 from backend.app.status import RunStatus
 from motornet_core import SpecError
-from motornet_core.policies import build_policy
-from motornet_core.specs import RunSpec, observation_size
+from motornet_core.policies import policy_for_run
+from motornet_core.specs import RunSpec
 from motornet_core.training.loop import CHECKPOINT_FORMAT, CheckpointInfo
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def _weights(payload: dict[str, Any], spec: RunSpec) -> None:
     arithmetic), so a forged spec with a huge network costs nothing here.
     """
     with torch.device("meta"):
-        expected = build_policy(spec.policy, observation_size(spec), spec.effector.n_muscles).state_dict()
+        expected = policy_for_run(spec).state_dict()
     policy = payload["policy"]
     if not isinstance(policy, dict):
         raise spec_error("checkpoint.policy", "must be the policy's state_dict", type(policy).__name__)

@@ -51,6 +51,29 @@ def evaluate_run(session: Session, run_id: int, targets: list[list[float]] | Non
         raise Conflict(f"the checkpoint of run {run_id} cannot be used: {exc}") from None
 
 
+def intervene_run(session: Session, run_id: int, interventions: list[Any], targets: list[list[float]] | None) -> dict[str, Any]:
+    """A saved run's latest checkpoint evaluated without and with ``interventions`` (422 naming a bad one's path)."""
+    from motornet_core.training.intervene import compare_interventions
+
+    path = _checkpoint(session, run_id)
+    if targets is not None:
+        as_tensor(targets, "targets", (2,))
+        if any(len(t) != 2 for t in targets):
+            raise spec_error("targets", "each target is [x, y]", targets)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        spec = payload["spec"]
+    except Exception as exc:  # unreadable file: the checkpoint's fault, not the request's
+        raise Conflict(f"the checkpoint of run {run_id} cannot be used: {exc}") from None
+    try:
+        out = compare_interventions(spec, payload, interventions, targets=targets, device="cpu")
+    except MotornetError:
+        raise
+    except Exception as exc:  # mismatched weights
+        raise Conflict(f"the checkpoint of run {run_id} cannot be used: {exc}") from None
+    return {"run_id": run_id, "step": int(payload.get("step", 0)), **out}
+
+
 class Playground:
     """One websocket's simulation: an effector driven by excitations or by a run's policy."""
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, overload
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from backend.app import queueing
 from backend.app.core.config import Settings
-from backend.app.core.errors import Conflict, NotFound, Overloaded, safe_text, spec_error
-from backend.app.models import LogEntry, Metric, Run, Snapshot
+from backend.app.core.errors import Conflict, NotFound, safe_text, spec_error
+from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
 from backend.app.run_specs import StudyRunSpec, TrainingRunSpec, spec_of, study_name
 from backend.app.schemas import (
     LogOut,
@@ -25,6 +28,7 @@ from backend.app.schemas import (
     SnapshotInfo,
     SnapshotOut,
 )
+from backend.app.services import memory
 from backend.app.status import RunKind, RunStatus
 from backend.app.streaming.messages import progress_of
 from backend.app.workers.manager import RunConflict, WorkerManager
@@ -72,18 +76,14 @@ def _with_updates(spec: RunSpec, overrides: dict[str, Any]) -> RunSpec:
     return spec.with_updates(overrides) if overrides else spec
 
 
-def ensure_queue_room(session: Session, settings: Settings) -> None:
-    """Refuse a new run while ``settings.max_queued_runs`` runs already wait.
+def ensure_queue_room(session: Session, settings: Settings, n: int = 1) -> None:
+    """Refuse ``n`` new runs while the queue cannot take them (``settings.max_queued_runs``); hold
+    :data:`backend.app.queueing.ADMISSION` from this check until the new runs are committed.
 
     Raises:
         Overloaded: the queue is full (answered 429).
     """
-    queued = session.scalar(select(func.count()).select_from(Run).where(Run.status == RunStatus.QUEUED)) or 0
-    if queued >= settings.max_queued_runs:
-        raise Overloaded(
-            f"the run queue is full ({queued} queued, at most {settings.max_queued_runs}); "
-            "wait for runs to start or cancel some, then try again"
-        )
+    queueing.ensure_room(session, settings, n)
 
 
 def create_run(session: Session, req: RunCreate, settings: Settings) -> Run:
@@ -93,8 +93,20 @@ def create_run(session: Session, req: RunCreate, settings: Settings) -> Run:
         SpecError: a bad spec or a server limit exceeded; Overloaded: the queue is full.
     """
     spec = resolve_spec(req, settings)
-    ensure_queue_room(session, settings)
-    run = Run(
+    memory.check_run_memory(spec, settings)
+    if req.parent_id is not None and session.get(Run, req.parent_id) is None:
+        raise spec_error("parent_id", f"no run {req.parent_id} to rerun", req.parent_id)
+    with queueing.ADMISSION:  # count and insert as one step: concurrent creates cannot overshoot the cap
+        ensure_queue_room(session, settings)
+        run = _new_run(spec, req)
+        session.add(run)
+        session.commit()
+    return run
+
+
+def _new_run(spec: RunSpec, req: RunCreate) -> Run:
+    return Run(
+        parent_id=req.parent_id,
         **TrainingRunSpec(spec=spec).columns(),
         name=spec.name,
         tags=list(spec.tags),
@@ -103,10 +115,8 @@ def create_run(session: Session, req: RunCreate, settings: Settings) -> Run:
         n_iterations=spec.train.n_iterations,
         seed=spec.train.seed,
         device=spec.train.device,
+        queued_at=utcnow(),
     )
-    session.add(run)
-    session.commit()
-    return run
 
 
 def get_run(session: Session, run_id: int) -> Run:
@@ -122,9 +132,16 @@ def get_run(session: Session, run_id: int) -> Run:
 
 
 def list_runs(
-    session: Session, status: str | None, tag: str | None, name: str | None, sort: str, kind: str = "training"
+    session: Session,
+    status: str | None,
+    tag: str | None,
+    name: str | None,
+    sort: str,
+    kind: str = "training",
+    experiment: int | None = None,
 ) -> list[Run]:
-    """Runs filtered by kind (``training``, ``study`` or ``all``), status, tag and name substring."""
+    """Runs filtered by kind (``training``, ``study`` or ``all``), status, tag, name substring and the
+    experiment they belong to."""
     if sort not in SORTS:
         raise spec_error("sort", f"choose one of {sorted(SORTS)}", sort)
     kinds = [*(k.value for k in RunKind), "all"]
@@ -139,6 +156,8 @@ def list_runs(
         query = query.where(Run.status.in_(wanted))
     if name:
         query = query.where(Run.name.contains(name))
+    if experiment is not None:
+        query = query.where(Run.experiment_id == experiment)
     runs = list(session.scalars(query.order_by(SORTS[sort])))
     if tag:
         runs = [r for r in runs if tag in (r.tags or [])]
@@ -155,8 +174,17 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def summary(run: Run, manager: WorkerManager) -> dict[str, Any]:
-    """Fields shared by the list and detail views."""
+def queue_positions(session: Session | None) -> dict[int, int]:
+    """Queued run id -> its position in its lane (1: starts next); see :mod:`backend.app.queueing`."""
+    return {} if session is None else queueing.positions(queueing.queued_runs(session))
+
+
+def summary(run: Run, manager: WorkerManager, positions: dict[int, int] | None = None) -> dict[str, Any]:
+    """Fields shared by the list and detail views (``positions``: :func:`queue_positions`, read here
+    when not given)."""
+    if positions is None and run.status == RunStatus.QUEUED:
+        positions = queue_positions(object_session(run))
+    queued = run.status == RunStatus.QUEUED
     started, finished = _aware(run.started_at), _aware(run.finished_at)
     duration = None
     if started is not None:
@@ -184,9 +212,13 @@ def summary(run: Run, manager: WorkerManager) -> dict[str, Any]:
         "last_metrics": {safe_text(str(k)): v for k, v in (run.last_metrics or {}).items()},
         "last_eval_error": _text(run.last_eval_error),
         "checkpoint_step": run.checkpoint_step,
+        "queued_at": _aware(run.queued_at) if queued else None,
+        "queue_position": (positions or {}).get(run.id) if queued else None,
+        "queue_lane": queueing.lane_of(run),
         "worker_pid": manager.worker_pid(run.id),
         "notes": run.notes,
         "experiment_id": run.experiment_id,
+        "parent_id": run.parent_id,
         "condition_index": run.condition_index,
         "replicate_index": run.replicate_index,
     }
@@ -197,18 +229,19 @@ def _text(value: Any) -> str | None:
     return None if value is None else safe_text(str(value))
 
 
-def to_summary(run: Run, manager: WorkerManager) -> RunSummary:
+def to_summary(run: Run, manager: WorkerManager, positions: dict[int, int] | None = None) -> RunSummary:
     """List view of a run."""
-    return RunSummary(**summary(run, manager))
+    return RunSummary(**summary(run, manager, positions))
 
 
 def summaries(runs: list[Run], manager: WorkerManager) -> list[RunSummary]:
     """List views of ``runs``; a row that cannot be served is left out with a logged reason (one bad
     row never takes the whole list down)."""
     out = []
+    positions = queue_positions(object_session(runs[0])) if any(r.status == RunStatus.QUEUED for r in runs) else {}
     for run in runs:
         try:
-            out.append(to_summary(run, manager))
+            out.append(to_summary(run, manager, positions))
         except Exception as exc:  # a row stored by an older version or edited by hand
             reason = f"{type(exc).__name__}: {safe_text(str(exc))}"
             log.warning("run %s left out of the runs list: its stored row cannot be served (%s)", run.id, reason)
@@ -297,6 +330,28 @@ def metrics(session: Session, run_id: int, keys: list[str] | None, max_points: i
             step=[r[0] for r in picked], value=[r[1] for r in picked], time=[r[2] for r in picked], total=total
         )
     return MetricsOut(run_id=run_id, series=series)
+
+
+def metrics_csv(session: Session, run_id: int) -> str:
+    """Every stored metric row as CSV text: one line per step, columns ``step`` then the keys (sorted).
+
+    A key not recorded at a step leaves its cell empty. Raises NotFound for no such run.
+    """
+    get_run(session, run_id)
+    rows = session.execute(
+        select(Metric.step, Metric.key, Metric.value).where(Metric.run_id == run_id).order_by(Metric.step)
+    ).all()
+    keys = sorted({r[1] for r in rows})
+    by_step: dict[int, dict[str, float]] = {}
+    for step, key, value in rows:
+        by_step.setdefault(step, {})[key] = value
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["step", *keys])
+    for step in sorted(by_step):
+        values = by_step[step]
+        writer.writerow([step, *(repr(values[k]) if k in values else "" for k in keys)])
+    return out.getvalue()
 
 
 def snapshots(session: Session, run_id: int) -> list[SnapshotInfo]:

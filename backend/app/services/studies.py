@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from backend.app import queueing
 from backend.app.core.config import Settings
 from backend.app.core.errors import Conflict, NotFound, spec_error
-from backend.app.models import Run
+from backend.app.models import Run, utcnow
 from backend.app.run_specs import StudyRunSpec, spec_of
 from backend.app.schemas import StudyOut, StudyResultOut, StudyRunCreate
 from backend.app.services.runs import ensure_queue_room, get_run
@@ -74,19 +75,21 @@ def _prefixed(loc: Any) -> str:
 def create_study_run(session: Session, name: str, req: StudyRunCreate, settings: Settings) -> Run:
     """Insert a queued study run (the worker manager starts it like a training run)."""
     params = validate_params(name, req.params, settings)
-    ensure_queue_room(session, settings)
-    run = Run(
-        **StudyRunSpec(study=name, params=params).columns(),
-        name=req.name or name,
-        tags=list(req.tags or ["study"]),
-        preset=None,
-        status=RunStatus.QUEUED,
-        n_iterations=0,
-        seed=params.get("seed") if isinstance(params.get("seed"), int) else None,
-        device="cpu",
-    )
-    session.add(run)
-    session.commit()
+    with queueing.ADMISSION:  # count and insert as one step (see backend.app.queueing)
+        ensure_queue_room(session, settings)
+        run = Run(
+            **StudyRunSpec(study=name, params=params).columns(),
+            name=req.name or name,
+            tags=list(req.tags or ["study"]),
+            preset=None,
+            status=RunStatus.QUEUED,
+            n_iterations=0,
+            seed=params.get("seed") if isinstance(params.get("seed"), int) else None,
+            device="cpu",
+            queued_at=utcnow(),
+        )
+        session.add(run)
+        session.commit()
     return run
 
 

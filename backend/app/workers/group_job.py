@@ -13,7 +13,7 @@ import traceback
 from typing import Any
 
 from backend.app.status import RunStatus
-from backend.app.workers.common import QueueSink
+from backend.app.workers.common import QueueSink, SerialQueue, checkpoint_on_stop, out_of_memory_message
 from backend.app.workers.job import pick_device
 from backend.app.workers.protocol import JobSpec, StatusMsg
 
@@ -23,6 +23,7 @@ def run_group_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
     import torch
 
     torch.set_num_threads(1)
+    queue = SerialQueue(queue)
     members = list(job.members)
     sinks = [QueueSink(m.run_id, queue) for m in members]
     ended: set[int] = set()
@@ -47,26 +48,33 @@ def run_group_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
                 sink.on_log("info", f"resumed from {m.resume_from}")
             else:
                 trainers.append(Trainer(spec, device=device))
-        if specs[0].train.compile:
-            from motornet_core import prefer_scalar_cpu_kernels
+        if specs[0].train.compile is not False:  # "auto" may compile
+            from motornet_core import choose_cpu_kernels
 
-            prefer_scalar_cpu_kernels()
+            choose_cpu_kernels(specs[0].train.batch_size * len(members))
         for m in members:
             queue.put(StatusMsg(m.run_id, RunStatus.RUNNING, device=device))
         by_step: dict[int, list[int]] = {}
         for i, t in enumerate(trainers):
             by_step.setdefault(t.step, []).append(i)
-        for _, group in sorted(by_step.items()):
-            if stop_event.is_set():
-                break
-            spec = specs[group[0]].with_updates({"train.replicates": len(group)})
-            ensemble = EnsembleTrainer(spec, device, replicates=[trainers[i] for i in group])
-            _train(ensemble, group, members, sinks, stop_event, end)
+
+        def save_completed() -> None:  # a stop request mid-iteration keeps every member's completed iterations
+            for m, t, sink in zip(members, trainers, sinks, strict=True):
+                if t.step > 0:
+                    t.checkpoint_completed(m.checkpoint_path, sink)
+
+        with checkpoint_on_stop(stop_event, save_completed):
+            for _, group in sorted(by_step.items()):
+                if stop_event.is_set():
+                    break
+                spec = specs[group[0]].with_updates({"train.replicates": len(group)})
+                ensemble = EnsembleTrainer(spec, device, replicates=[trainers[i] for i in group])
+                _train(ensemble, group, members, sinks, stop_event, end)
         for i in range(len(members)):
             if i not in ended:  # stopped before its ensemble began
                 end(i, RunStatus.CANCELLED)
     except Exception as exc:  # every member must always learn why it stopped
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        detail = out_of_memory_message(exc, job.memory_limit) or "".join(traceback.format_exception_only(type(exc), exc)).strip()
         for i, sink in enumerate(sinks):
             if i not in ended:
                 sink.on_log("error", traceback.format_exc(limit=8))

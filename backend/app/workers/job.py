@@ -10,7 +10,7 @@ import traceback
 from typing import Any
 
 from backend.app.status import RunKind, RunStatus
-from backend.app.workers.common import QueueSink
+from backend.app.workers.common import QueueSink, SerialQueue, checkpoint_on_stop, limit_memory, out_of_memory_message
 from backend.app.workers.protocol import JobSpec, StatusMsg
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,16 @@ def pick_device(requested: str) -> tuple[str, str | None]:
     return requested, None
 
 
+def may_use_gpu(job: JobSpec) -> bool:
+    """True when the job's spec (or a member's) asks for ``cuda`` or ``auto`` (its worker is then not capped)."""
+    specs = [m.spec for m in job.members] or [job.spec]
+    return any(str((spec.get("train") or {}).get("device", "cpu")) != "cpu" for spec in specs)
+
+
 def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
     """Train ``job`` to completion, cancellation or failure, reporting everything through ``queue.put``."""
+    if not may_use_gpu(job):  # CUDA reserves far more address space than any such cap
+        limit_memory(job.memory_limit)  # before torch is imported: one run cannot take the machine's memory
     if job.members:
         from backend.app.workers.group_job import run_group_job
 
@@ -42,6 +50,7 @@ def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
     import torch
 
     torch.set_num_threads(1)
+    queue = SerialQueue(queue)
     sink = QueueSink(job.run_id, queue)
     step: int | None = None
     try:
@@ -57,13 +66,20 @@ def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
             sink.on_log("info", f"resumed from {job.resume_from}")
         else:
             trainer = Trainer(spec, device=device)
-        if spec.train.compile:  # this process compiles only the training chunks
+        if spec.train.compile is not False:  # this process compiles only training chunks ("auto" may)
             from motornet_core import prefer_scalar_cpu_kernels
 
             prefer_scalar_cpu_kernels()
         queue.put(StatusMsg(job.run_id, RunStatus.RUNNING, device=device))
+
+        def save_completed() -> None:  # a stop request mid-iteration keeps the iterations completed
+            if trainer.step > 0:
+                step = trainer.checkpoint_completed(job.checkpoint_path, sink)
+                sink.on_log("info", f"stop requested: checkpoint of step {step} written")
+
         try:
-            result = trainer.train(sink=sink, should_stop=stop_event.is_set, checkpoint_path=job.checkpoint_path)
+            with checkpoint_on_stop(stop_event, save_completed):
+                result = trainer.train(sink=sink, should_stop=stop_event.is_set, checkpoint_path=job.checkpoint_path)
         except TrainingDiverged as exc:
             step = getattr(exc, "step", None)
             message = str(exc) if str(exc).startswith("training diverged") else f"training diverged at step {step}: {exc}"
@@ -72,6 +88,6 @@ def run_job(job: JobSpec, queue: Any, stop_event: Any) -> None:
         status = RunStatus.CANCELLED if stop_event.is_set() else RunStatus.FINISHED
         queue.put(StatusMsg(job.run_id, status, result=result.to_dict()))
     except Exception as exc:  # the worker must always report why it stopped
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        detail = out_of_memory_message(exc, job.memory_limit) or "".join(traceback.format_exception_only(type(exc), exc)).strip()
         sink.on_log("error", traceback.format_exc(limit=8))
         queue.put(StatusMsg(job.run_id, RunStatus.FAILED, error=detail, step=step))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing as mp
 import shutil
 import threading
 import time
@@ -23,19 +24,22 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.app import queueing
 from backend.app.core.config import Settings
 from backend.app.core.db import session_scope
 from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
+from backend.app.queueing import Lane
 from backend.app.run_specs import spec_of
 from backend.app.status import RESUMABLE_STATUSES, RunKind, RunStatus
 from backend.app.streaming.hub import Hub
-from backend.app.streaming.messages import StatusMessage, deleted_message, status_message
+from backend.app.streaming.messages import LogMessage, StatusMessage, deleted_message, status_message
 from backend.app.workers.executors import Executor, WorkerHandle, make_executor
 from backend.app.workers.experiment_watch import ExperimentWatcher
 from backend.app.workers.job import run_job
 from backend.app.workers.protocol import GroupMember, JobSpec
 from backend.app.workers.publisher import Publisher
-from backend.app.workers.recorder import INTERRUPTED, INTERRUPTED_EARLY, Progress, Recorder
+from backend.app.workers.recorder import Progress, Recorder, stop_reason
+from backend.app.workers.warmup import IdleWarmUp
 from motornet_core import SpecError
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,7 @@ class _Proc:
 
     handle: WorkerHandle
     cancel_at: float | None = None
+    lane: Lane = "training"
 
 
 class _Worker:
@@ -113,6 +118,9 @@ class WorkerManager:
         self._thread: threading.Thread | None = None
         self._last_flush = time.monotonic()
         self._last_dispatch = 0.0
+        self._queued = False  # whether the last dispatch saw queued runs
+        # the idle warm-up fills this machine's compile cache (a local process, whatever the executor)
+        self.warmup = IdleWarmUp(mp.get_context("spawn"), settings.warmup, settings.warmup_idle_s)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -127,7 +135,7 @@ class WorkerManager:
             for run in s.scalars(select(Run).where(Run.status == RunStatus.RUNNING)):
                 self._sync_with_checkpoint(s, run)
                 run.status, run.finished_at = RunStatus.INTERRUPTED, utcnow()
-                run.error = INTERRUPTED if run.checkpoint_path else INTERRUPTED_EARLY
+                run.error = stop_reason(run, RunStatus.INTERRUPTED, None)
             s.flush()
             query = select(Run).where(Run.experiment_id.is_not(None), Run.status == RunStatus.INTERRUPTED)
             for run in s.scalars(query):
@@ -136,12 +144,16 @@ class WorkerManager:
         self._thread = threading.Thread(target=self._loop, name="worker-manager", daemon=True)
         self._thread.start()
 
-    def shutdown(self, timeout: float = 5.0) -> None:
-        """Stop every worker; their runs become ``interrupted`` (resumable from a checkpoint)."""
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Stop every worker within ``timeout`` seconds (default ``settings.shutdown_grace``); their
+        runs become ``interrupted``, resumable from the checkpoint of their last completed iteration
+        (each worker writes it as soon as it is asked to stop)."""
+        timeout = self.settings.shutdown_grace if timeout is None else timeout
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self.warmup.stop()
         with self._lock:
             self._shutting_down = True
             for w in self.active.values():
@@ -160,9 +172,8 @@ class WorkerManager:
                 for run_id, w in self.active.items():
                     run = s.get(Run, run_id)
                     if run is not None and not w.progress.terminal:
-                        cancelled = w.progress.cancel_requested
-                        run.status, run.error = (RunStatus.CANCELLED, None) if cancelled else (RunStatus.INTERRUPTED, INTERRUPTED)
-                        run.finished_at = utcnow()
+                        status = RunStatus.CANCELLED if w.progress.cancel_requested else RunStatus.INTERRUPTED
+                        run.status, run.error, run.finished_at = status, stop_reason(run, status, None), utcnow()
                     self._close(w)
             self.active.clear()
         self.executor.close()
@@ -224,9 +235,14 @@ class WorkerManager:
     def cancel(self, run_id: int) -> None:
         """Cancel a queued run at once, or ask a running worker to stop (terminated after a grace period).
 
+        The request is first written to the run's log, before the manager's lock is taken: while the
+        database is locked that write fails (``OperationalError``, answered 503 like any write) and
+        nothing is cancelled, instead of waiting behind a manager blocked on the same lock.
+
         Raises:
-            RunConflict: the run is already over.
+            RunConflict: the run is already over; OperationalError: the database stays locked.
         """
+        self._note_cancel(run_id)
         with self._lock:
             w = self.active.get(run_id)
             if w is not None and not w.progress.terminal:
@@ -246,6 +262,16 @@ class WorkerManager:
                 message = status_message(run)
             self.publisher.publish(message)
 
+    def _note_cancel(self, run_id: int) -> None:
+        """Log the cancel request of a queued or running run (its own short transaction)."""
+        with session_scope(self.sessions) as s:
+            status = s.scalar(select(Run.status).where(Run.id == run_id))
+            if status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+                return  # gone or over: cancel() answers that
+            entry = LogEntry(run_id=run_id, level="info", message="cancel requested", time=time.time())
+            s.add(entry)
+        self.publisher.publish(LogMessage(run_id=run_id, level=entry.level, message=entry.message, time=entry.time))
+
     def resume(self, run_id: int) -> None:
         """Queue an interrupted, failed or cancelled run to continue from its last checkpoint.
 
@@ -261,29 +287,38 @@ class WorkerManager:
             self._sync_with_checkpoint(s, run)
             if not run.checkpoint_path or not Path(run.checkpoint_path).is_file():
                 raise RunConflict(f"run {run_id} has no checkpoint to resume from")
-            step = run.checkpoint_step or 0
-            s.execute(delete(Metric).where(Metric.run_id == run_id, Metric.step > step))
-            s.execute(delete(Snapshot).where(Snapshot.run_id == run_id, Snapshot.step > step))
-            run.last_eval_error = latest_eval_error(s, run_id)
-            run.status, run.error, run.finished_at, run.resume_pending, run.step = RunStatus.QUEUED, None, None, True, step
+            with queueing.ADMISSION:  # the queue cap holds for resumes too
+                queueing.ensure_room(s, self.settings)
+                step = run.checkpoint_step or 0
+                s.execute(delete(Metric).where(Metric.run_id == run_id, Metric.step > step))
+                s.execute(delete(Snapshot).where(Snapshot.run_id == run_id, Snapshot.step > step))
+                run.last_eval_error = latest_eval_error(s, run_id)
+                run.status, run.error, run.finished_at, run.resume_pending, run.step = RunStatus.QUEUED, None, None, True, step
+                run.queued_at = utcnow()  # queued behind what was queued before this resume
+                s.commit()
             message = status_message(run)
         self.publisher.restart(run_id)  # the buffered rows past the checkpoint are gone
         self.publisher.publish(message)
         self.wake()
 
-    def requeue(self, run_id: int) -> None:
+    def requeue(self, run_id: int, checked: bool = False) -> None:
         """Queue an interrupted, failed or cancelled run again: from its last checkpoint, or from
         scratch (its metrics and snapshots removed) when it has none.
 
+        Args:
+            checked: the caller holds :data:`queueing.ADMISSION` and made room for it already.
+
         Raises:
-            RunConflict: the run is active or finished.
+            RunConflict: the run is active or finished; Overloaded: the queue is full.
         """
-        with self._lock, session_scope(self.sessions) as s:
+        with self._lock, queueing.ADMISSION, session_scope(self.sessions) as s:
             run = s.get(Run, run_id)
             if run is None:
                 return
             if run.status not in RESUMABLE_STATUSES:
                 raise RunConflict(f"run {run_id} is {run.status}; only interrupted, failed or cancelled runs resume")
+            if not checked:
+                queueing.ensure_room(s, self.settings)
             self._requeue(s, run)
             message = status_message(run)
         self.publisher.restart(run_id)
@@ -301,11 +336,14 @@ class WorkerManager:
         """Requeue runs at once (an experiment's), so that each condition's members start as one group job.
 
         Raises:
-            RunConflict: one of them is active or finished (those before it stay queued).
+            RunConflict: one of them is active or finished (those before it stay queued);
+            Overloaded: the queue cannot take them all (none is queued).
         """
-        with self._lock:
+        with self._lock, queueing.ADMISSION:
+            with session_scope(self.sessions) as s:
+                queueing.ensure_room(s, self.settings, len(run_ids), what="network")
             for run_id in run_ids:
-                self.requeue(run_id)
+                self.requeue(run_id, checked=True)
 
     def _requeue(self, s: Session, run: Run) -> None:
         self._sync_with_checkpoint(s, run)
@@ -317,6 +355,7 @@ class WorkerManager:
         s.execute(delete(Snapshot).where(Snapshot.run_id == run.id, Snapshot.step > step))
         run.last_eval_error = latest_eval_error(s, run.id)
         run.status, run.error, run.finished_at, run.resume_pending, run.step = RunStatus.QUEUED, None, None, resumable, step
+        run.queued_at = utcnow()
         if not resumable:
             run.last_metrics, run.result = {}, None
 
@@ -384,6 +423,7 @@ class WorkerManager:
             if self._wake.is_set() or time.monotonic() - self._last_dispatch >= 1.0:
                 self._wake.clear()
                 self._dispatch()
+            self.warmup.tick(busy=self._queued or bool(self.active) or self._stopping.is_set())
             if time.monotonic() - self._last_flush >= self.settings.metric_flush_interval:
                 self._flush()
             self.watcher.tick(self.steps())
@@ -421,26 +461,38 @@ class WorkerManager:
             elif late > self.settings.cancel_grace:
                 w.handle.terminate()
 
+    def _free_slots(self) -> dict[Lane, int]:
+        """Worker slots free now per lane: training jobs use at most ``max_workers`` processes, and
+        ``quick_workers`` more are kept for quick jobs (which may also take a free training slot)."""
+        procs = self._procs()
+        quick = sum(p.lane == "quick" for p in procs)
+        # quick jobs beyond their own slots occupy training slots
+        general_used = len(procs) - quick + max(0, quick - self.settings.quick_workers)
+        total_free = self.settings.max_workers + self.settings.quick_workers - len(procs)
+        return {"training": max(0, self.settings.max_workers - general_used), "quick": max(0, total_free)}
+
     def _dispatch(self) -> None:
         self._last_dispatch = time.monotonic()
-        free = self.settings.max_workers - len(self._procs())
-        if free <= 0 or self._stopping.is_set():
+        if self._stopping.is_set() or not any(self._free_slots().values()):
             return
         started: list[StatusMessage] = []
         with session_scope(self.sessions) as s:
-            runs = list(s.scalars(select(Run).where(Run.status == RunStatus.QUEUED).order_by(Run.id)))
+            runs = queueing.queued_runs(s)  # first in, first out by queue time
+            self._queued = bool(runs)
             taken: set[int] = set()
             for run in runs:
-                if free <= 0:
-                    break
                 if run.id in taken:
                     continue
                 group = [run] if run.experiment_id is None else [r for r in runs if _same_group(r, run)]
                 taken.update(r.id for r in group)
+                lane = queueing.lane_of(run)
+                if self._free_slots()[lane] <= 0:
+                    continue  # this lane is full; the other may still start its next job
                 if any(r.id in self.active for r in group):  # a resumed run whose old worker is still exiting waits
                     continue
                 started += self._start(run) if len(group) == 1 and run.experiment_id is None else self._start_group(group)
-                free -= 1
+                if run.id in self.active:
+                    self.active[run.id].proc.lane = lane
         # published once committed: a viewer that subscribes now reads "running" from the database
         # or receives this message (or both: the socket drops a repeated status)
         for message in started:
@@ -459,7 +511,15 @@ class WorkerManager:
         artifacts = typed.artifact_dir(run_dir)  # a study's result files
         out_dir = None if artifacts is None else str(artifacts)
         run.artifact_path = out_dir or run.artifact_path
-        job = JobSpec(run.id, typed.columns()["spec"], str(run_dir / "checkpoint.pt"), resume_from, typed.kind, out_dir)
+        job = JobSpec(
+            run.id,
+            typed.columns()["spec"],
+            str(run_dir / "checkpoint.pt"),
+            resume_from,
+            typed.kind,
+            out_dir,
+            memory_limit=self.settings.worker_address_space,
+        )
         return self._spawn(job, [run])
 
     def _start_group(self, runs: list[Run]) -> list[StatusMessage]:
@@ -476,7 +536,15 @@ class WorkerManager:
             resume_from = run.checkpoint_path if run.resume_pending and run.checkpoint_path else None
             members.append(GroupMember(run.id, spec, str(self.run_dir(run.id) / "checkpoint.pt"), resume_from))
         head = members[0]
-        job = JobSpec(head.run_id, head.spec, head.checkpoint_path, head.resume_from, RunKind.TRAINING, members=tuple(members))
+        job = JobSpec(
+            head.run_id,
+            head.spec,
+            head.checkpoint_path,
+            head.resume_from,
+            RunKind.TRAINING,
+            members=tuple(members),
+            memory_limit=self.settings.worker_address_space,
+        )
         return self._spawn(job, runs)
 
     def _spawn(self, job: JobSpec, runs: list[Run]) -> list[StatusMessage]:

@@ -44,6 +44,7 @@ class JobSpec:
         out_dir: a study's artifact directory (figures.json, table.csv, table.json, summary.json).
         members: a group job (an experiment condition's replicates trained as one ensemble): every
             network's run; ``run_id``, ``spec`` and ``checkpoint_path`` are then the first member's.
+        memory_limit: the address-space cap [bytes] the worker sets on itself (``RLIMIT_AS``); None: none.
     """
 
     run_id: int
@@ -53,6 +54,7 @@ class JobSpec:
     kind: RunKind = RunKind.TRAINING
     out_dir: str | None = None
     members: tuple[GroupMember, ...] = ()
+    memory_limit: int | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -95,7 +96,8 @@ class _WorkerChannel:
     """The worker's end: batches messages to the channel actor; its stop flag comes back with each send.
 
     A checkpoint is sent as its bytes (and the message naming the server's path follows it); a
-    study's artifact files are sent before the study's final status.
+    study's artifact files are sent before the study's final status. Thread-safe: the training loop
+    and its stop watcher (``workers/common.checkpoint_on_stop``) both send and read the flag.
     """
 
     def __init__(self, actor: Any, node: str, out_dirs: dict[int, Path]) -> None:
@@ -103,31 +105,47 @@ class _WorkerChannel:
         self.batch: list[Any] = []
         self.last = time.monotonic()
         self.stopped = False
+        self._lock = threading.RLock()
 
     def put(self, message: WorkerMessage) -> None:
         message = placed(message, self.node)
-        if isinstance(message, CheckpointMsg):
-            self.batch.append(FileMsg(message.run_id, Path(message.path).read_bytes(), step=message.step))
-        if isinstance(message, StatusMsg) and message.status in WORKER_TERMINAL_STATUSES and message.run_id in self.out_dirs:
-            for f in sorted(p for p in self.out_dirs[message.run_id].rglob("*") if p.is_file()):
-                self.batch.append(FileMsg(message.run_id, f.read_bytes(), name=str(f.relative_to(self.out_dirs[message.run_id]))))
-        self.batch.append(message)
-        urgent = not isinstance(message, MetricMsg)
-        if urgent or len(self.batch) >= FLUSH_MESSAGES or time.monotonic() - self.last >= FLUSH_SECONDS:
-            self.flush()
+        with self._lock:
+            if isinstance(message, CheckpointMsg):
+                self.batch.append(FileMsg(message.run_id, Path(message.path).read_bytes(), step=message.step))
+            if isinstance(message, StatusMsg) and message.status in WORKER_TERMINAL_STATUSES and message.run_id in self.out_dirs:
+                out = self.out_dirs[message.run_id]
+                for f in sorted(p for p in out.rglob("*") if p.is_file()):
+                    self.batch.append(FileMsg(message.run_id, f.read_bytes(), name=str(f.relative_to(out))))
+            self.batch.append(message)
+            urgent = not isinstance(message, MetricMsg)
+            if urgent or len(self.batch) >= FLUSH_MESSAGES or time.monotonic() - self.last >= FLUSH_SECONDS:
+                self.flush()
 
     def flush(self) -> None:
+        """Send the batch (one send at a time: back-pressure from a busy manager) and read the stop flag."""
         import ray
 
-        batch, self.batch = self.batch, []
-        self.last = time.monotonic()
-        self.stopped = bool(ray.get(self.actor.put.remote(batch))) or self.stopped  # back-pressure: one send at a time
+        with self._lock:
+            batch, self.batch = self.batch, []
+            self.last = time.monotonic()
+            self.stopped = bool(ray.get(self.actor.put.remote(batch))) or self.stopped
 
     def is_set(self) -> bool:
         """The stop flag (read from the channel actor at most every ``FLUSH_SECONDS``)."""
-        if not self.stopped and time.monotonic() - self.last >= FLUSH_SECONDS:
-            self.flush()
-        return self.stopped
+        with self._lock:
+            if not self.stopped and time.monotonic() - self.last >= FLUSH_SECONDS:
+                self.flush()
+            return self.stopped
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` s for the stop flag (``threading.Event.wait``'s contract)."""
+        deadline = time.monotonic() + timeout
+        while not self.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(left, FLUSH_SECONDS))
+        return True
 
     def set(self) -> None:
         self.stopped = True
@@ -290,7 +308,9 @@ class RayExecutor:
             self._started_here = True
             log.info("started a local Ray instance (%s CPUs)", ray.cluster_resources().get("CPU"))
         self._gpus = float(ray.cluster_resources().get("GPU", 0.0))
-        self._remote = ray.remote(max_retries=0)(_ray_job)
+        # max_calls=1: each job in a fresh worker process, as with the local executor (no state shared
+        # between runs, a killed worker takes one job with it)
+        self._remote = ray.remote(max_retries=0, max_calls=1)(_ray_job)
         self._channel = ray.remote(num_cpus=0, max_restarts=0)(_Channel)
 
     def _configure_auth(self) -> None:
@@ -320,6 +340,10 @@ class RayExecutor:
             raise RuntimeError("the Ray executor is not open")
         starts = {m.run_id: m.resume_from for m in job.members} if job.members else {job.run_id: job.resume_from}
         resume = {rid: Path(p).read_bytes() for rid, p in starts.items() if p}
+        # A Ray worker's process belongs to Ray (its address space holds Ray's own mappings), so the
+        # local RLIMIT_AS cap is not applied there: Ray's memory monitor guards its nodes instead (a
+        # task it kills fails its run with Ray's OutOfMemoryError, resumable like any dead worker).
+        job = replace(job, memory_limit=None)
         actor = self._channel.remote()
         options = {**self.resources(job), "name": f"motornet-run-{job.run_id}"}
         ref = self._remote.options(**options).remote(self.target, job, actor, resume)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.app.core.db import session_scope
 from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
-from backend.app.status import WORKER_TERMINAL_STATUSES, RunStatus
+from backend.app.status import WORKER_TERMINAL_STATUSES, RunKind, RunStatus
 from backend.app.streaming.messages import LogMessage, MetricMessage, SnapshotMessage, status_message
 from backend.app.workers.protocol import CheckpointMsg, LogMsg, MetricMsg, SnapshotMsg, StatusMsg, WorkerMessage
 from backend.app.workers.publisher import Publisher
@@ -30,7 +31,31 @@ log = logging.getLogger(__name__)
 MAX_PENDING = 100_000  # messages kept while the database is unavailable (then the oldest go)
 
 INTERRUPTED = "the server stopped while this run was running; resume it from its last checkpoint"
-INTERRUPTED_EARLY = "the server stopped while this run was running (before its first checkpoint)"
+INTERRUPTED_EARLY = (
+    "the server stopped while this run was running, before its first iteration completed: "
+    "there is no checkpoint to resume from (start it again)"
+)
+CANCELLED_EARLY = "cancelled before its first iteration completed: there is no checkpoint to resume from (start it again)"
+
+
+def has_checkpoint(run: Run) -> bool:
+    """The run's recorded checkpoint file exists (what a resume continues from)."""
+    return bool(run.checkpoint_path) and Path(run.checkpoint_path or "").is_file()
+
+
+def stop_reason(run: Run, status: RunStatus, error: str | None) -> str | None:
+    """The reason a training run that stopped early shows: whether, and from where, it can resume.
+
+    An interrupted run is told to resume only when its checkpoint exists; a cancelled one without a
+    checkpoint says that there is nothing to resume. Other statuses, and study runs, keep ``error``.
+    """
+    if run.kind != RunKind.TRAINING:
+        return error
+    if status == RunStatus.INTERRUPTED:
+        return INTERRUPTED if has_checkpoint(run) else INTERRUPTED_EARLY
+    if status == RunStatus.CANCELLED and error is None and not has_checkpoint(run):
+        return CANCELLED_EARLY
+    return error
 
 
 @dataclass
@@ -126,7 +151,7 @@ class Recorder:
             if msg.pid:  # a Ray worker's process id becomes known with its first report
                 prog.pid = msg.pid
             if terminal:
-                run.finished_at, run.error, run.result = utcnow(), error, msg.result
+                run.finished_at, run.error, run.result = utcnow(), stop_reason(run, status, error), msg.result
                 if msg.step is not None:
                     run.step = max(run.step, msg.step)
             message = status_message(run, None if prog.terminal else prog.pid)
@@ -142,7 +167,7 @@ class Recorder:
             run = s.get(Run, run_id)
             if run is None:
                 return
-            run.status, run.error, run.finished_at = status, error, utcnow()
+            run.status, run.error, run.finished_at = status, stop_reason(run, status, error), utcnow()
             message = status_message(run)
         self.publisher.publish(message)
 

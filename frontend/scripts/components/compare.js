@@ -5,6 +5,7 @@ import { colour, h } from "../dom.js";
 import { lateralDeviation, mean } from "../logic/metrics.js";
 import { stride } from "../logic/downsample.js";
 import { layout, react } from "./plots.js";
+import { SpecDiff } from "./spec-diff.js";
 
 // The title on top, the legend of runs under the plot (a long list of runs wraps there instead of
 // crowding the title).
@@ -21,16 +22,23 @@ export class ComparePanel {
     this.errEl = h("div", { class: "plot tall", "data-testid": "compare-error" });
     this.latEl = h("div", { class: "plot tall", "data-testid": "compare-lateral" });
     this.grid = h("div", { class: "cols3" }, this.lossEl, this.errEl, this.latEl);
-    container.append(this.msg, this.grid);
+    // the fields where two of the compared runs' specs differ (the experiments page's diff)
+    const diffBox = h("div");
+    this.diffSection = h("div", { "data-testid": "compare-spec-diff" }, h("h3", {}, "Spec differences"), diffBox);
+    this.diff = new SpecDiff(diffBox);
+    container.append(this.msg, this.grid, this.diffSection);
   }
 
   async show(runs) {
     if (runs.length < 2) {
       this.msg.textContent = "Tick two or more runs in the table to compare them.";
       this.grid.hidden = true;
+      this.diffSection.hidden = true;
       return;
     }
     this.grid.hidden = false;
+    this.diffSection.hidden = false;
+    this.diff.setRuns(runs.map((r) => ({ run_id: r.id, label: r.name, seed: r.seed ?? "?" })));
     this.msg.textContent = `Comparing ${runs.map((r) => r.name + " #" + r.id).join(", ")}`;
     const data = await Promise.all(runs.map((r) => this.load(r)));
     const n = runs.length;

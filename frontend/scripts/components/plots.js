@@ -1,6 +1,7 @@
 // Thin wrappers over the global Plotly (served at /vendor/plotly.min.js).
 
-const CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+// The mode bar's camera button saves a PNG (Plotly's toImage, no network needed) at twice the size.
+const CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"], toImageButtonOptions: { format: "png", scale: 2, filename: "motornet-figure" } };
 
 /** Base layout: small margins, legend on top, the given axis titles. */
 export function layout(extra = {}) {

@@ -169,7 +169,7 @@ export class SchemaForm {
     if (t === "enum") {
       const opts = node.nullable ? [null, ...node.options] : node.options;
       const el = h("select", {}, ...opts.map((o) => h("option", { value: o ?? "", selected: o === value }, o === null ? "—" : String(o))));
-      el.addEventListener("change", () => this.emit(rel, el.value === "" && node.nullable ? null : el.value));
+      el.addEventListener("change", () => this.emit(rel, opts[el.selectedIndex])); // the option itself: true stays a boolean
       return el;
     }
     if (t === "number" || t === "integer") return this.numberInput(node, value, rel);

@@ -2,7 +2,7 @@
 // figure JSON as the server stored it), the table of numbers, and download links.
 
 import { h } from "../dom.js";
-import { formatValue, summaryRows, tableColumns } from "../logic/studies.js";
+import { claimRows, formatValue, summaryRows, tableColumns } from "../logic/studies.js";
 
 const CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
 
@@ -29,6 +29,7 @@ export class StudyResultView {
         h("a", { class: "button small", href: `/api/runs/${result.run_id}/result/figures.json`, download: `${result.study}-${result.run_id}-figures.json` }, "Figures (JSON)"),
         h("a", { class: "button small", href: `/api/runs/${result.run_id}/result/summary.json`, download: `${result.study}-${result.run_id}-summary.json` }, "Summary (JSON)")
       ),
+      this.claims(result.summary),
       this.summary(result.summary),
       ...plotEls,
       this.table(result.table),
@@ -40,6 +41,45 @@ export class StudyResultView {
       if (window.Plotly && el.isConnected) window.Plotly.react(el, fig.data ?? [], layout, CONFIG);
       this.plots.push(el);
     });
+  }
+
+  /** The claims and their direct tests: mean [95% interval across seeds], n, test, p, verdict. */
+  claims(summary) {
+    const rows = claimRows(summary);
+    if (!rows.length) return null;
+    const cols = [
+      ["claim", "Claim"],
+      ["estimate", "Mean [95% interval]"],
+      ["n", "n"],
+      ["test", "Test"],
+      ["p", "p"],
+      ["verdict", "Holds"],
+      ["replication", "Paper"],
+    ];
+    const good = { verdict: "holds", replication: "replicates" };
+    const cls = (key, row) => {
+      if (!(key in good)) return null;
+      return row[key] === "—" ? "verdict" : `verdict ${row[key] === good[key] ? "ok" : "no"}`;
+    };
+    const cell = (key, row) => (key === "n" ? formatValue(row.n) : row[key]);
+    return h(
+      "div",
+      { class: "table-wrap study-claims-wrap" },
+      h("h3", { style: "margin:.4rem 0" }, "Claims and their tests"),
+      h(
+        "table",
+        { class: "runs study-table study-claims", "data-testid": "study-claims" },
+        h("thead", {}, h("tr", {}, ...cols.map(([, label]) => h("th", {}, label)))),
+        h(
+          "tbody",
+          {},
+          ...rows.map((row) =>
+            h("tr", {}, ...cols.map(([key]) => h("td", { class: cls(key, row), title: key === "claim" ? row.measure : null }, cell(key, row))))
+          )
+        )
+      ),
+      h("p", { class: "hint small" }, "Each estimate is the mean across seeds (one network each) with its 95% bootstrap interval; “Paper”: whether the verdict matches the paper's finding where it states one.")
+    );
   }
 
   summary(summary) {

@@ -27,3 +27,25 @@ export function isTerminal(status) {
 export function canResume(status, checkpointStep) {
   return RESUMABLE.has(status) && checkpointStep !== null && checkpointStep !== undefined;
 }
+
+/** "2nd in the training queue" for a queued run with a position (REST ``queue_position``); null otherwise. */
+export function queueText(run) {
+  if (run?.status !== "queued" || !Number.isInteger(run.queue_position)) return null;
+  const n = run.queue_position;
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : ({ 1: "st", 2: "nd", 3: "rd" }[n % 10] ?? "th");
+  const lane = run.queue_lane === "quick" ? "quick queue" : "training queue";
+  return n === 1 ? `next in the ${lane}` : `${n}${suffix} in the ${lane}`;
+}
+
+/**
+ * What a stopped run (cancelled or interrupted) tells its user: where a resume continues from, or
+ * why there is nothing to resume (the server's reason). Null for other statuses.
+ */
+export function stopNote(run) {
+  if (run?.status !== "cancelled" && run?.status !== "interrupted") return null;
+  const what = run.status === "cancelled" ? "Cancelled" : "Interrupted";
+  if (canResume(run.status, run.checkpoint_step)) {
+    return `${what} at step ${run.step}. Resume continues from its checkpoint at step ${run.checkpoint_step}${run.checkpoint_step === run.step ? " (nothing is lost)" : ""}.`;
+  }
+  return `${what} at step ${run.step ?? 0}: ${run.error ?? "there is no checkpoint to resume from"}.`;
+}

@@ -162,12 +162,22 @@ export function formatValue(v) {
   return String(v);
 }
 
-/** A nested summary flattened to [{key: "arm26 · roles · biceps", value}] rows (lists stay values). */
+const finite = (v) => typeof v === "number" && Number.isFinite(v);
+
+/** An across-seed estimate {n, mean, sd, low, high} (one row of the key numbers, not five). */
+function isEstimate(v) {
+  return !!v && typeof v === "object" && !Array.isArray(v) && ["n", "mean", "low", "high"].every((k) => k in v);
+}
+
+/** A nested summary flattened to [{key: "arm26 · roles · biceps", value}] rows (lists stay values; the
+ * top-level `claims` list is left to claimRows). */
 export function summaryRows(summary, prefix = []) {
   const out = [];
   for (const [k, v] of Object.entries(summary ?? {})) {
+    if (!prefix.length && k === "claims" && Array.isArray(v)) continue;
     const path = [...prefix, k];
-    if (v && typeof v === "object" && !Array.isArray(v)) out.push(...summaryRows(v, path));
+    if (isEstimate(v)) out.push({ key: path.join(" · "), value: `${intervalText(v.mean, v.low, v.high)} (n = ${v.n})` });
+    else if (v && typeof v === "object" && !Array.isArray(v)) out.push(...summaryRows(v, path));
     else out.push({ key: path.join(" · "), value: v });
   }
   return out;
@@ -176,4 +186,35 @@ export function summaryRows(summary, prefix = []) {
 /** Study runs of one study, newest first. */
 export function runsOf(runs, name) {
   return (runs ?? []).filter((r) => r.study === name).sort((a, b) => b.id - a.id);
+}
+
+
+/** "−3.21 cm [−4.02, −2.40]": a mean with its 95% interval (3 significant digits), or "—". */
+export function intervalText(mean, low, high, unit = "") {
+  if (!finite(mean)) return "—";
+  const f = (v) => String(Number(v.toPrecision(3))).replace("-", "−");
+  const u = unit ? ` ${unit}` : "";
+  return finite(low) && finite(high) ? `${f(mean)}${u} [${f(low)}, ${f(high)}]` : `${f(mean)}${u}`;
+}
+
+/** "p = 0.012", "p < 0.001", or "—". */
+export function pText(p) {
+  if (!finite(p)) return "—";
+  return p < 0.001 ? "p < 0.001" : `p = ${Number(p.toPrecision(2))}`;
+}
+
+/** A study summary's `claims` as display rows: claim, measure, estimate (mean [95% interval]), n, test, p,
+ * verdict ("holds" / "does not hold" / "—") and replication ("replicates" / "does not replicate" / "—"). */
+export function claimRows(summary) {
+  const claims = Array.isArray(summary?.claims) ? summary.claims : [];
+  return claims.map((c) => ({
+    claim: String(c.claim ?? ""),
+    measure: String(c.measure ?? ""),
+    estimate: intervalText(c.mean, c.low, c.high, c.unit ?? ""),
+    n: finite(c.n) ? c.n : null,
+    test: c.test || "—",
+    p: pText(c.p),
+    verdict: c.holds === true ? "holds" : c.holds === false ? "does not hold" : "—",
+    replication: c.replicates === true ? "replicates" : c.replicates === false ? "does not replicate" : "—",
+  }));
 }

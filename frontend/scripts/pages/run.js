@@ -2,11 +2,13 @@
 // evaluation snapshot animated with a scrubber over earlier ones, downloads.
 
 import { api, errorMessage } from "../api.js";
+import { InterventionPanel } from "../components/intervention-panel.js";
 import { extend, layout, placeholder, react } from "../components/plots.js";
+import { NotesEditor } from "../components/notes-editor.js";
 import { SnapshotView } from "../components/snapshot-view.js";
 import { colour, duration, fmt, h, toast } from "../dom.js";
 import { duplicateTerms, iterationRate, lossAxes, lossKeys, metricFromMessage, progressText, runTiming, smooth, truncateSeries } from "../logic/metrics.js";
-import { canResume, isActive } from "../logic/status.js";
+import { canResume, isActive, queueText, stopNote } from "../logic/status.js";
 import { openSocket } from "../socket.js";
 
 const MAX_POINTS = 5000;
@@ -100,8 +102,11 @@ class RunPage {
       if (this.follow && this.snapshots.length) this.pickSnapshot(this.snapshots.length - 1);
     });
     this.logs = h("pre", { class: "small", style: "max-height:10rem;overflow:auto;margin:0;white-space:pre-wrap", "data-testid": "run-logs" });
+    const interventionBox = h("div");
+    this.rerunBox = h("section", { class: "panel", hidden: true, "data-testid": "rerun-panel" });
     this.root.replaceChildren(
       this.header,
+      this.rerunBox,
       h(
         "div",
         { class: "cols" },
@@ -115,8 +120,11 @@ class RunPage {
         )
       ),
       h("section", { class: "panel" }, plotsBox),
+      ...(this.run?.spec?.policy ? [h("section", { class: "panel", "data-section": "interventions" }, h("h2", {}, "Interventions: with and without"), interventionBox)] : []),
+      this.notesPanel(),
       h("section", { class: "panel" }, h("h2", {}, "Log"), this.logs)
     );
+    if (this.run?.spec?.policy) this.interventions = new InterventionPanel(interventionBox, this.id, this.run.spec);
     this.view = new SnapshotView({ armBox, plotsBox, onTrial: (b) => this.ctx.setParams({ trial: b }) });
     placeholder(this.lossEl, "waiting for the first iteration…");
   }
@@ -133,6 +141,7 @@ class RunPage {
       stat("progress", h("span", {}, h("span", { class: "progress" }, h("span", { style: `width:${Math.round(100 * (r.progress ?? 0))}%` })), " ", progressText(r.step, r.n_iterations, r.progress)), "run-progress"),
       stat("loss", fmt(m.loss), "run-loss"),
       stat("duration", duration(timing.seconds), "run-duration"),
+      ...(r.status === "queued" ? [stat("queue", queueText(r) ?? "—", "run-queue")] : []),
       stat("speed", timing.rate ? `${fmt(timing.rate, 3)} it/s` : "—", "run-rate"),
       stat("time left", timing.eta !== null ? duration(timing.eta) : "—", "run-eta"),
       stat("effector", r.spec?.effector?.name ?? "—"),
@@ -143,7 +152,8 @@ class RunPage {
     // The toolbar (title, status, buttons) is rebuilt only when what it shows changes: metrics
     // redraw the stats several times a second, and a button replaced between a press and its
     // release loses the click.
-    const key = JSON.stringify([r.id, r.name, r.status, r.checkpoint_step, r.error]);
+    // (the step only once the run stopped: the stop note names it; while it trains the toolbar must stay put)
+    const key = JSON.stringify([r.id, r.name, r.status, r.checkpoint_step, r.error, isActive(r.status) ? null : r.step]);
     if (key === this.toolbarKey && this.statsEl?.isConnected) {
       this.statsEl.replaceWith(stats);
       this.statsEl = stats;
@@ -160,13 +170,94 @@ class RunPage {
       buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/checkpoint`, download: `run${r.id}.pt` }, "Download checkpoint"));
     }
     buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/spec`, download: `run${r.id}_spec.json` }, "Download spec"));
+    buttons.push(h("a", { class: "button", href: `/api/runs/${r.id}/metrics.csv`, download: `run${r.id}_metrics.csv`, "data-testid": "download-csv", title: "every stored metric row: step, then one column per key" }, "Metrics CSV"));
+    if (r.spec) buttons.push(h("button", { onclick: () => this.toggleRerun(), "data-testid": "rerun-open", title: "edit this run's spec and launch it as a new run" }, "Rerun with changes…"));
+    if (r.parent_id) buttons.unshift(h("a", { class: "button", href: `#/run?id=${r.parent_id}`, "data-testid": "run-parent", title: "the run this one was rerun from" }, `Rerun of #${r.parent_id}`));
     if (r.spec) buttons.push(h("a", { class: "button", href: `#/experiments/new?run=${r.id}`, title: "sweep fields of this run's spec over several seeds" }, "New experiment from this run"));
     if (r.experiment_id) buttons.unshift(h("a", { class: "button", href: `#/experiments/${r.experiment_id}`, "data-testid": "run-experiment" }, `Experiment #${r.experiment_id}`));
     this.header.replaceChildren(
       h("div", { class: "toolbar" }, h("h1", { style: "margin:0" }, `${r.name} `, h("span", { class: "muted small" }, `#${r.id}`)), h("span", { class: `badge ${r.status}`, "data-testid": "run-status" }, r.status), h("span", { class: "grow" }), ...buttons),
       ...(r.status === "failed" ? [h("div", { class: "errorbox", "data-testid": "run-error" }, h("strong", {}, "This run failed: "), r.error ?? "no message")] : []),
+      ...(stopNote(r) ? [h("div", { class: canResume(r.status, r.checkpoint_step) ? "notice" : "errorbox", "data-testid": "run-stop-note" }, stopNote(r))] : []),
       stats
     );
+  }
+
+  // ---- rerun with changes (issue 16): the spec in an editor, launched as a new run with parent_id ----
+
+  toggleRerun() {
+    if (!this.rerunBox.hidden) {
+      this.rerunBox.hidden = true;
+      return;
+    }
+    const spec = { ...this.run.spec, name: `${this.run.spec.name ?? this.run.name} (rerun)` };
+    const area = h("textarea", { rows: 18, class: "mono", style: "width:100%;font-family:monospace;font-size:12px", "data-testid": "rerun-spec", "aria-label": "run spec (JSON)" }, JSON.stringify(spec, null, 2));
+    const err = h("div", { class: "errorbox", hidden: true, "data-testid": "rerun-error" });
+    const launch = h("button", { class: "primary", "data-testid": "rerun-launch" }, "Launch the new run");
+    launch.addEventListener("click", async () => {
+      err.hidden = true;
+      let body;
+      try {
+        body = { spec: JSON.parse(area.value), parent_id: this.run.id };
+      } catch (e) {
+        err.replaceChildren(`Not valid JSON: ${e.message}`);
+        err.hidden = false;
+        return;
+      }
+      launch.disabled = true;
+      try {
+        const run = await api("/api/runs", { method: "POST", body });
+        toast(`Launched run #${run.id}, a rerun of #${this.run.id}`);
+        this.ctx.go("run", { id: run.id });
+      } catch (e) {
+        err.replaceChildren(h("strong", {}, "Not launched: "), errorMessage(e));
+        err.hidden = false;
+        launch.disabled = false;
+      }
+    });
+    this.rerunBox.replaceChildren(
+      h("h2", {}, "Rerun with changes"),
+      h("p", { class: "hint" }, "This run's spec: edit any field (the learning rate, the network size, the seed, the task…) and launch it as a new run, which records this one as its parent. The task designer's forms build specs too: ", h("a", { href: "#/task" }, "Design a task"), "."),
+      area,
+      err,
+      h("div", { class: "toolbar" }, launch, h("button", { onclick: () => (this.rerunBox.hidden = true) }, "Close"))
+    );
+    this.rerunBox.hidden = false;
+    area.focus();
+  }
+
+  // ---- notes and tags (issue 16): edited in place, saved with PATCH /api/runs/{id} ----
+
+  /** The "Notes and tags" panel: a notes editor and a comma-separated tag field with Save. */
+  notesPanel() {
+    const box = h("div");
+    new NotesEditor(box, { value: this.run.notes ?? "", testid: "run-notes", onSave: (notes) => this.patchRun({ notes }) });
+    const tags = h("input", { type: "text", value: (this.run.tags ?? []).join(", "), placeholder: "tags, comma separated", "data-testid": "run-tags-input", "aria-label": "tags", style: "min-width:20rem" });
+    const state = h("span", { class: "small muted", "data-testid": "run-tags-state" });
+    const save = h("button", { "data-testid": "run-tags-save", disabled: true }, "Save tags");
+    const parse = () => [...new Set(tags.value.split(",").map((t) => t.trim()).filter(Boolean))];
+    tags.addEventListener("input", () => {
+      save.disabled = false;
+      state.textContent = "unsaved";
+    });
+    save.addEventListener("click", async () => {
+      save.disabled = true;
+      try {
+        await this.patchRun({ tags: parse() });
+        tags.value = this.run.tags.join(", ");
+        state.textContent = "saved";
+      } catch (err) {
+        state.textContent = `not saved: ${errorMessage(err)}`;
+        save.disabled = false;
+      }
+    });
+    return h("section", { class: "panel", "data-testid": "run-notes-panel" }, h("h2", {}, "Notes and tags"), box, h("div", { class: "toolbar" }, h("label", {}, "tags ", tags), save, state));
+  }
+
+  async patchRun(body) {
+    const r = await api(`/api/runs/${this.id}`, { method: "PATCH", body });
+    this.run.notes = r.notes;
+    this.run.tags = r.tags;
   }
 
   async act(verb) {

@@ -5,7 +5,8 @@ import { api, errorMessage, getPresets, items } from "../api.js";
 import { ComparePanel } from "../components/compare.js";
 import { duration, fmt, h, toast } from "../dom.js";
 import { progressText } from "../logic/metrics.js";
-import { STATUSES, canResume, isActive } from "../logic/status.js";
+import { STATUSES, canResume, isActive, queueText } from "../logic/status.js";
+import { SUGGESTED_COLUMNS, cellText, parseColumns, valueAt } from "../logic/runcolumns.js";
 import { parseList } from "../logic/urlstate.js";
 
 
@@ -34,6 +35,8 @@ class RunsPage {
   async init(params) {
     this.params = params;
     this.compare = new Set(parseList(params.compare));
+    this.cols = parseColumns(params.cols);
+    this.specs = this.specs ?? new Map(); // run id -> its RunSpec (a promise), for the parameter columns
     let presets = { runs: {} };
     try {
       presets = await getPresets();
@@ -68,19 +71,21 @@ class RunsPage {
         h("label", {}, "iterations ", this.iters),
         h(
           "label",
-          { title: "torch.compile the training steps: ~20 s of compilation first (a few seconds once cached), then about 3.5x faster iterations. Worth it for runs of a few hundred iterations or more." },
+          { title: "Unticked (the default, train.compile: auto), a run compiles its training steps when its length pays for the compilation (~20 s cold, a few seconds once the studio's idle warm-up or an earlier run cached the graph; then about 3.5x faster iterations); its log says which path it took and why. Ticked: always compile." },
           this.compiled,
-          " compiled"
+          " always compile"
         ),
         this.runName,
         h("button", { class: "primary", onclick: () => this.launch(), "data-testid": "launch-run" }, "Launch"),
         h("span", { class: "grow" }),
+        this.importControl(),
         h("a", { href: "#/task", class: "button" }, "Design a custom run…")
       ),
+      (this.importError = h("div", { class: "errorbox", "data-testid": "import-error", hidden: true })),
       h(
         "section",
         { class: "panel" },
-        h("div", { class: "toolbar" }, this.statusSel, this.nameFilter, this.tagFilter, this.sortSel, h("span", { class: "grow" }), h("button", { onclick: () => this.refresh() }, "Refresh")),
+        h("div", { class: "toolbar" }, this.statusSel, this.nameFilter, this.tagFilter, this.sortSel, h("span", { class: "grow" }), this.columnControl(), h("button", { onclick: () => this.refresh() }, "Refresh")),
         h(
           "table",
           { class: "runs", "data-testid": "runs-table" },
@@ -110,6 +115,7 @@ class RunsPage {
     q.set("sort", this.sortSel.value);
     try {
       this.runs = items(await api(`/api/runs?${q}`));
+      await this.loadSpecs();
       this.render();
     } catch (err) {
       this.empty.textContent = `Could not load the runs: ${errorMessage(err)}`;
@@ -128,9 +134,17 @@ class RunsPage {
       ["grad norm", "gradient norm at the latest step"],
       ["endpoint error", "mean distance from the hand to the target at the end of the latest evaluation's reaches"],
       ["duration", ""],
-      ["", ""],
     ];
-    this.head.replaceChildren(h("tr", {}, ...cols.map(([c, title]) => h("th", { title: title || null }, c))));
+    const remove = (path) => h("button", { class: "small link", title: `remove the column ${path}`, "aria-label": `remove column ${path}`, onclick: () => this.setColumns(this.cols.filter((c) => c !== path)) }, "×");
+    this.head.replaceChildren(
+      h(
+        "tr",
+        {},
+        ...cols.map(([c, title]) => h("th", { title: title || null }, c)),
+        ...this.cols.map((path) => h("th", { class: "param-col", "data-col": path, title: `the spec's ${path}` }, path, " ", remove(path))),
+        h("th", {}, "")
+      )
+    );
     this.empty.textContent = this.runs.length ? "" : "No runs yet: launch one above.";
     this.table.replaceChildren(...this.runs.map((r) => this.row(r)));
   }
@@ -156,12 +170,19 @@ class RunsPage {
       h("td", {}, check),
       h("td", {}, h("a", { href: `#/run?id=${r.id}` }, r.name), h("div", { class: "small muted" }, `#${r.id}${r.tags?.length ? " · " + r.tags.join(", ") : ""}`)),
       h("td", {}, r.preset ?? "custom"),
-      h("td", {}, status, r.error ? h("div", { class: "small", style: "color:var(--bad);white-space:normal;max-width:16rem" }, r.error.slice(0, 160)) : null),
+      h(
+        "td",
+        {},
+        status,
+        queueText(r) ? h("div", { class: "small muted", "data-testid": "run-queue" }, queueText(r)) : null,
+        r.error ? h("div", { class: "small", style: "color:var(--bad);white-space:normal;max-width:16rem" }, r.error.slice(0, 160)) : null
+      ),
       h("td", {}, h("span", { class: "progress" }, h("span", { style: `width:${Math.round(100 * (r.progress ?? 0))}%` })), " ", h("span", { class: "small muted" }, progressText(r.step, r.n_iterations, r.progress))),
       h("td", {}, fmt(m.loss)),
       h("td", {}, fmt(m.grad_norm)),
       h("td", { "data-testid": "run-eval-error" }, evalError(r)),
       h("td", {}, duration(r.duration)),
+      ...this.cols.map((path) => h("td", { "data-col": path }, cellText(valueAt(this.specOf(r), path)))),
       h("td", {}, ...actions)
     );
   }
@@ -202,6 +223,74 @@ class RunsPage {
       await this.refresh();
     } catch (err) {
       toast(`Not launched: ${errorMessage(err)}`, { error: true });
+    }
+  }
+
+  // ---- parameter columns: spec paths chosen by the user, kept in the URL as `cols` ----
+
+  columnControl() {
+    const list = h("datalist", { id: "run-column-paths" }, ...SUGGESTED_COLUMNS.map((p) => h("option", { value: p })));
+    const input = h("input", { type: "text", list: "run-column-paths", placeholder: "spec path, e.g. train.lr", "aria-label": "parameter column", "data-testid": "column-path", style: "width:13rem" });
+    const add = () => {
+      const more = parseColumns(input.value);
+      if (!more.length) return toast(`Not a spec path: “${input.value}” (dotted, like policy.hidden_size)`, { error: true });
+      input.value = "";
+      this.setColumns([...this.cols, ...more.filter((p) => !this.cols.includes(p))]);
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") add();
+    });
+    return h("span", { class: "toolbar" }, list, input, h("button", { onclick: add, "data-testid": "column-add" }, "Add column"));
+  }
+
+  async setColumns(cols) {
+    this.cols = cols;
+    this.ctx.setParams({ cols: cols.length ? cols.join(",") : null });
+    await this.loadSpecs();
+    this.render();
+  }
+
+  /** Fetch the specs of the listed training runs (once each) when parameter columns are shown. */
+  async loadSpecs() {
+    if (!this.cols.length) return;
+    const wanted = this.runs.filter((r) => (r.kind ?? "training") === "training" && !this.specs.has(r.id));
+    await Promise.all(
+      wanted.map((r) =>
+        api(`/api/runs/${r.id}/spec`)
+          .then((spec) => this.specs.set(r.id, spec))
+          .catch(() => this.specs.set(r.id, null))
+      )
+    );
+  }
+
+  specOf(r) {
+    return this.specs.get(r.id) ?? null;
+  }
+
+  // ---- checkpoint import (POST /api/runs/import with the file as the body) ----
+
+  /** "Import checkpoint…": a file picker; the new run opens, a refusal shows the server's reason. */
+  importControl() {
+    const input = h("input", { type: "file", accept: ".pt,.pth,application/octet-stream", "data-testid": "import-file", style: "display:none" });
+    input.addEventListener("change", () => {
+      const file = input.files?.[0];
+      input.value = "";
+      if (file) this.importCheckpoint(file);
+    });
+    const button = h("button", { onclick: () => input.click(), "data-testid": "import-button", title: "a checkpoint file downloaded from a run page (this or another studio)" }, "Import checkpoint…");
+    return h("span", {}, input, button);
+  }
+
+  async importCheckpoint(file) {
+    this.importError.hidden = true;
+    const name = file.name.replace(/\.(pt|pth)$/i, "").slice(0, 128) || "imported";
+    try {
+      const run = await api(`/api/runs/import?name=${encodeURIComponent(name)}`, { method: "POST", raw: file });
+      toast(`Imported run #${run.id} (${run.status}, iteration ${run.step})`);
+      await this.refresh();
+    } catch (err) {
+      this.importError.replaceChildren(h("strong", {}, `Could not import ${file.name}: `), errorMessage(err));
+      this.importError.hidden = false;
     }
   }
 

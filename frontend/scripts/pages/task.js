@@ -4,6 +4,7 @@
 // coming back restores them.
 
 import { api, errorMessage, getPresets, getSchema, items, validationErrors } from "../api.js";
+import { AreaDiagram } from "../components/area-diagram.js";
 import { SchemaForm } from "../components/schema-form.js";
 import { TaskPreview } from "../components/task-preview.js";
 import { debounce, downloadJson, h, toast } from "../dom.js";
@@ -22,9 +23,10 @@ function readDraft() {
 
 const SECTIONS = [
   { key: "task", title: "Task", help: "What the network must do: task type, targets, timing, sensory delays and noise, perturbations." },
-  { key: "policy", title: "Policy network", help: "The controller: observations in, muscle excitations out." },
+  { key: "policy", title: "Policy network", help: "The controller: observations in, muscle excitations out. Kind multi_area: named areas with their own size and time constant, wired by connections (delay, density), each reached by the inputs it lists; only areas with to_muscles drive the muscles." },
   { key: "loss", title: "Loss weights", help: "What training minimises: a weighted sum of named terms (0 turns a term off)." },
   { key: "train", title: "Training", help: "Iterations, batch size, learning rate, seed and device." },
+  { key: "interventions", title: "Interventions", help: "Silence, clamp, scale or drive units, areas or muscles during part of every trial, in training and evaluation (none: an intact network)." },
 ];
 
 export async function mount(root, params, ctx) {
@@ -171,6 +173,8 @@ class TaskPage {
     this.nameForm = h("div");
     this.boxes = {};
     for (const s of SECTIONS) this.boxes[s.key] = h("div");
+    this.diagramBox = h("div");
+    this.diagram = new AreaDiagram(this.diagramBox);
     const previewBox = h("div");
     this.preview = new TaskPreview(previewBox);
     this.root.replaceChildren(
@@ -211,7 +215,8 @@ class TaskPage {
   }
 
   section(s) {
-    return h("section", { class: "panel", "data-section": s.key }, h("h2", {}, s.title), h("p", { class: "hint" }, s.help), this.boxes[s.key]);
+    const extra = s.key === "policy" ? [this.diagramBox] : [];
+    return h("section", { class: "panel", "data-section": s.key }, h("h2", {}, s.title), h("p", { class: "hint" }, s.help), ...extra, this.boxes[s.key]);
   }
 
   /**
@@ -280,7 +285,7 @@ class TaskPage {
 
   renderNameForm() {
     this.forms.name = new SchemaForm(this.nameForm, this.model, this.spec, {
-      omit: ["effector", "task", "policy", "loss", "train"],
+      omit: ["effector", "task", "policy", "loss", "train", "interventions"],
       onChange: (v) => {
         this.spec = { ...this.spec, name: v.name, tags: v.tags };
         this.labelsEdited = true;
@@ -293,6 +298,18 @@ class TaskPage {
     this.forms = {};
     this.renderNameForm();
     for (const s of SECTIONS) {
+      if (s.key === "interventions") {
+        // a list at the top of the spec: rendered as the run model's only field shown
+        const others = this.model.fields.map((f) => f.key).filter((k) => k !== "interventions");
+        this.forms[s.key] = new SchemaForm(this.boxes[s.key], this.model, { interventions: this.spec.interventions ?? [] }, {
+          omit: others,
+          onChange: (v) => {
+            this.spec = { ...this.spec, interventions: v.interventions };
+            this.changed(false);
+          },
+        });
+        continue;
+      }
       this.forms[s.key] = new SchemaForm(this.boxes[s.key], this.node(s.key), this.spec[s.key], {
         prefix: s.key,
         onChange: (v) => {
@@ -303,11 +320,15 @@ class TaskPage {
     }
     this.showErrors();
     this.preview.draw(this.spec);
+    this.diagram.draw(this.spec.policy);
   }
 
   changed(structural) {
     if (structural) this.renderForms();
-    else this.preview.draw(this.spec);
+    else {
+      this.preview.draw(this.spec);
+      this.diagram.draw(this.spec.policy);
+    }
     this.saveDraft();
     this.validateSoon();
   }

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from backend.app.api.deps import ManagerDep, RunDep, SessionDep, SettingsDep
 from backend.app.schemas import (
+    InterventionIn,
+    InterventionOut,
     LogOut,
     MetricsOut,
     PathId,
@@ -19,6 +22,7 @@ from backend.app.schemas import (
     SnapshotInfo,
     SnapshotOut,
 )
+from backend.app.services import playground
 from backend.app.services import runs as service
 from motornet_core.specs import RunSpec
 
@@ -42,9 +46,10 @@ def list_runs(
     name: Annotated[str | None, Query(description="substring of the name")] = None,
     sort: Annotated[str, Query(description="created, -created, name, -name, status, -status")] = "-created",
     kind: Annotated[str, Query(description="training (default), study or all")] = "training",
+    experiment: Annotated[int | None, Query(description="only the networks of this experiment (its id)")] = None,
 ) -> list[RunSummary]:
     """Runs, newest first by default (training runs unless ``kind`` says otherwise)."""
-    return service.summaries(service.list_runs(session, status, tag, name, sort, kind), manager)
+    return service.summaries(service.list_runs(session, status, tag, name, sort, kind, experiment), manager)
 
 
 @router.get("/{run_id}")
@@ -67,7 +72,8 @@ def get_spec(run: RunDep) -> RunSpec:
 
 @router.post("/{run_id}/cancel")
 def cancel_run(run_id: PathId, session: SessionDep, manager: ManagerDep) -> RunOut:
-    """Cancel a queued run, or stop a running one (within 2 s)."""
+    """Cancel a queued run, or stop a running one (its last completed iteration is checkpointed; 503 while the
+    database is locked)."""
     service.cancel_run(session, manager, run_id)
     session.expire_all()
     return service.to_out(service.get_run(session, run_id), manager)
@@ -75,7 +81,8 @@ def cancel_run(run_id: PathId, session: SessionDep, manager: ManagerDep) -> RunO
 
 @router.post("/{run_id}/resume")
 def resume_run(run_id: PathId, session: SessionDep, manager: ManagerDep) -> RunOut:
-    """Queue an interrupted, failed or cancelled run to continue from its last checkpoint (409 otherwise)."""
+    """Queue an interrupted, failed or cancelled run to continue from its last checkpoint, at the back of the
+    queue (409 otherwise; 429 while the queue is full)."""
     service.resume_run(session, manager, run_id)
     session.expire_all()
     return service.to_out(service.get_run(session, run_id), manager)
@@ -98,6 +105,14 @@ def get_metrics(
     """Metric series, downsampled to at most ``max_points`` per key."""
     wanted = [k for k in keys.split(",") if k] if keys else None
     return service.metrics(session, run_id, wanted, max_points)
+
+
+@router.get("/{run_id}/metrics.csv", response_class=PlainTextResponse, responses={200: {"content": {"text/csv": {}}}})
+def get_metrics_csv(run_id: PathId, session: SessionDep) -> Response:
+    """Every stored metric row as CSV (``step`` then one column per key, no downsampling), as a download."""
+    text = service.metrics_csv(session, run_id)
+    headers = {"Content-Disposition": f'attachment; filename="run-{run_id}-metrics.csv"'}
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/{run_id}/snapshots")
@@ -123,3 +138,11 @@ def download_checkpoint(run_id: PathId, session: SessionDep) -> FileResponse:
     """The latest checkpoint (``torch.load(weights_only=True)``-loadable)."""
     path = service.checkpoint_file(session, run_id)
     return FileResponse(path, media_type="application/octet-stream", filename=f"run-{run_id}-checkpoint.pt")
+
+
+@router.post("/{run_id}/interventions")
+async def post_interventions(run_id: PathId, req: InterventionIn, session: SessionDep) -> InterventionOut:
+    """Evaluate the run's latest checkpoint on its evaluation batch without and with the interventions (silence,
+    clamp, scale or drive units, areas or muscles on a time window): hand paths, muscles and population activity."""
+    out = await run_in_threadpool(playground.intervene_run, session, run_id, req.interventions, req.targets)
+    return InterventionOut(**out)

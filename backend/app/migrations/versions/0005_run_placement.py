@@ -1,7 +1,7 @@
 """Run placement: on ``runs`` the ``node`` its worker ran on (``local (<host>)`` or ``ray <ip> (<node id>)``).
 
-Revision ID: 0003_run_placement
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-03
 
 """
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_run_placement"
-down_revision: str | Sequence[str] | None = "0002"
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
