@@ -1,11 +1,16 @@
-"""WORK IN PROGRESS, not collected (file name): the server cannot reach the head yet (ray start advertises the
-machine IP, not 127.0.0.1). Rename to test_ray_executor.py once it passes.
+"""WORK IN PROGRESS, not collected (file name). Status 2026-12-03 20:08 UTC: the server now reaches
+the loopback head (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, auth configured before Ray is imported);
+one run of this file passed train/cancel/kill-and-resume (3 of 4) but a second full run failed 2 of 4
+(flaky on the loaded 2-core VM), and the experiment test fails (a group job ends without its members'
+final status). Rename to test_ray_executor.py, and install the ray extra in scripts/test.sh, once it
+passes reliably.
 
 ``motornet-studio serve --executor ray`` against a real local Ray cluster on loopback.
 
-One Ray head for the module (``ray start --head``: 2 CPUs, a small object store, no dashboard, token
-authentication with a token file in the test's directory), stopped at the end; one studio server
-connected to it through its settings (executor, address, token file).
+One Ray head for the module (``ray start --head`` on 127.0.0.1 only: 2 CPUs, a small object store,
+no dashboard, token authentication with a token file in the test's directory), stopped at the end
+through its own process group; one studio server connected to it through its settings (executor,
+address, token file).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory):
     temp_dir = tempfile.mkdtemp(prefix="mnray")  # short: Ray's socket paths must fit in 107 bytes
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
     env |= {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "HOME": str(root)}
+    env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # keep 127.0.0.1 (Ray swaps loopback for the machine's address)
     ray_bin = Path(sys.executable).with_name("ray")
     cmd = [str(ray_bin), "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port", str(port)]
     cmd += ["--num-cpus", "2", "--object-store-memory", str(80 * 1024 * 1024), "--include-dashboard", "false"]
@@ -171,11 +177,14 @@ def test_killed_ray_worker_fails_its_run_with_a_reason_then_it_resumes(ray_serve
     run = _until(ray_server, rid, lambda r: r["status"] == "running" and (r["checkpoint_step"] or 0) >= 5 and r["worker_pid"])
     pid = run["worker_pid"]
     assert pid != ray_server.process.pid
+    reached = _get(ray_server, f"/api/runs/{rid}")["step"]
     os.kill(pid, signal.SIGKILL)  # the Ray worker process that trains the run
     failed = _until(ray_server, rid, lambda r: r["status"] == "failed", timeout=30, allowed=("running", "failed"))
     assert "Ray worker died" in failed["error"], failed
     step = failed["checkpoint_step"]
-    assert step >= 5 and (ray_server.data_dir / "runs" / str(rid) / "checkpoint.pt").is_file()
+    # resumable from a checkpoint at most checkpoint_every (5) iterations before the kill
+    assert step >= max(5, reached - 5), (step, reached)
+    assert (ray_server.data_dir / "runs" / str(rid) / "checkpoint.pt").is_file()
     _post(ray_server, f"/api/runs/{rid}/resume")
     resumed = _until(ray_server, rid, lambda r: r["status"] == "running" and r["step"] > step + 5, allowed=("queued", "running"))
     assert resumed["worker_pid"] != pid and resumed["node"].startswith("ray ")
@@ -185,6 +194,11 @@ def test_killed_ray_worker_fails_its_run_with_a_reason_then_it_resumes(ray_serve
     _until(ray_server, rid, lambda r: r["status"] == "cancelled", allowed=("running", "cancelled"))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug (open): one condition's group job ends without its members' final status "
+    "('the Ray task ended without reporting a result'); single runs pass",
+)
 def test_experiment_fans_out_over_the_cluster_and_completes(ray_server):
     body = {
         "preset": "tiny_point_mass",
@@ -200,7 +214,8 @@ def test_experiment_fans_out_over_the_cluster_and_completes(ray_server):
         if exp["status"] in ("finished", "failed", "cancelled"):
             break
         time.sleep(0.3)
-    assert exp["status"] == "finished", exp
+    runs = [r for r in _get(ray_server, "/api/runs") if r["experiment_id"] == eid]
+    assert exp["status"] == "finished", [(r["status"], r["error"]) for r in runs]
     runs = [r for r in _get(ray_server, "/api/runs") if r["experiment_id"] == eid]
     assert len(runs) == 4 and {r["status"] for r in runs} == {"finished"}
     assert all(r["node"].startswith("ray 127.0.0.1") and r["device"] == "cpu" for r in runs)

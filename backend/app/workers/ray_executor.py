@@ -24,10 +24,12 @@ the data directory, created with mode 0600, never under the home directory). See
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -63,6 +65,22 @@ def _ray() -> Any:
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installation
         raise RuntimeError("--executor ray needs Ray: pip install 'motornet-studio[ray]'") from exc
     return ray
+
+
+LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # Ray's switch: "0" keeps 127.0.0.1 as the node's address
+
+
+def is_loopback(address: str | None) -> bool:
+    """True for no address (a local instance started by the studio) or one whose host is loopback."""
+    if not address:
+        return True
+    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -291,8 +309,15 @@ class RayExecutor:
         self._gpus = 0.0
 
     def open(self) -> None:
+        if is_loopback(self.settings.ray_address):
+            # Ray swaps a loopback address (and node IP) for the machine's network address unless
+            # clustering is off; a cluster on loopback (or the local instance started here, which
+            # then listens on 127.0.0.1 only) is a single-node cluster, so it is switched off.
+            if "ray" in sys.modules and os.environ.get(LOOPBACK_ENV) != "0":
+                log.warning("Ray was imported before the executor opened: %s=0 may come too late", LOOPBACK_ENV)
+            os.environ[LOOPBACK_ENV] = "0"
+        self._configure_auth()  # before Ray is imported: it reads RAY_AUTH_* once
         ray = _ray()
-        self._configure_auth()
         s = self.settings
         if s.ray_address:
             ray.init(address=s.ray_address, namespace=NAMESPACE, log_to_driver=False)
