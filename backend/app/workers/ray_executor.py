@@ -29,6 +29,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -215,26 +216,47 @@ def _localise(job: JobSpec, work: Path, resume: dict[int, bytes]) -> JobSpec:
 
 
 class RayHandle:
-    """A job's Ray task, its channel actor, and where its files go on the server."""
+    """A job's Ray task, its channel actor, and where its files go on the server.
+
+    The manager never blocks on Ray: :meth:`receive` keeps one ``drain`` call in flight and returns
+    what it brought once it is back (a channel actor starts in a fresh Ray worker process, which
+    takes seconds on a loaded machine; a drain still under way is no sign of a dead actor). The
+    handle stays :meth:`alive` after its task ended until a drain sent after the end came back
+    with less than a full batch: the worker's last words (final statuses, last checkpoint) always
+    reach the manager before it looks for a reason.
+    """
 
     def __init__(self, ref: Any, actor: Any, job: JobSpec) -> None:
         self.ref, self.actor = ref, actor
         self.pid: int | None = None
         self.checkpoints = {m.run_id: Path(m.checkpoint_path) for m in job.members} or {job.run_id: Path(job.checkpoint_path)}
         self.out_dir = Path(job.out_dir) if job.out_dir else None
-        self._done = False
-        self._closed = False
+        self._task_done = False  # the task's result (or error) is in
+        self._drained = False  # a drain sent after the task ended came back short: nothing more will arrive
+        self._pending: Any = None  # the drain call in flight
+        self._pending_after_done = False
+        self._pending_limit = 0
+        self._closed = False  # the channel is gone (closed here, or its actor died)
 
     def receive(self, wait: float = 0.0, limit: int = 5000) -> list[WorkerMessage]:
-        if self._closed:
+        if self._closed or self._drained:
             return []
         ray = _ray()
+        if self._pending is None:
+            self._pending_after_done, self._pending_limit = self._poll_task(), limit
+            self._pending = self.actor.drain.remote(limit)
+        ready, _ = ray.wait([self._pending], timeout=wait)
+        if not ready:
+            return []
+        pending, self._pending = self._pending, None
         try:
-            raw = ray.get(self.actor.drain.remote(limit), timeout=max(wait, 5.0))
-        except Exception as exc:  # the actor is gone (its node died)
-            log.warning("cannot drain a Ray channel: %s", exc)
+            raw = ray.get(pending)
+        except ray.exceptions.RayActorError as exc:  # the actor died (its node was lost)
+            log.warning("the Ray channel of a job is gone: %s", exc)
             self._closed = True
             return []
+        if self._pending_after_done and len(raw) < self._pending_limit:
+            self._drained = True
         out: list[WorkerMessage] = []
         for msg in raw:
             if isinstance(msg, FileMsg):
@@ -255,11 +277,15 @@ class RayHandle:
             if self.out_dir.resolve() in target.parents:  # a study's own file names only
                 _write_atomic(target, msg.data)
 
-    def alive(self) -> bool:
-        if not self._done:
+    def _poll_task(self) -> bool:
+        if not self._task_done:
             ready, _ = _ray().wait([self.ref], timeout=0)
-            self._done = bool(ready)
-        return not self._done
+            self._task_done = bool(ready)
+        return self._task_done
+
+    def alive(self) -> bool:
+        done = self._poll_task()
+        return not (done and (self._drained or self._closed))
 
     def request_stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -269,8 +295,9 @@ class RayHandle:
         self.kill()
 
     def kill(self) -> None:
-        with contextlib.suppress(Exception):
-            _ray().cancel(self.ref, force=True)
+        if not self._poll_task():
+            with contextlib.suppress(Exception):
+                _ray().cancel(self.ref, force=True)
 
     def join(self, timeout: float) -> None:
         with contextlib.suppress(Exception):
@@ -319,6 +346,21 @@ class RayExecutor:
         self._configure_auth()  # before Ray is imported: it reads RAY_AUTH_* once
         ray = _ray()
         s = self.settings
+        # ray.init replaces the process's SIGTERM handler with one that exits at once; the server's
+        # own (uvicorn's graceful shutdown: running runs become interrupted) is put back after it
+        sigterm = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+        try:
+            self._init(ray, s)
+        finally:
+            if sigterm is not None:
+                signal.signal(signal.SIGTERM, sigterm)
+        self._gpus = float(ray.cluster_resources().get("GPU", 0.0))
+        # max_calls=1: each job in a fresh worker process, as with the local executor (no state shared
+        # between runs, a killed worker takes one job with it)
+        self._remote = ray.remote(max_retries=0, max_calls=1)(_ray_job)
+        self._channel = ray.remote(num_cpus=0, max_restarts=0)(_Channel)
+
+    def _init(self, ray: Any, s: Settings) -> None:
         if s.ray_address:
             ray.init(address=s.ray_address, namespace=NAMESPACE, log_to_driver=False)
             log.info("connected to the Ray cluster at %s", s.ray_address)
@@ -332,11 +374,6 @@ class RayExecutor:
             )
             self._started_here = True
             log.info("started a local Ray instance (%s CPUs)", ray.cluster_resources().get("CPU"))
-        self._gpus = float(ray.cluster_resources().get("GPU", 0.0))
-        # max_calls=1: each job in a fresh worker process, as with the local executor (no state shared
-        # between runs, a killed worker takes one job with it)
-        self._remote = ray.remote(max_retries=0, max_calls=1)(_ray_job)
-        self._channel = ray.remote(num_cpus=0, max_restarts=0)(_Channel)
 
     def _configure_auth(self) -> None:
         """Set Ray's token authentication explicitly for this process (and the Ray processes it starts)."""
