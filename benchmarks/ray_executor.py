@@ -78,7 +78,7 @@ def one_round(executor: str, iterations: int, cpus: int) -> float:
                     "train.n_iterations": iterations,
                     "train.eval_every": iterations,
                     "train.checkpoint_every": iterations,
-                },  # noqa: E501
+                },
                 "grid": {"train.lr": [0.001 * (k + 1) for k in range(8)]},
                 "seeds": 1,
                 "name": f"bench {executor}",
