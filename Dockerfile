@@ -21,7 +21,11 @@ COPY pyproject.toml README.md ./
 COPY motornet_core ./motornet_core
 COPY backend ./backend
 COPY frontend ./frontend
-RUN pip install --no-cache-dir . \
+# EXTRAS="[ray]": the image of docker compose --profile ray (Ray head, workers and the studio using them)
+ARG EXTRAS=""
+# the project itself (its extras are pinned in pyproject.toml)
+# hadolint ignore=DL3013
+RUN pip install --no-cache-dir ".${EXTRAS}" \
     && useradd --create-home --uid 1000 --user-group studio \
     && mkdir -p /data \
     && chown studio /data

@@ -138,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", help="any SQLAlchemy URL (default: SQLite in the data dir)")
     p.add_argument("--workers", type=int, dest="max_workers", help="training runs at once (default cores - 1)")
     p.add_argument("--token", dest="access_token", help="access token (required on non-loopback addresses)")
+    p.add_argument("--executor", choices=["local", "ray"], help="where runs train: local processes (default) or a Ray cluster")
+    p.add_argument("--ray-address", help="an existing Ray cluster (default with --executor ray: a local Ray instance)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     return p
 

@@ -103,6 +103,8 @@ class Run(Base):
     n_iterations: Mapped[int] = mapped_column(Integer, default=0)
     seed: Mapped[int | None] = mapped_column(Integer, nullable=True)
     device: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # where the worker ran: "local (<host>)" or "ray <node ip> (<node id prefix>)"
+    node: Mapped[str | None] = mapped_column(String(128), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_metrics: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     # mean endpoint error [m] of the latest evaluation snapshot, kept here so that run lists need not

@@ -281,6 +281,7 @@ class RunSummary(ApiModel):
     n_iterations: int
     seed: int | None
     device: str | None
+    node: str | None = Field(None, description="where the worker ran: 'local (<host>)' or 'ray <node ip> (<node id>)'")
     preset: str | None
     created_at: Timestamp
     started_at: Timestamp | None

@@ -65,4 +65,19 @@ def test_compose_structure():
     assert any(v.endswith(":/data") for v in studio["volumes"])
     assert "MOTORNET_STUDIO_ACCESS_TOKEN" in studio["environment"]
     assert compose["services"]["postgres"]["profiles"] == ["postgres"]
-    assert set(compose["volumes"]) == {"studio-data", "postgres-data"}
+    assert set(compose["volumes"]) == {"studio-data", "postgres-data", "studio-ray-data"}
+
+
+def test_compose_ray_profile_starts_a_head_two_workers_and_a_studio_using_them():
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    ray = {name for name, s in services.items() if s.get("profiles") == ["ray"]}
+    assert ray == {"ray-head", "ray-worker-1", "ray-worker-2", "studio-ray"}
+    assert "--head" in services["ray-head"]["command"]
+    for name in ("ray-worker-1", "ray-worker-2"):
+        assert "--address=ray-head:6379" in services[name]["command"]
+    studio = services["studio-ray"]
+    assert studio["environment"]["MOTORNET_STUDIO_EXECUTOR"] == "ray"
+    assert studio["environment"]["MOTORNET_STUDIO_RAY_ADDRESS"] == "ray-head:6379"
+    for name in ray:  # token authentication on every node, the token from the environment
+        assert services[name]["environment"]["RAY_AUTH_MODE"] == "token"
+        assert services[name]["build"]["args"]["EXTRAS"] == "[ray]"

@@ -320,6 +320,10 @@ def test_launch_from_runs_page(live_server, page, compiled) -> None:  # type: ig
     run = next(r for r in httpx.get(f"{live_server.url}/api/runs").json() if r["name"] == name)
     spec = httpx.get(f"{live_server.url}/api/runs/{run['id']}/spec").json()
     assert spec["train"]["compile"] == (True if compiled else "auto") and spec["train"]["n_iterations"] == 4
+    # where it ran: the worker's node and device, from the REST fields
+    placement = row.get_by_test_id("run-placement")
+    placement.filter(has_text="cpu").wait_for()
+    assert placement.inner_text() == f"{run['node']} · cpu" and run["node"].startswith("local (")
 
 
 def test_playground_slider_moves_the_arm(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { cellText, parseColumns, valueAt } from "../../frontend/scripts/logic/runcolumns.js";
+import { cellText, parseColumns, placementText, valueAt } from "../../frontend/scripts/logic/runcolumns.js";
 
 test("parseColumns keeps distinct well-formed dotted paths in order", () => {
   assert.deepEqual(parseColumns("train.lr, policy.hidden_size,train.lr,,bad path,x..y,effector.muscles.0.name"), ["train.lr", "policy.hidden_size", "effector.muscles.0.name"]);
@@ -28,4 +28,11 @@ test("cellText shows values unrounded and absent ones as a dash", () => {
   assert.equal(cellText(undefined), "—");
   assert.equal(cellText(null), "—");
   assert.equal(cellText([1, 2]), "[1,2]");
+});
+
+test("placementText joins the node and the device a run trained on", () => {
+  assert.equal(placementText({ node: "ray 10.0.0.7 (1a2b3c4d)", device: "cuda" }), "ray 10.0.0.7 (1a2b3c4d) · cuda");
+  assert.equal(placementText({ node: "local (lab-pc)", device: null }), "local (lab-pc)");
+  assert.equal(placementText({ node: null, device: null }), "—");
+  assert.equal(placementText({}), "—");
 });

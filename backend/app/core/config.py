@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,6 +78,19 @@ class Settings(BaseSettings):
         5.0, gt=0, description="seconds the workers get to stop when the server shuts down (then they are killed)"
     )
     ws_queue_size: int = Field(1000, ge=10, description="messages buffered per websocket subscriber")
+    # where runs train (docs/scale-out.md)
+    executor: Literal["local", "ray"] = Field("local", description="local: spawned processes here; ray: tasks on a Ray cluster")
+    ray_address: str | None = Field(
+        None, description="an existing Ray cluster (host:port or ray://host:port); none: start a local Ray instance"
+    )
+    ray_num_cpus: int | None = Field(None, ge=1, description="CPUs of the local Ray instance (default: all)")
+    ray_object_store_bytes: int | None = Field(None, ge=78_643_200, description="object store of the local Ray instance")
+    ray_gpus_per_run: float = Field(1.0, gt=0, le=1, description="GPU (fraction) a run on cuda asks Ray for")
+    ray_auth_token_path: Path | None = Field(
+        None,
+        description="Ray token file (RAY_AUTH_TOKEN_PATH); default: <data_dir>/ray_auth_token for a local instance, "
+        "Ray's own rules (RAY_AUTH_TOKEN, ~/.ray/auth_token) for --ray-address",
+    )
 
     @field_validator("access_token")
     @classmethod

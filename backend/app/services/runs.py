@@ -202,6 +202,7 @@ def summary(run: Run, manager: WorkerManager, positions: dict[int, int] | None =
         "n_iterations": run.n_iterations,
         "seed": run.seed,
         "device": run.device,
+        "node": run.node,
         "preset": run.preset,
         "created_at": _aware(run.created_at),
         "started_at": started,

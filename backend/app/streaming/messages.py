@@ -73,6 +73,7 @@ class StatusMessage(LiveMessage):
     progress: float | None = None
     error: str | None = None
     device: str | None = None
+    node: str | None = None
     worker_pid: int | None = None
 
 
@@ -103,6 +104,7 @@ def status_message(run: Run, worker_pid: int | None = None) -> StatusMessage:
         progress=progress_of(run),
         error=run.error,
         device=run.device,
+        node=run.node,
         worker_pid=worker_pid,
     )
 

@@ -1,7 +1,8 @@
-"""Spawns training workers, persists what they report and fans it out to websocket viewers.
+"""Starts training workers, persists what they report and fans it out to websocket viewers.
 
-Each run trains in a spawn-context process with its own one-way pipe to the manager. The
-manager thread waits on every pipe, hands messages to the :class:`Recorder` (the single writer
+Each run trains in a worker started by the executor (``workers/executors.py``: by default a
+spawn-context process with its own one-way pipe; with ``--executor ray`` a Ray task). The
+manager thread waits on every worker, hands messages to the :class:`Recorder` (the single writer
 of worker data), reaps dead workers and starts queued runs while fewer than
 ``settings.max_workers`` run. All run-state transitions (start, cancel, resume, delete, fail)
 happen under one lock so that the API threads and the manager thread never race.
@@ -13,12 +14,10 @@ import contextlib
 import logging
 import multiprocessing as mp
 import shutil
-import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import wait as wait_connections
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,10 @@ from backend.app.run_specs import spec_of
 from backend.app.status import RESUMABLE_STATUSES, RunKind, RunStatus
 from backend.app.streaming.hub import Hub
 from backend.app.streaming.messages import LogMessage, StatusMessage, deleted_message, status_message
+from backend.app.workers.executors import Executor, WorkerHandle, make_executor
 from backend.app.workers.experiment_watch import ExperimentWatcher
 from backend.app.workers.job import run_job
-from backend.app.workers.protocol import Channel, GroupMember, JobSpec
+from backend.app.workers.protocol import GroupMember, JobSpec
 from backend.app.workers.publisher import Publisher
 from backend.app.workers.recorder import Progress, Recorder, stop_reason
 from backend.app.workers.warmup import IdleWarmUp
@@ -51,36 +51,22 @@ class RunConflict(Exception):
 
 @dataclass(eq=False)
 class _Proc:
-    """One spawned worker process (a single run's, or a group job's shared by its member runs)."""
+    """One started worker (a single run's, or a group job's shared by its member runs)."""
 
-    process: Any
-    conn: Any  # the manager's (reading) end of the worker's pipe; None once closed
-    stop_event: Any
+    handle: WorkerHandle
     cancel_at: float | None = None
     lane: Lane = "training"
 
 
 class _Worker:
-    """An active run: the process that trains it (shared by a group's members) and its own progress."""
+    """An active run: the worker that trains it (shared by a group's members) and its own progress."""
 
     def __init__(self, proc: _Proc, progress: Progress) -> None:
         self.proc, self.progress = proc, progress
 
     @property
-    def process(self) -> Any:
-        return self.proc.process
-
-    @property
-    def conn(self) -> Any:
-        return self.proc.conn
-
-    @conn.setter
-    def conn(self, value: Any) -> None:
-        self.proc.conn = value
-
-    @property
-    def stop_event(self) -> Any:
-        return self.proc.stop_event
+    def handle(self) -> WorkerHandle:
+        return self.proc.handle
 
     @property
     def cancel_at(self) -> float | None:
@@ -89,16 +75,6 @@ class _Worker:
     @cancel_at.setter
     def cancel_at(self, value: float | None) -> None:
         self.proc.cancel_at = value
-
-
-def _exit_reason(code: int | None) -> str:
-    if code is not None and code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return f"worker process died (killed by {name}) before finishing"
-    return f"worker process exited with code {code} without reporting a result"
 
 
 def latest_eval_error(s: Session, run_id: int) -> float | None:
@@ -114,7 +90,7 @@ def _same_group(a: Run, b: Run) -> bool:
 
 
 class WorkerManager:
-    """Runs training jobs in spawn-context processes, at most ``settings.max_workers`` at once."""
+    """Runs training jobs through an executor (local processes or Ray), at most ``settings.max_workers`` at once."""
 
     def __init__(
         self,
@@ -123,12 +99,13 @@ class WorkerManager:
         hub: Hub,
         target: Callable[[JobSpec, Any, Any], None] = run_job,
         experiment_hub: Hub | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = session_factory
         self.hub = hub
         self.target = target
-        self.ctx = mp.get_context("spawn")
+        self.executor = executor or make_executor(settings, target)
         # experiments' viewers (/ws/experiments/{id}) follow what the watcher derives from run messages
         self.watcher = ExperimentWatcher(session_factory, experiment_hub or Hub(hub.max_queue, replay_messages=1, replay_runs=1))
         self.publisher = Publisher(hub, observer=self.watcher.note)  # numbers and sends every message viewers get
@@ -142,12 +119,18 @@ class WorkerManager:
         self._last_flush = time.monotonic()
         self._last_dispatch = 0.0
         self._queued = False  # whether the last dispatch saw queued runs
-        self.warmup = IdleWarmUp(self.ctx, settings.warmup, settings.warmup_idle_s)
+        # the idle warm-up fills this machine's compile cache (a local process, whatever the executor)
+        self.warmup = IdleWarmUp(mp.get_context("spawn"), settings.warmup, settings.warmup_idle_s)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Mark runs left ``running`` as ``interrupted``, queue the interrupted networks of experiments
-        again (from their checkpoints, or from scratch without one) and start the manager thread."""
+        again (from their checkpoints, or from scratch without one), open the executor (a Ray
+        executor connects to its cluster, or starts a local one) and start the manager thread.
+
+        No worker outlives the server that started it (a local process is its child; a Ray task is
+        owned by its driver), so every run left ``running`` lost its worker."""
+        self.executor.open()
         with session_scope(self.sessions) as s:
             for run in s.scalars(select(Run).where(Run.status == RunStatus.RUNNING)):
                 self._sync_with_checkpoint(s, run)
@@ -174,15 +157,15 @@ class WorkerManager:
         with self._lock:
             self._shutting_down = True
             for w in self.active.values():
-                w.stop_event.set()
+                w.handle.request_stop()
             deadline = time.monotonic() + timeout
             for w in self.active.values():
-                while w.process.is_alive() and time.monotonic() < deadline:
+                while w.handle.alive() and time.monotonic() < deadline:
                     self._receive(w, wait=0.05)  # keep the pipe flowing so that the worker can finish
-                for stop in (w.process.terminate, w.process.kill):
-                    if w.process.is_alive():
+                for stop in (w.handle.terminate, w.handle.kill):
+                    if w.handle.alive():
                         stop()
-                        w.process.join(1.0)
+                        w.handle.join(1.0)
                 self._receive(w)
             self.recorder.flush(self._progresses())
             with session_scope(self.sessions) as s:
@@ -193,6 +176,7 @@ class WorkerManager:
                         run.status, run.error, run.finished_at = status, stop_reason(run, status, None), utcnow()
                     self._close(w)
             self.active.clear()
+        self.executor.close()
 
     def wake(self) -> None:
         """Ask the manager to look for queued runs now."""
@@ -266,7 +250,7 @@ class WorkerManager:
                     w.cancel_at = time.monotonic()
                     for member in self._members(w.proc):
                         member.progress.cancel_requested = True
-                    w.stop_event.set()
+                    w.handle.request_stop()
                 return
             with session_scope(self.sessions) as s:
                 run = s.get(Run, run_id)
@@ -404,8 +388,8 @@ class WorkerManager:
                     )
             self.active.pop(run_id, None)
             if w is not None:
-                w.process.kill()
-                w.process.join(2.0)
+                w.handle.kill()
+                w.handle.join(2.0)
                 self._release(w)
             self.recorder.drop(run_id)
             with session_scope(self.sessions) as s:
@@ -426,10 +410,9 @@ class WorkerManager:
 
     def _tick(self) -> None:
         with self._lock:
-            conns = [p.conn for p in self._procs() if p.conn is not None]
-        if conns:
-            with contextlib.suppress(OSError, ValueError):  # a pipe closed by delete() meanwhile
-                wait_connections(conns, timeout=0.1)
+            handles = [p.handle for p in self._procs()]
+        if handles:
+            self.executor.wait(handles, timeout=0.1)
         else:
             self._wake.wait(0.1)
         with self._lock:
@@ -446,33 +429,22 @@ class WorkerManager:
             self.watcher.tick(self.steps())
 
     def _receive(self, w: _Worker | _Proc, wait: float = 0.0, limit: int = 5000) -> None:
-        """Record what the worker's pipe holds (a group's messages each for its own run); a broken or
-        finished pipe is closed."""
+        """Record what the worker sent (a group's messages each for its own run)."""
         proc = w.proc if isinstance(w, _Worker) else w
-        for _ in range(limit):
-            if proc.conn is None:
-                return
-            try:
-                if not proc.conn.poll(wait):
-                    return
-                msg = proc.conn.recv()
-            except (EOFError, OSError, ValueError):  # the worker is gone (or died mid-write)
-                self._close_pipe(proc)
-                return
+        for msg in proc.handle.receive(wait, limit):
             target = self.active.get(msg.run_id)
             if target is not None and target.proc is proc:
                 self.recorder.record(msg, target.progress, self._progresses(), self._shutting_down)
-            wait = 0.0
 
     def _reap(self) -> None:
         for run_id, w in list(self.active.items()):
-            if w.process.is_alive():
+            if w.handle.alive():
                 continue
             self._receive(w)  # its last words
             if not w.progress.terminal:
                 self._flush()
                 cancelled = w.progress.cancel_requested
-                reason = None if cancelled else _exit_reason(w.process.exitcode)
+                reason = None if cancelled else w.handle.exit_reason()
                 self.recorder.finish(run_id, RunStatus.CANCELLED if cancelled else RunStatus.FAILED, reason)
             del self.active[run_id]
             self._release(w)
@@ -481,13 +453,13 @@ class WorkerManager:
     def _enforce_cancels(self) -> None:
         now = time.monotonic()
         for w in self._procs():
-            if w.cancel_at is None or not w.process.is_alive():
+            if w.cancel_at is None or not w.handle.alive():
                 continue
             late = now - w.cancel_at
             if late > self.settings.cancel_grace + 2.0:
-                w.process.kill()
+                w.handle.kill()
             elif late > self.settings.cancel_grace:
-                w.process.terminate()
+                w.handle.terminate()
 
     def _free_slots(self) -> dict[Lane, int]:
         """Worker slots free now per lane: training jobs use at most ``max_workers`` processes, and
@@ -576,28 +548,22 @@ class WorkerManager:
         return self._spawn(job, runs)
 
     def _spawn(self, job: JobSpec, runs: list[Run]) -> list[StatusMessage]:
-        """Start ``job``'s process for ``runs``; the status messages to publish once the session commits."""
-        reader, writer = self.ctx.Pipe(duplex=False)
-        stop_event = self.ctx.Event()
-        process = self.ctx.Process(
-            target=self.target, args=(job, Channel(writer), stop_event), name=f"motornet-run-{job.run_id}", daemon=True
-        )
+        """Start ``job``'s worker for ``runs``; the status messages to publish once the session commits."""
         try:
-            process.start()
+            handle = self.executor.start(job)
         except Exception as exc:
-            reader.close()
+            log.warning("could not start a worker for run %d: %s", job.run_id, exc)
             for run in runs:
                 run.status, run.error, run.finished_at = RunStatus.FAILED, f"could not start a worker: {exc}", utcnow()
             return [status_message(run) for run in runs]
-        finally:
-            writer.close()  # the child holds its own copy; EOF on the reader then means the worker is gone
-        proc = _Proc(process, reader, stop_event)
+        proc = _Proc(handle)
         for run in runs:
-            self.active[run.id] = _Worker(proc, Progress(process.pid, step=run.step))
+            self.active[run.id] = _Worker(proc, Progress(handle.pid, step=run.step))
             run.status, run.resume_pending, run.error = RunStatus.RUNNING, False, None
             run.started_at = run.started_at or utcnow()
             run.finished_at = None
-        return [status_message(run, process.pid) for run in runs]
+            run.node = None  # the worker reports where it runs
+        return [status_message(run, handle.pid) for run in runs]
 
     def _procs(self) -> list[_Proc]:
         """The worker processes, each once (a group's members share theirs)."""
@@ -613,21 +579,12 @@ class WorkerManager:
         self._last_flush = time.monotonic()
         self.recorder.flush(self._progresses())
 
-    @staticmethod
-    def _close_pipe(w: _Worker | _Proc) -> None:
-        if w.conn is not None:
-            with contextlib.suppress(OSError):
-                w.conn.close()
-            w.conn = None
-
     def _release(self, w: _Worker) -> None:
         """Close the process of a run that left ``active`` once none of its group is left in it."""
         if not any(m.proc is w.proc for m in self.active.values()):
             self._close(w)
 
-    @classmethod
-    def _close(cls, w: _Worker) -> None:
-        """Release the pipe and the (finished) process object."""
-        cls._close_pipe(w)
-        with contextlib.suppress(ValueError):
-            w.process.close()
+    @staticmethod
+    def _close(w: _Worker) -> None:
+        """Release the worker's pipe and process object (or its Ray channel)."""
+        w.handle.close()

@@ -6,7 +6,8 @@ run id; the manager is the only consumer and the only database writer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from typing import Any
 
 from backend.app.status import RunKind, RunStatus
@@ -61,6 +62,7 @@ class StatusMsg:
     """A status change: ``running`` (with the device), or a terminal ``finished|failed|cancelled``.
 
     ``result``: a training run's ``TrainResult.to_dict()`` or a study's ``StudyResult.headline()``.
+    ``node`` and ``pid``: where the worker runs (filled in by its :class:`Channel` on ``running``).
     """
 
     run_id: int
@@ -69,6 +71,8 @@ class StatusMsg:
     device: str | None = None
     step: int | None = None
     result: dict[str, Any] | None = None
+    node: str | None = None
+    pid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -119,9 +123,17 @@ class Channel:
     break its own pipe, which the manager discards, never the other workers' reporting.
     """
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, node: str | None = None) -> None:
         self.conn = conn
+        self.node = node
 
     def put(self, message: WorkerMessage) -> None:
         """Send a message (blocks while the pipe is full: back-pressure from a busy manager)."""
-        self.conn.send(message)
+        self.conn.send(placed(message, self.node))
+
+
+def placed(message: WorkerMessage, node: str | None) -> WorkerMessage:
+    """``message``, a ``running`` status with this process's node and pid filled in."""
+    if isinstance(message, StatusMsg) and message.status == RunStatus.RUNNING and message.node is None:
+        return replace(message, node=node, pid=os.getpid())
+    return message

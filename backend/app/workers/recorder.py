@@ -142,18 +142,22 @@ class Recorder:
             run = s.get(Run, msg.run_id)
             if run is None:
                 return
-            before = (run.status, run.device)
+            before = (run.status, run.device, run.node)
             run.status = status
             if msg.device:
                 run.device = msg.device
+            if msg.node:
+                run.node = msg.node[:128]
+            if msg.pid:  # a Ray worker's process id becomes known with its first report
+                prog.pid = msg.pid
             if terminal:
                 run.finished_at, run.error, run.result = utcnow(), stop_reason(run, status, error), msg.result
                 if msg.step is not None:
                     run.step = max(run.step, msg.step)
             message = status_message(run, None if prog.terminal else prog.pid)
-            changed = terminal or (run.status, run.device) != before
+            changed = terminal or (run.status, run.device, run.node) != before
         # The manager published "running" when it started the worker; the worker's own "running"
-        # report only reaches viewers when it tells them something new (the device it resolved).
+        # report only reaches viewers when it tells them something new (the device it resolved, its node).
         if changed:
             self.publisher.publish(message)
 

@@ -30,3 +30,9 @@ export function cellText(v) {
   if (typeof v === "string") return v;
   return JSON.stringify(v);
 }
+
+/** Where a run trained, from its REST `node` and `device`: "ray 10.0.0.7 (1a2b3c4d) · cuda", "—" before its worker reported. */
+export function placementText(run) {
+  const parts = [run?.node, run?.device].filter((p) => typeof p === "string" && p.length);
+  return parts.length ? parts.join(" · ") : "—";
+}

@@ -6,7 +6,7 @@ import { ComparePanel } from "../components/compare.js";
 import { duration, fmt, h, toast } from "../dom.js";
 import { progressText } from "../logic/metrics.js";
 import { STATUSES, canResume, isActive, queueText } from "../logic/status.js";
-import { SUGGESTED_COLUMNS, cellText, parseColumns, valueAt } from "../logic/runcolumns.js";
+import { SUGGESTED_COLUMNS, cellText, parseColumns, placementText, valueAt } from "../logic/runcolumns.js";
 import { parseList } from "../logic/urlstate.js";
 
 
@@ -134,6 +134,7 @@ class RunsPage {
       ["grad norm", "gradient norm at the latest step"],
       ["endpoint error", "mean distance from the hand to the target at the end of the latest evaluation's reaches"],
       ["duration", ""],
+      ["ran on", "the machine (a local process, or a Ray node: its address and id) and the device the run trained on"],
     ];
     const remove = (path) => h("button", { class: "small link", title: `remove the column ${path}`, "aria-label": `remove column ${path}`, onclick: () => this.setColumns(this.cols.filter((c) => c !== path)) }, "×");
     this.head.replaceChildren(
@@ -182,6 +183,7 @@ class RunsPage {
       h("td", {}, fmt(m.grad_norm)),
       h("td", { "data-testid": "run-eval-error" }, evalError(r)),
       h("td", {}, duration(r.duration)),
+      h("td", { class: "small", "data-testid": "run-placement" }, placementText(r)),
       ...this.cols.map((path) => h("td", { "data-col": path }, cellText(valueAt(this.specOf(r), path)))),
       h("td", {}, ...actions)
     );

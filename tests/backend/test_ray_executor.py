@@ -1,0 +1,270 @@
+"""``motornet-studio serve --executor ray`` against a real local Ray cluster on loopback.
+
+One Ray head for the module (``ray start --head`` on 127.0.0.1 only: 2 CPUs, a small object store,
+no dashboard, token authentication with a token file in the test's directory), stopped at the end
+through its own process group; one studio server connected to it through its settings (executor,
+address, token file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.conftest import free_port, start_live_server
+
+TINY = {
+    "preset": "tiny_point_mass",
+    "overrides": {"train.n_iterations": 30, "train.eval_every": 10, "train.checkpoint_every": 10},
+}
+LONG = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 100_000, "train.checkpoint_every": 5}}
+CANCEL_GRACE = 1.5  # the server's default cancel_grace [s]; after grace + 2 s the worker is killed by force
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """``ray start --head --block`` on 127.0.0.1 (its own session, stopped by its process group at the end).
+
+    Yields ``(address, token_path)``.
+    """
+    root = tmp_path_factory.mktemp("ray")
+    token = root / "ray_auth_token"
+    token.write_text(secrets.token_hex(32))
+    token.chmod(0o600)
+    port = free_port()
+    temp_dir = tempfile.mkdtemp(prefix="mnray")  # short: Ray's socket paths must fit in 107 bytes
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env |= {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "HOME": str(root)}
+    env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # keep 127.0.0.1 (Ray swaps loopback for the machine's address)
+    env["RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"] = "0"  # SIGTERM stops the head at once (Ray drains 30 s by default)
+    ray_bin = Path(sys.executable).with_name("ray")
+    cmd = [str(ray_bin), "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port", str(port)]
+    cmd += ["--num-cpus", "2", "--object-store-memory", str(80 * 1024 * 1024), "--include-dashboard", "false"]
+    cmd += ["--temp-dir", temp_dir, "--disable-usage-stats"]
+    log = open(root / "ray.log", "ab")  # noqa: SIM115  (owned by the child)
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+    try:
+        deadline = time.monotonic() + 60
+        while not list(Path(temp_dir).glob("session_*/sockets/raylet*")):
+            assert proc.poll() is None and time.monotonic() < deadline, (root / "ray.log").read_text()
+            time.sleep(0.2)
+        yield f"127.0.0.1:{port}", token
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)  # ray start --block stops its head processes
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def ray_server(ray_cluster, tmp_path_factory: pytest.TempPathFactory):
+    """A studio server using the cluster (``MOTORNET_STUDIO_EXECUTOR=ray``, its address and token file)."""
+    address, token = ray_cluster
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env |= {
+        "MOTORNET_STUDIO_EXECUTOR": "ray",
+        "MOTORNET_STUDIO_RAY_ADDRESS": address,
+        "MOTORNET_STUDIO_RAY_AUTH_TOKEN_PATH": str(token),  # the studio sets Ray's authentication itself
+        "MOTORNET_STUDIO_MAX_WORKERS": "2",
+    }
+    with start_live_server(tmp_path_factory.mktemp("studio"), env=env) as server:
+        yield server
+
+
+SLOW_CHANNEL_DRIVER = """
+import json, sys, time
+import ray
+from backend.app.status import RunStatus
+from backend.app.workers.protocol import JobSpec, LogMsg, StatusMsg
+from backend.app.workers.ray_executor import RayHandle, _Channel, _ray_job
+
+class SlowChannel(_Channel):  # a channel actor whose worker process takes 7 s to come up (a loaded node)
+    def __init__(self):
+        time.sleep(7.0)
+        super().__init__()
+
+def target(job, queue, stop):
+    queue.put(LogMsg(job.run_id, "info", "hello", time.time()))
+    queue.put(StatusMsg(job.run_id, RunStatus.FINISHED, result={"ok": 1}))
+
+ray.init(address=sys.argv[1], log_to_driver=False)
+job = JobSpec(1, {}, "/nonexistent/checkpoint.pt")
+actor = ray.remote(num_cpus=0)(SlowChannel).remote()
+handle = RayHandle(ray.remote(max_retries=0, num_cpus=1)(_ray_job).remote(target, job, actor, {}), actor, job)
+got, deadline = [], time.monotonic() + 60
+while handle.alive() and time.monotonic() < deadline:  # the manager's loop: receive, then reap
+    got += handle.receive(0.0)
+    time.sleep(0.05)
+got += handle.receive(0.0)
+print(json.dumps([type(m).__name__ + ":" + str(getattr(m, "status", "")) for m in got]))
+"""
+
+
+def test_a_channel_actor_slow_to_start_loses_no_message(ray_cluster):
+    """Regression: a drain that took over 5 s (the actor's worker process still starting) closed the
+    channel for good, so a job's final statuses were lost ("ended without reporting a result")."""
+    address, token = ray_cluster
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env |= {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    cmd = [sys.executable, "-c", SLOW_CHANNEL_DRIVER, address]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=90)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["LogMsg:", "StatusMsg:finished"], out.stdout
+
+
+def _get(server, path: str):
+    r = httpx.get(f"{server.url}{path}", timeout=30)
+    r.raise_for_status()
+    return r.json()
+
+
+def _post(server, path: str, body: dict | None = None) -> dict:
+    r = httpx.post(f"{server.url}{path}", json=body, timeout=30)
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+def _until(server, rid: int, ok, timeout: float = 60, allowed=("queued", "running")) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = _get(server, f"/api/runs/{rid}")
+        if ok(run):
+            return run
+        assert run["status"] in allowed, run
+        time.sleep(0.1)
+    raise AssertionError(f"run {rid}: condition not met in {timeout} s: {run}")
+
+
+async def _follow(url: str, until: set[str], timeout: float) -> list[dict]:
+    messages: list[dict] = []
+    async with connect(url, open_timeout=10) as ws:
+        async with asyncio.timeout(timeout):
+            async for raw in ws:
+                msg = json.loads(raw)
+                messages.append(msg)
+                if msg["type"] == "status" and msg["status"] in until:
+                    return messages
+    raise AssertionError(f"socket closed before {until}: {messages[-3:]}")
+
+
+def test_run_trains_on_ray_with_live_metrics_snapshots_and_checkpoint_back_home(ray_server):
+    rid = _post(ray_server, "/api/runs", TINY)["id"]
+    messages = asyncio.run(_follow(f"{ray_server.ws_url}/ws/runs/{rid}", {"finished", "failed"}, timeout=90))
+    assert messages[-1]["status"] == "finished", messages[-1]
+    metrics = [m for m in messages if m["type"] == "metric"]
+    snapshots = [m for m in messages if m["type"] == "snapshot"]
+    assert metrics and metrics[-1]["step"] == 30 and "loss" in metrics[-1]["values"]
+    assert [s["step"] for s in snapshots][-1] == 30 and "hand" in snapshots[-1]["data"]
+    run = _get(ray_server, f"/api/runs/{rid}")
+    assert run["node"].startswith("ray 127.0.0.1 ("), run
+    assert run["device"] == "cpu"
+    # the checkpoint came back to the server's data dir from the worker's temporary directory
+    ckpt = ray_server.data_dir / "runs" / str(rid) / "checkpoint.pt"
+    assert ckpt.is_file() and run["checkpoint_step"] == 30
+    from motornet_core.training import read_checkpoint
+
+    assert read_checkpoint(ckpt).step == 30
+    assert [s["step"] for s in _get(ray_server, f"/api/runs/{rid}/snapshots")] == [10, 20, 30]
+    assert httpx.get(f"{ray_server.url}/api/runs/{rid}/checkpoint", timeout=30).status_code == 200
+
+
+def test_cancel_on_ray_keeps_the_promise(ray_server):
+    rid = _post(ray_server, "/api/runs", LONG)["id"]
+    _until(ray_server, rid, lambda r: r["status"] == "running" and r["step"] >= 1)
+
+    async def cancel_and_time() -> float:
+        async with connect(f"{ray_server.ws_url}/ws/runs/{rid}", open_timeout=10) as ws:
+            t0 = time.monotonic()
+            await asyncio.to_thread(_post, ray_server, f"/api/runs/{rid}/cancel")
+            async with asyncio.timeout(15):
+                async for raw in ws:
+                    msg = json.loads(raw)
+                    if msg["type"] == "status" and msg["status"] == "cancelled":
+                        return time.monotonic() - t0
+        raise AssertionError("no cancelled status")
+
+    # the promise: stopped by its flag within the grace period, else by force right after it
+    assert asyncio.run(cancel_and_time()) < CANCEL_GRACE + 2.0
+    assert _get(ray_server, f"/api/runs/{rid}")["status"] == "cancelled"
+
+
+def test_killed_ray_worker_fails_its_run_with_a_reason_then_it_resumes(ray_server):
+    rid = _post(ray_server, "/api/runs", LONG)["id"]
+    run = _until(ray_server, rid, lambda r: r["status"] == "running" and (r["checkpoint_step"] or 0) >= 5 and r["worker_pid"])
+    pid = run["worker_pid"]
+    assert pid != ray_server.process.pid
+    reached = _get(ray_server, f"/api/runs/{rid}")["step"]
+    os.kill(pid, signal.SIGKILL)  # the Ray worker process that trains the run
+    failed = _until(ray_server, rid, lambda r: r["status"] == "failed", timeout=30, allowed=("running", "failed"))
+    assert "Ray worker died" in failed["error"], failed
+    step = failed["checkpoint_step"]
+    # resumable from a checkpoint at most checkpoint_every (5) iterations before the kill
+    assert step >= max(5, reached - 5), (step, reached)
+    assert (ray_server.data_dir / "runs" / str(rid) / "checkpoint.pt").is_file()
+    _post(ray_server, f"/api/runs/{rid}/resume")
+    resumed = _until(ray_server, rid, lambda r: r["status"] == "running" and r["step"] > step + 5, allowed=("queued", "running"))
+    assert resumed["worker_pid"] != pid and resumed["node"].startswith("ray ")
+    logs = _get(ray_server, f"/api/runs/{rid}/logs")
+    assert any("resumed from" in (e["message"]) for e in (logs["logs"] if isinstance(logs, dict) else logs))
+    _post(ray_server, f"/api/runs/{rid}/cancel")
+    _until(ray_server, rid, lambda r: r["status"] == "cancelled", allowed=("running", "cancelled"))
+
+
+def test_experiment_fans_out_over_the_cluster_and_completes(ray_server):
+    body = {
+        "preset": "tiny_point_mass",
+        "overrides": {"train.n_iterations": 6, "train.eval_every": 3, "train.checkpoint_every": 3},
+        "grid": {"train.lr": [0.001, 0.01]},
+        "seeds": 2,
+        "name": "on ray",
+    }
+    eid = _post(ray_server, "/api/experiments", body)["id"]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        exp = _get(ray_server, f"/api/experiments/{eid}")
+        if exp["status"] in ("finished", "failed", "cancelled"):
+            break
+        time.sleep(0.3)
+    runs = [r for r in _get(ray_server, "/api/runs") if r["experiment_id"] == eid]
+    assert exp["status"] == "finished", [(r["status"], r["error"]) for r in runs]
+    runs = [r for r in _get(ray_server, "/api/runs") if r["experiment_id"] == eid]
+    assert len(runs) == 4 and {r["status"] for r in runs} == {"finished"}
+    assert all(r["node"].startswith("ray 127.0.0.1") and r["device"] == "cpu" for r in runs)
+    for r in runs:
+        assert Path(ray_server.data_dir / "runs" / str(r["id"]) / "checkpoint.pt").is_file()
+
+
+def test_server_restart_finds_its_cluster_again_and_the_run_is_interrupted_then_resumes(ray_server):
+    rid = _post(ray_server, "/api/runs", LONG)["id"]
+    _until(ray_server, rid, lambda r: r["status"] == "running" and (r["checkpoint_step"] or 0) >= 5)
+    log_before = len(ray_server.log())
+    ray_server.restart()  # SIGTERM: the server's graceful shutdown (Ray's own SIGTERM handler would exit at once)
+    assert "Traceback" not in ray_server.log()[log_before:], ray_server.log()[log_before:][-3000:]
+    run = _get(ray_server, f"/api/runs/{rid}")
+    assert run["status"] == "interrupted" and run["checkpoint_step"] >= 5, run
+    step = run["checkpoint_step"]
+    _post(ray_server, f"/api/runs/{rid}/resume")
+    resumed = _until(ray_server, rid, lambda r: r["status"] == "running" and r["step"] > step, allowed=("queued", "running"))
+    assert resumed["node"].startswith("ray 127.0.0.1"), resumed
+    _post(ray_server, f"/api/runs/{rid}/cancel")
+    _until(ray_server, rid, lambda r: r["status"] == "cancelled", allowed=("running", "cancelled"))
