@@ -89,24 +89,29 @@ def test_run_the_dynamics_analysis_of_a_two_area_run(live_server, page, console,
     shot("dynamics_panel")
 
 
-def test_a_protocol_runs_learning_curve_marks_its_blocks(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
+def test_a_protocol_launched_from_the_designer_shows_its_learning_curve(live_server, page, shot) -> None:  # type: ignore[no-untyped-def]
     presets = httpx.get(f"{live_server.url}/api/presets").json()["runs"]
-    rid = _finished(live_server.url, {"preset": "tiny_curl_protocol"})
     assert "curl_adaptation_protocol" in presets
-    page.goto(f"{live_server.url}/#/run?id={rid}")
+    # the task designer loads the preset (its protocol included), validates it and launches it
+    page.goto(f"{live_server.url}/#/task?preset=tiny_curl_protocol")
+    page.get_by_test_id("validation-status").filter(has_text="valid").wait_for()
+    page.get_by_test_id("launch").click()
+    page.wait_for_function("() => location.hash.startsWith('#/run')")
+    rid = int(re.search(r"id=(\d+)", page.evaluate("() => location.hash")).group(1))
+    spec = httpx.get(f"{live_server.url}/api/runs/{rid}/spec").json()
+    assert spec["train"]["protocol"] == presets["tiny_curl_protocol"]["train"]["protocol"]
+    page.get_by_test_id("run-status").filter(has_text="finished").wait_for(timeout=120_000)
     section = page.locator('[data-section="protocol"]')
-    section.get_by_test_id("protocol-blocks").filter(
-        has_text="baseline (iterations 1-3) → curl (iterations 4-6) → washout (iterations 7-9)"
-    ).wait_for()
-    page.wait_for_function("() => (document.querySelector('[data-testid=protocol-curve]').data || []).length > 0")
-    lay = page.evaluate(
-        "() => { const l = document.querySelector('[data-testid=protocol-curve]').layout;"
-        " return {shapes: l.shapes.map((s) => s.x0), notes: l.annotations.map((a) => a.text)}; }"
-    )
+    blocks = "baseline (iterations 1-3) → curl (iterations 4-6) → washout (iterations 7-9)"
+    section.get_by_test_id("protocol-blocks").filter(has_text=blocks).wait_for()
+    curve = "document.querySelector('[data-testid=protocol-curve]')"
+    page.wait_for_function(f"() => ({curve}.data || []).length > 0 && Math.max(...{curve}.data[0].x) === 9")
+    marks = "{shapes: l.shapes.map((s) => s.x0), notes: l.annotations.map((a) => a.text)}"
+    lay = page.evaluate(f"() => {{ const l = {curve}.layout; return {marks}; }}")
     assert lay == {"shapes": [3.5, 6.5], "notes": ["baseline", "curl", "washout"]}
     series = httpx.get(f"{live_server.url}/api/runs/{rid}/metrics").json()["series"]
     dev = series["protocol/lateral_deviation"]
-    drawn = page.evaluate("() => document.querySelector('[data-testid=protocol-curve]').data[0]")
+    drawn = page.evaluate(f"() => {curve}.data[0]")
     assert drawn["x"] == dev["step"] and drawn["y"] == pytest.approx([v * 100 for v in dev["value"]])  # [cm]
     section.scroll_into_view_if_needed()
     shot("protocol_curve")

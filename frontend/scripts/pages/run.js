@@ -132,7 +132,11 @@ class RunPage {
       h("section", { class: "panel" }, h("h2", {}, "Log"), this.logs)
     );
     if (this.run?.spec?.policy) this.interventions = new InterventionPanel(interventionBox, this.id, this.run.spec);
-    if (this.run?.spec?.policy) this.dynamics = new DynamicsPanel(dynamicsBox, this.id);
+    if (this.run?.spec?.policy) {
+      const pol = this.run.spec.policy;
+      if (pol.kind === "multi_area" || (["gru", "rnn"].includes(pol.kind) && (pol.n_layers ?? 1) === 1)) this.dynamics = new DynamicsPanel(dynamicsBox, this.id);
+      else dynamicsBox.append(h("p", { class: "hint", "data-testid": "dynamics-unavailable" }, `The dynamics analyses need a one-layer GRU or RNN policy, or a multi-area one; this run's is ${pol.kind} × ${pol.n_layers ?? 1} layer${(pol.n_layers ?? 1) === 1 ? "" : "s"}.`));
+    }
     if (protocol) this.protocol = new ProtocolCurve(protocolBox, protocol);
     this.view = new SnapshotView({ armBox, plotsBox, onTrial: (b) => this.ctx.setParams({ trial: b }) });
     placeholder(this.lossEl, "waiting for the first iteration…");
