@@ -15,7 +15,7 @@ from motornet_core.experiments import ExperimentSpec
 from motornet_core.specs import PerturbationSpec, RunSpec, TaskSpec
 from motornet_core.specs.areas import InterventionSpec
 
-SpecKind = Literal["effector", "task", "run", "policy", "loss", "train"]
+SpecKind = Literal["effector", "task", "run", "policy", "loss", "train", "dynamics"]
 
 MAX_ID = 2**63 - 1
 """The largest row id: ids are SQLite INTEGERs (signed 64 bits), so no larger number names a row."""

@@ -14,6 +14,7 @@ from backend.app.models import SavedSpec, utcnow
 from backend.app.schemas import ErrorItem, ValidateOut
 from motornet_core import EffectorSpec, SpecError, presets
 from motornet_core.specs import RunSpec, TaskSpec, spec_error_from_validation
+from motornet_core.training.dynamics import DynamicsParams
 
 SPEC_TYPES: dict[str, Any] = {
     "effector": EffectorSpec,
@@ -22,6 +23,7 @@ SPEC_TYPES: dict[str, Any] = {
     "policy": RunSpec.model_fields["policy"].annotation,
     "loss": RunSpec.model_fields["loss"].annotation,
     "train": RunSpec.model_fields["train"].annotation,
+    "dynamics": DynamicsParams,
 }
 
 

@@ -2,9 +2,11 @@
 // evaluation snapshot animated with a scrubber over earlier ones, downloads.
 
 import { api, errorMessage } from "../api.js";
+import { DynamicsPanel } from "../components/dynamics-panel.js";
 import { InterventionPanel } from "../components/intervention-panel.js";
 import { extend, layout, placeholder, react } from "../components/plots.js";
 import { NotesEditor } from "../components/notes-editor.js";
+import { ProtocolCurve } from "../components/protocol-curve.js";
 import { SnapshotView } from "../components/snapshot-view.js";
 import { colour, duration, fmt, h, toast } from "../dom.js";
 import { duplicateTerms, iterationRate, lossAxes, lossKeys, metricFromMessage, progressText, runTiming, smooth, truncateSeries } from "../logic/metrics.js";
@@ -103,6 +105,9 @@ class RunPage {
     });
     this.logs = h("pre", { class: "small", style: "max-height:10rem;overflow:auto;margin:0;white-space:pre-wrap", "data-testid": "run-logs" });
     const interventionBox = h("div");
+    const dynamicsBox = h("div");
+    const protocolBox = h("div");
+    const protocol = this.run?.spec?.train?.protocol;
     this.rerunBox = h("section", { class: "panel", hidden: true, "data-testid": "rerun-panel" });
     this.root.replaceChildren(
       this.header,
@@ -119,12 +124,20 @@ class RunPage {
           armBox
         )
       ),
+      ...(protocol ? [h("section", { class: "panel", "data-section": "protocol" }, h("h2", {}, "Learning and de-adaptation curves"), protocolBox)] : []),
       h("section", { class: "panel" }, plotsBox),
       ...(this.run?.spec?.policy ? [h("section", { class: "panel", "data-section": "interventions" }, h("h2", {}, "Interventions: with and without"), interventionBox)] : []),
+      ...(this.run?.spec?.policy ? [h("section", { class: "panel", "data-section": "dynamics" }, h("h2", {}, "Dynamics: fixed points, tangling, population trajectories"), dynamicsBox)] : []),
       this.notesPanel(),
       h("section", { class: "panel" }, h("h2", {}, "Log"), this.logs)
     );
     if (this.run?.spec?.policy) this.interventions = new InterventionPanel(interventionBox, this.id, this.run.spec);
+    if (this.run?.spec?.policy) {
+      const pol = this.run.spec.policy;
+      if (pol.kind === "multi_area" || (["gru", "rnn"].includes(pol.kind) && (pol.n_layers ?? 1) === 1)) this.dynamics = new DynamicsPanel(dynamicsBox, this.id);
+      else dynamicsBox.append(h("p", { class: "hint", "data-testid": "dynamics-unavailable" }, `The dynamics analyses need a one-layer GRU or RNN policy, or a multi-area one; this run's is ${pol.kind} × ${pol.n_layers ?? 1} layer${(pol.n_layers ?? 1) === 1 ? "" : "s"}.`));
+    }
+    if (protocol) this.protocol = new ProtocolCurve(protocolBox, protocol);
     this.view = new SnapshotView({ armBox, plotsBox, onTrial: (b) => this.ctx.setParams({ trial: b }) });
     placeholder(this.lossEl, "waiting for the first iteration…");
   }
@@ -298,6 +311,7 @@ class RunPage {
   }
 
   drawMetrics() {
+    this.protocol?.update(this.series, true);
     const keys = lossKeys(Object.keys(this.series));
     this.keys = keys;
     if (!keys.length) return;
@@ -413,6 +427,7 @@ class RunPage {
     if (this.samples.length > 400) this.samples.splice(0, this.samples.length - 400);
     if (newKey || this.smoothing > 0 || !this.lossEl.data || !this.keys.length) this.drawMetrics();
     else {
+      this.protocol?.update(this.series);
       const xs = [];
       const ys = [];
       for (const k of this.keys) {
@@ -492,6 +507,7 @@ class RunPage {
     this.socket?.close();
     clearInterval(this.flushTimer);
     clearInterval(this.clockTimer);
+    this.protocol?.destroy();
     this.view?.destroy();
   }
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse, PlainTextResponse
@@ -22,9 +22,10 @@ from backend.app.schemas import (
     SnapshotInfo,
     SnapshotOut,
 )
-from backend.app.services import playground
+from backend.app.services import dynamics, playground
 from backend.app.services import runs as service
 from motornet_core.specs import RunSpec
+from motornet_core.training.dynamics import DynamicsParams
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -146,3 +147,11 @@ async def post_interventions(run_id: PathId, req: InterventionIn, session: Sessi
     clamp, scale or drive units, areas or muscles on a time window): hand paths, muscles and population activity."""
     out = await run_in_threadpool(playground.intervene_run, session, run_id, req.interventions, req.targets)
     return InterventionOut(**out)
+
+
+@router.post("/{run_id}/dynamics")
+async def post_dynamics(run_id: PathId, params: DynamicsParams, session: SessionDep) -> dict[str, Any]:
+    """Dynamics of the run's latest checkpoint: fixed and slow points with their eigenvalues (Sussillo & Barak
+    2013), trajectory tangling (Russo et al. 2018) and population trajectories in PC space, for the whole
+    network and per area (docs/analyses.md). 409 before the first checkpoint; 429 while another analysis runs."""
+    return await run_in_threadpool(dynamics.analyse_run, session, run_id, params)
