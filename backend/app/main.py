@@ -26,7 +26,7 @@ from backend.app.core.config import Settings
 from backend.app.core.db import init_db, make_engine
 from backend.app.core.errors import install_error_handlers
 from backend.app.core.logs import redact_tokens_in_server_logs
-from backend.app.core.middleware import AccessTokenMiddleware, BodyLimitMiddleware
+from backend.app.core.middleware import AccessTokenMiddleware, BodyLimitMiddleware, MethodNotAllowedMiddleware
 from backend.app.streaming.hub import Hub
 from backend.app.workers.job import run_job
 from backend.app.workers.manager import WorkerManager
@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None, job_target: Callable[..., None]
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, per_path=uploads, max_depth=settings.max_json_depth
     )
+    app.add_middleware(MethodNotAllowedMiddleware)  # after the token check, before the body is read
     if settings.access_token:
         app.add_middleware(AccessTokenMiddleware, token=settings.access_token)
     if settings.cors_origins:  # closed by default: no Access-Control-Allow-Origin for anyone

@@ -45,3 +45,27 @@ def test_the_documented_errors_are_the_ones_sent(client):
     assert "429" in paths["/api/runs"]["post"]["responses"] and "413" in paths["/api/runs"]["post"]["responses"]
     r = client.get("/api/runs/0")
     assert r.status_code == 422 and isinstance(r.json()["detail"][0]["loc"], str) and r.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("OPTIONS", "/api/runs", "GET, POST"),
+        ("OPTIONS", "/api/runs/3/cancel", "POST"),
+        ("PATCH", "/api/runs/import", "POST"),  # not run "import": the literal path is its own resource
+        ("PATCH", "/api/experiments/estimate", "POST"),
+        ("HEAD", "/api/runs", "GET, POST"),
+    ],
+)
+def test_an_undocumented_method_is_405_listing_the_documented_ones(client, method, path, allow):
+    r = client.request(method, path)
+    assert r.status_code == 405 and r.headers["allow"] == allow
+    assert method == "HEAD" or r.json()["detail"]  # a HEAD answer has no body
+
+
+def test_discriminator_tags_and_list_filters_are_documented(client):
+    doc = client.get("/openapi.json").json()
+    assert "kind" in doc["components"]["schemas"]["PointMassSpec"]["required"]
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/api/runs"]["get"]["parameters"]}
+    assert params["kind"]["enum"] == ["training", "study", "all"] and "-created" in params["sort"]["enum"]
+    assert client.get("/api/runs", params={"status": "queued,running"}).status_code == 200

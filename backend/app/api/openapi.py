@@ -93,13 +93,40 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def require_discriminators(schema: dict[str, Any]) -> dict[str, Any]:
+    """Mark each discriminated union's tag (``kind``) required in its members, in place.
+
+    The members give their tag a default (``"kind": "point_mass"``), so pydantic's schema leaves it
+    optional, but a union member is only recognised by its tag: without it the server answers 422
+    ("Unable to extract tag"). Every member component is used only inside its union.
+    """
+    components = schema.get("components", {}).get("schemas", {})
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            disc = node.get("discriminator")
+            if isinstance(disc, dict) and "propertyName" in disc:
+                for ref in disc.get("mapping", {}).values():
+                    member = components.get(ref.rsplit("/", 1)[-1])
+                    if member is not None and disc["propertyName"] not in member.setdefault("required", []):
+                        member["required"].append(disc["propertyName"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
 def install_openapi(app: FastAPI) -> None:
     """Serve :func:`document_errors` of the generated document at ``/openapi.json`` (built once)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(generate())
+            app.openapi_schema = require_discriminators(document_errors(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

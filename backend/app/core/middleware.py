@@ -249,3 +249,50 @@ class _Limited:
                 self.max_bytes,
                 type(exc).__name__,
             )
+
+
+class MethodNotAllowedMiddleware:
+    """Answers 405 with an ``Allow`` header that lists exactly the methods a path is documented with.
+
+    Starlette would hand a method that no route of a path takes to the next route whose path
+    matches: the frontend's static files mounted at ``/`` (405 ``Allow: GET, HEAD`` for
+    ``OPTIONS /api/runs``) or a templated route (``PATCH /api/runs/import`` read as run ``import``:
+    422). Here the app's OpenAPI paths under ``prefix`` decide: a path that a template without
+    parameters matches (``/api/runs/import``) is that resource alone, and a method that none of the
+    matching paths documents gets 405 listing the ones they do.
+    """
+
+    METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+    def __init__(self, app: Any, prefix: str = "/api/") -> None:
+        self.app = app
+        self.prefix = prefix
+        self._paths: list[tuple[re.Pattern[str], bool, frozenset[str]]] | None = None
+
+    def _documented(self, scope: Scope) -> list[tuple[re.Pattern[str], bool, frozenset[str]]]:
+        if self._paths is None:
+            paths = []
+            for template, item in scope["app"].openapi().get("paths", {}).items():
+                if not template.startswith(self.prefix):
+                    continue
+                methods = {m.upper() for m in item if m.upper() in self.METHODS}
+                pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$")
+                paths.append((pattern, "{" not in template, frozenset(methods)))
+            self._paths = paths
+        return self._paths
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or "app" not in scope or not path.startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        matching = [(literal, methods) for pattern, literal, methods in self._documented(scope) if pattern.match(path)]
+        candidates = [methods for literal, methods in matching if literal] or [methods for _, methods in matching]
+        allowed: set[str] = set().union(*candidates)
+        method = scope.get("method", "GET")
+        if candidates and method not in allowed:
+            allow = ", ".join(m for m in self.METHODS if m in allowed)
+            msg = f"{method} is not allowed here; allowed: {allow}"
+            await _send_json(send, 405, {"detail": msg}, [(b"allow", allow.encode())])
+            return
+        await self.app(scope, receive, send)

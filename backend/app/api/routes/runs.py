@@ -24,10 +24,15 @@ from backend.app.schemas import (
 )
 from backend.app.services import dynamics, playground
 from backend.app.services import runs as service
+from backend.app.status import RunKind, RunStatus
 from motornet_core.specs import RunSpec
 from motornet_core.training.dynamics import DynamicsParams
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
+# documented (the service checks them, naming the parameter): the run kinds and a comma-separated status list
+KINDS = [*(k.value for k in RunKind), "all"]
+SORTS = list(service.SORTS)
+STATUS_LIST = "^,*(?:(?:" + "|".join(s.value for s in RunStatus) + ")(?:,+|$))*$"
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -42,11 +47,13 @@ def create_run(req: RunCreate, session: SessionDep, settings: SettingsDep, manag
 def list_runs(
     session: SessionDep,
     manager: ManagerDep,
-    status: Annotated[str | None, Query(description="one status or several, comma separated")] = None,
+    status: Annotated[
+        str | None, Query(description="one status or several, comma separated", json_schema_extra={"pattern": STATUS_LIST})
+    ] = None,
     tag: str | None = None,
     name: Annotated[str | None, Query(description="substring of the name")] = None,
-    sort: Annotated[str, Query(description="created, -created, name, -name, status, -status")] = "-created",
-    kind: Annotated[str, Query(description="training (default), study or all")] = "training",
+    sort: Annotated[str, Query(description="column; - for descending", json_schema_extra={"enum": SORTS})] = "-created",
+    kind: Annotated[str, Query(description="training (default), study or all", json_schema_extra={"enum": KINDS})] = "training",
     experiment: Annotated[int | None, Query(description="only the networks of this experiment (its id)")] = None,
 ) -> list[RunSummary]:
     """Runs, newest first by default (training runs unless ``kind`` says otherwise)."""
