@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from backend_helpers import run_async
 from websockets.asyncio.client import connect
 
 from tests.conftest import free_port, start_live_server
@@ -169,7 +170,7 @@ async def _follow(url: str, until: set[str], timeout: float) -> list[dict]:
 
 def test_run_trains_on_ray_with_live_metrics_snapshots_and_checkpoint_back_home(ray_server):
     rid = _post(ray_server, "/api/runs", TINY)["id"]
-    messages = asyncio.run(_follow(f"{ray_server.ws_url}/ws/runs/{rid}", {"finished", "failed"}, timeout=90))
+    messages = run_async(_follow(f"{ray_server.ws_url}/ws/runs/{rid}", {"finished", "failed"}, timeout=90))
     assert messages[-1]["status"] == "finished", messages[-1]
     metrics = [m for m in messages if m["type"] == "metric"]
     snapshots = [m for m in messages if m["type"] == "snapshot"]
@@ -204,7 +205,7 @@ def test_cancel_on_ray_keeps_the_promise(ray_server):
         raise AssertionError("no cancelled status")
 
     # the promise: stopped by its flag within the grace period, else by force right after it
-    assert asyncio.run(cancel_and_time()) < CANCEL_GRACE + 2.0
+    assert run_async(cancel_and_time()) < CANCEL_GRACE + 2.0
     assert _get(ray_server, f"/api/runs/{rid}")["status"] == "cancelled"
 
 
