@@ -519,6 +519,15 @@ def extra_section(name: str, result: StudyResult, folder: Path, pngs: list[tuple
     return "\n".join(text)
 
 
+PREMOTOR_LESION = """## Lesioning the premotor area of two-area networks (`premotor_lesion`)
+
+Not one of the paper's experiments: an in-silico inactivation built on the multi-area policies. Its
+method, results (5 seeds, endpoint error, motor-area activity and target-related variance, each with a 95%
+interval and a paired t-test) and caveats are in [multi-area.md](multi-area.md#study-lesioning-the-premotor-area-premotor_lesion).
+"""
+"""docs/studies.md's pointer to the premotor_lesion study (its results live in docs/multi-area.md)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -562,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     sections = []
     try:
         for name in STUDIES:
+            if name == "premotor_lesion":  # documented in docs/multi-area.md (scripts/make_multi_area_figure.py)
+                continue
             folder = args.docs / "studies" / name
             result = None
             if not args.render_only:
@@ -624,6 +635,7 @@ def main(argv: list[str] | None = None) -> int:
         "Sign conventions: lateral deviation is positive to the left of the movement; moment arms are dL/dq, negative",
         "for a flexor; angles in degrees counter-clockwise from +x.\n",
     ]
+    sections.append(PREMOTOR_LESION)
     (args.docs / "studies.md").write_text("\n".join(head) + "\n" + "\n".join(sections), encoding="utf-8")
     log.info("wrote %s", args.docs / "studies.md")
     return 0

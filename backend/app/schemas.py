@@ -12,7 +12,7 @@ from backend.app.core.errors import json_safe
 from backend.app.status import RunKind, RunStatus
 from motornet_core import EffectorSpec
 from motornet_core.experiments import ExperimentSpec
-from motornet_core.specs import RunSpec, TaskSpec
+from motornet_core.specs import PerturbationSpec, RunSpec, TaskSpec
 from motornet_core.specs.areas import InterventionSpec
 
 SpecKind = Literal["effector", "task", "run", "policy", "loss", "train"]
@@ -386,6 +386,9 @@ class SimInit(ApiIn):
     effector: EffectorSpec | None = None
     run_id: Id | None = None
     position: list[float] | None = Field(None, description="open loop: start posture; default mid-range")
+    perturbations: list[PerturbationSpec] = Field(
+        default_factory=list, max_length=16, description="external loads applied at every step (as in a perturb message)"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> SimInit:
@@ -410,6 +413,18 @@ class SimTarget(ApiIn):
     steps: int = 1
 
 
+class SimPerturb(ApiIn):
+    """Apply these external loads at every step from now on (the core's perturbation specs; [] removes them).
+
+    A curl field ``{"kind": "curl_field", "gain": 10}`` or a constant endpoint load
+    ``{"kind": "endpoint_load", "magnitude": 5, "angle": 90}``, ...; ``start``, ``end`` and
+    ``probability`` keep their defaults (the playground applies loads at every step).
+    """
+
+    type: Literal["perturb"]
+    perturbations: list[PerturbationSpec] = Field(max_length=16)
+
+
 class SimReset(ApiIn):
     """Back to the start posture."""
 
@@ -417,7 +432,7 @@ class SimReset(ApiIn):
     position: list[float] | None = None
 
 
-SimMessage = Annotated[SimInit | SimExcitation | SimTarget | SimReset, Field(discriminator="type")]
+SimMessage = Annotated[SimInit | SimExcitation | SimTarget | SimPerturb | SimReset, Field(discriminator="type")]
 
 
 # -- experiments ----------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ noise on everything but the task inputs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,13 +30,13 @@ import torch
 from torch import Tensor
 
 from motornet_core.effector import Effector
-from motornet_core.envs.perturbations import StepLoads
+from motornet_core.envs.perturbations import StepLoads, plan_loads
 from motornet_core.envs.sensory import gaussian, noise_vector
 from motornet_core.envs.tasks import Episode, sample_episode
 from motornet_core.errors import SpecError
 from motornet_core.specs.effector import EffectorSpec
 from motornet_core.specs.run import delay_steps, task_input_size
-from motornet_core.specs.task import parse_task
+from motornet_core.specs.task import PerturbationSpec, parse_task
 from motornet_core.state import EffectorState, requiring_grad
 
 
@@ -303,6 +304,29 @@ class FunctionalEnv:
         episode = replace(ep, goal=goal, target=goal.clone(), cue=cue, loads=ep.loads.zeroed())
         now_goal, now_cue = self._task_inputs(episode, state.step)
         return replace(state, episode=episode, goal=now_goal, cue=now_cue)
+
+    def with_perturbations(
+        self, state: EnvState, perturbations: Sequence[PerturbationSpec], generator: torch.Generator | None = None
+    ) -> EnvState:
+        """``state`` whose episode's loads are those of ``perturbations`` instead (the playground's load toggles).
+
+        The schedule covers the whole episode (windows in episode time, ``probability`` drawn per
+        trial from ``generator``); a force channel's axis runs from the fingertip now to the goal now shown.
+        An empty list removes every load.
+
+        Raises:
+            SpecError: a joint load without one value per joint (``perturbations.i.torque``).
+        """
+        dof = self.effector.dof
+        for i, p in enumerate(perturbations):
+            torque = getattr(p, "torque", None)
+            if torque is not None and len(torque) != dof:
+                msg = f"needs one value per joint ({dof})"
+                raise SpecError([{"loc": f"perturbations.{i}.torque", "msg": msg, "input": torque}])
+        ep = state.episode
+        start_xy = state.effector.fingertip[:, :2]
+        loads = plan_loads(perturbations, state.batch_size, ep.n_steps, dof, self.dt, start_xy, state.goal, generator)
+        return replace(state, episode=replace(ep, loads=loads))
 
     def _raw_senses(self, state: EffectorState) -> tuple[Tensor, Tensor]:
         """Noise-free vision (B, 2) [m] and proprioception (B, 2M)."""

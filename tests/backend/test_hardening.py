@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import fake_jobs
 import hardening_jobs
 import pytest
 import torch
-from backend_helpers import wait_for
+from backend_helpers import lock_database, wait_for
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
@@ -104,16 +102,6 @@ def test_nan_metrics_fail_the_run_clearly_and_are_not_stored(make_client):
 
 # -- a database locked by another process -------------------------------------------------------------
 
-LOCKER = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
-conn.execute("BEGIN EXCLUSIVE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.execute("ROLLBACK")
-conn.close()
-"""
-
 
 def test_locked_database_answers_503_or_waits_and_loses_nothing(make_client, tmp_path):
     data = tmp_path / "locked"
@@ -123,9 +111,8 @@ def test_locked_database_answers_503_or_waits_and_loses_nothing(make_client, tmp
     db = data / "studio.db"
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db), "7"], stdout=subprocess.PIPE, text=True)
+    locker = lock_database(db, 7)
     try:
-        assert locker.stdout.readline().strip() == "locked"
         t0 = time.monotonic()
         statuses = []
         while time.monotonic() - t0 < 6.5:

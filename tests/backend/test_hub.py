@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from backend_helpers import run_async
+
 from backend.app.streaming.hub import Hub
 
 
@@ -19,5 +21,5 @@ def test_a_full_queue_drops_the_oldest_and_the_hub_counts_it():
         kept = [entry.seq for entry in (await sub.get(), await sub.get()) if entry is not None]
         return kept, sub.dropped, hub.dropped()
 
-    kept, dropped, total = asyncio.run(scenario())
+    kept, dropped, total = run_async(scenario())
     assert kept == [4, 5] and dropped == 3 and total == 3

@@ -10,6 +10,7 @@ import time
 
 import httpx
 import pytest
+from backend_helpers import run_async
 from websockets.asyncio.client import connect
 
 pytestmark = pytest.mark.slow
@@ -74,7 +75,7 @@ def test_live_server_end_to_end(live_server):
 
     # a short run, followed live
     tiny_id = _post(server, "/api/runs", TINY)["id"]
-    messages = asyncio.run(_follow(f"{server.ws_url}/ws/runs/{tiny_id}", {"finished", "failed"}, timeout=90))
+    messages = run_async(_follow(f"{server.ws_url}/ws/runs/{tiny_id}", {"finished", "failed"}, timeout=90))
     assert messages[0]["type"] == "status"
     assert messages[-1]["status"] == "finished", messages[-1]
     metrics = [m for m in messages if m["type"] == "metric"]
@@ -87,9 +88,9 @@ def test_live_server_end_to_end(live_server):
     kill_id = _post(server, "/api/runs", LONG)["id"]
     _wait_running(server, cancel_id)
     victim = _wait_running(server, kill_id)
-    assert asyncio.run(_cancel_and_time(server, cancel_id)) < 2.0
+    assert run_async(_cancel_and_time(server, cancel_id)) < 2.0
     os.kill(victim["worker_pid"], signal.SIGKILL)
-    failed = asyncio.run(_follow(f"{server.ws_url}/ws/runs/{kill_id}", {"failed"}, timeout=10))[-1]
+    failed = run_async(_follow(f"{server.ws_url}/ws/runs/{kill_id}", {"failed"}, timeout=10))[-1]
     assert "SIGKILL" in failed["error"]
     assert _get(server, "/api/health")["active_runs"] == 0
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from backend_helpers import run_async
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -159,7 +160,7 @@ class Viewer:
         """The documented catch-up (REST, then the socket from what is held), as often as it takes."""
         for _ in range(attempts):
             self.rest()
-            if asyncio.run(self.follow()):
+            if run_async(self.follow()):
                 return
         raise AssertionError(f"still no complete socket after {attempts} catch-ups (held {self.held()})")
 
@@ -183,7 +184,7 @@ def test_a_viewer_joining_mid_run_gets_every_step_once(server):
     held = viewer.held()
     # rows published after the REST read and flushed before the socket subscribes: the race of issue 18.3
     _wait_step(server, rid, held + 3)
-    assert asyncio.run(viewer.follow()), f"the socket showed a hole in seq or closed (gaps {viewer.gaps}, closed {viewer.closed})"
+    assert run_async(viewer.follow()), f"the socket showed a hole in seq or closed (gaps {viewer.gaps}, closed {viewer.closed})"
     _every_step(viewer)
     assert _get(server, f"/api/runs/{rid}")["status"] == "finished"
 
@@ -195,7 +196,7 @@ def test_a_throttled_viewer_catches_up_after_the_hub_dropped_its_messages(server
     viewer.rest()
     before = _dropped(server)
     # a viewer that reads nothing until the hub dropped some of its messages (the counter on /api/health)
-    done = asyncio.run(viewer.follow(stall=lambda: _wait_dropped(server, rid, before)))
+    done = run_async(viewer.follow(stall=lambda: _wait_dropped(server, rid, before)))
     assert _dropped(server) > before
     # it then reads what the connection held and sees the hole; only a stall past the server's keepalive
     # (a ping at 20 s unanswered for 20 s: this client answers pings only as it reads) would instead

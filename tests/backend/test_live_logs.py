@@ -9,6 +9,7 @@ import json
 
 import httpx
 import pytest
+from backend_helpers import run_async
 from websockets.asyncio.client import connect
 
 from tests.conftest import LiveServer, start_live_server
@@ -37,8 +38,8 @@ def test_the_token_never_reaches_a_debug_log(server: LiveServer):
     assert httpx.get(f"{server.url}/api/health", headers=bearer).status_code == 200
     assert httpx.get(f"{server.url}/api/health?token={TOKEN}").status_code == 200
     reset = json.dumps({"type": "reset"})
-    asyncio.run(_exchange(f"{server.ws_url}/ws/sim", bearer, reset))
-    asyncio.run(_exchange(f"{server.ws_url}/ws/sim?token={TOKEN}", {}, reset))
+    run_async(_exchange(f"{server.ws_url}/ws/sim", bearer, reset))
+    run_async(_exchange(f"{server.ws_url}/ws/sim?token={TOKEN}", {}, reset))
     log = server.log()
     assert "authorization" in log.lower() or "/ws/sim" in log  # debug logging is on
     assert TOKEN not in log, [line for line in log.splitlines() if TOKEN in line][:5]
@@ -63,6 +64,6 @@ def test_an_oversized_chunked_upload_logs_one_clean_line(server: LiveServer):
 
 def test_a_deeply_nested_websocket_message_is_a_clear_error(server: LiveServer):
     deep = "[" * 30_000 + "]" * 30_000
-    reply = asyncio.run(_exchange(f"{server.ws_url}/ws/sim", server.auth_headers, deep))
+    reply = run_async(_exchange(f"{server.ws_url}/ws/sim", server.auth_headers, deep))
     assert reply["type"] == "error" and "nested" in reply["message"], reply
     assert "RecursionError" not in reply["message"] and "internal error" not in reply["message"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from backend_helpers import run_async
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -82,7 +83,7 @@ async def _closed_with(url: str) -> tuple[int, str, list[str]]:
 def test_socket_without_the_token_is_closed_with_4401_not_refused_with_403(server, path):
     for url in (f"{server['ws']}{path}", f"{server['ws']}{path}?token=wrong-token-0123456789"):
         try:
-            code, reason, _ = asyncio.run(_closed_with(url))
+            code, reason, _ = run_async(_closed_with(url))
         except InvalidStatus as exc:  # the handshake itself refused (HTTP 403): what the audit saw
             raise AssertionError(f"handshake refused with HTTP {exc.response.status_code}") from None
         assert (code, reason) == (4401, "access token required")
@@ -101,7 +102,7 @@ def test_socket_with_the_token_works_and_oversize_messages_close_1009(server):
                         after.append(str(raw))
             return first, after, ws.close_code
 
-    first, after, code = asyncio.run(scenario())
+    first, after, code = run_async(scenario())
     assert '"type":"error"' in first.replace(" ", "") and "init" in first  # in: the socket answers
     assert code == 1009
     assert after == []  # uvicorn refuses the frame itself: no error message first (as docs/server.md says)
@@ -111,7 +112,7 @@ def test_the_token_in_the_query_string_never_reaches_the_log(server):
     assert httpx.get(f"{server['url']}/api/health?token={TOKEN}", timeout=10).status_code == 200
     assert httpx.get(f"{server['url']}/api/runs?sort=created&token={TOKEN}&x=1", timeout=10).status_code == 200
     assert httpx.get(f"{server['url']}/?%74oken={TOKEN}", timeout=10).status_code == 200
-    asyncio.run(_closed_with(f"{server['ws']}/ws/runs/999?token={TOKEN}"))
+    run_async(_closed_with(f"{server['ws']}/ws/runs/999?token={TOKEN}"))
     deadline = time.monotonic() + 10
     while "/ws/runs/999" not in server["log"].read_text() and time.monotonic() < deadline:
         time.sleep(0.1)

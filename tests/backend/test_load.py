@@ -6,7 +6,6 @@ its socket and received messages, and the run trains on.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import load
+from backend_helpers import run_async
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ def test_viewers_and_requests_during_a_run_get_no_errors(live_server):
     run_id = httpx.post(f"{url}/api/runs", json=RUN, timeout=30).json()["id"]
     load.wait_until_training(url, run_id, timeout=90)
     step = httpx.get(f"{url}/api/runs/{run_id}", timeout=10).json()["step"]
-    result = asyncio.run(load.apply_load(url, ws_url, run_id, viewers=8, rps=40, seconds=4))
+    result = run_async(load.apply_load(url, ws_url, run_id, viewers=8, rps=40, seconds=4))
     print("\n".join(load.report(result, 1.0, 1.0, 8)[:2]))  # REST and websocket lines (no timing here)
     assert result.requests == 160 and result.errors == 0, result.error_samples
     assert result.viewer_errors == 0 and len(result.viewer_messages) == 8, result.error_samples

@@ -9,6 +9,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
@@ -42,3 +44,24 @@ def test_pyproject_declares_the_gymnasium_entry_point() -> None:
     register = getattr(importlib.import_module(module), attr)
     register()  # idempotent
     register()
+
+
+def test_stable_baselines3_ppo_trains_on_the_env_made_by_id() -> None:
+    """Issue 16: once the id is found, an off-the-shelf RL library trains on it (a few PPO updates)."""
+    sb3 = pytest.importorskip("stable_baselines3")  # the `rl` extra
+    import gymnasium
+    import torch
+
+    import motornet_core  # noqa: F401  (registers the ids)
+
+    env = gymnasium.make("MotorNet/Reach-v0")
+    small = {"net_arch": [32]}
+    model = sb3.PPO("MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=2, seed=0, device="cpu", policy_kwargs=small)
+    before = [p.detach().clone() for p in model.policy.parameters()]
+    model.learn(total_timesteps=128)
+    assert model.num_timesteps == 128
+    assert any(not torch.equal(a, b) for a, b in zip(model.policy.parameters(), before, strict=True))
+    obs, _ = env.reset(seed=1)
+    action, _ = model.predict(obs, deterministic=True)
+    assert env.action_space.contains(action)
+    env.close()

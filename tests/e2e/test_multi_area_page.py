@@ -88,6 +88,9 @@ def test_run_page_compares_a_premotor_lesion(live_server, page, console, shot) -
     panel = page.get_by_test_id("intervention-panel")
     panel.wait_for()
     assert page.get_by_test_id("intervention-area").locator("option").all_text_contents() == ["premotor (6)", "motor (4)"]
+    # no empty plot frames before the first comparison (they left 600 px of blank card)
+    for plot in ("intervention-paths", "intervention-activity", "intervention-muscles"):
+        assert not page.get_by_test_id(plot).is_visible(), plot
     page.get_by_test_id("intervention-target").select_option("area")
     page.get_by_test_id("intervention-area").select_option("premotor")
     page.get_by_test_id("intervention-run").click()
@@ -103,6 +106,8 @@ def test_run_page_compares_a_premotor_lesion(live_server, page, console, shot) -
     n_paths = page.evaluate(f"() => {paths}.filter((t) => t.mode === 'lines').length")
     assert n_paths == 2 * 8  # the evaluation batch in both conditions
     page.wait_for_function("() => document.querySelector('[data-testid=intervention-muscles]')?.data?.length === 12")
+    plots = ("intervention-paths", "intervention-activity", "intervention-muscles")
+    assert all(page.get_by_test_id(p).is_visible() for p in plots)
     shot("run_page_intervention")
     # a muscle index the effector does not have: the server's 422 names the path, shown in the panel
     console.allow.append(re.compile("status of 422"))

@@ -93,3 +93,4 @@ def test_loss_terms_of_another_scale_get_their_own_axis(live_server, page) -> No
     page.get_by_test_id("loss-smoothing").dispatch_event("input")
     smooth = page.evaluate(f"() => ({LOSS})('loss (smoothed)')")
     assert smooth is not None and len(smooth["y"]) == 30
+    page.screenshot(path="/tmp/e2e_run_loss_axes.png", full_page=True)

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.app.core.errors import Conflict, NotFound, jsonable_errors, safe_text
 from backend.app.core.middleware import NOT_UNICODE, find_lone_surrogate, json_depth
 from backend.app.models import Metric, Run
-from backend.app.schemas import PathId, SimExcitation, SimInit, SimMessage, SimReset, SimTarget
+from backend.app.schemas import PathId, SimExcitation, SimInit, SimMessage, SimPerturb, SimReset, SimTarget
 from backend.app.services.playground import Playground
 from backend.app.streaming.hub import Published, Subscription
 from backend.app.streaming.messages import MetricMessage, StatusMessage, status_message
@@ -199,9 +199,9 @@ def _handle(ws: WebSocket, pg: Playground | None, msg: Any) -> tuple[Playground 
     if isinstance(msg, SimInit):
         if msg.run_id is not None:
             with ws.app.state.sessions() as session:
-                pg = Playground.for_run(session, msg.run_id, settings.max_sim_steps)
+                pg = Playground.for_run(session, msg.run_id, settings.max_sim_steps, msg.perturbations)
         else:
-            pg = Playground.for_effector(msg.effector, msg.position, settings.max_sim_steps)
+            pg = Playground.for_effector(msg.effector, msg.position, settings.max_sim_steps, msg.perturbations)
         return pg, pg.describe()
     if pg is None:
         return None, _error("send an init message first")
@@ -209,6 +209,8 @@ def _handle(ws: WebSocket, pg: Playground | None, msg: Any) -> tuple[Playground 
         return pg, pg.excite(msg.values, msg.steps)
     if isinstance(msg, SimTarget):
         return pg, pg.reach(msg.xy, msg.steps)
+    if isinstance(msg, SimPerturb):
+        return pg, pg.perturb(msg.perturbations)
     if isinstance(msg, SimReset):
         pg.reset(msg.position)
         return pg, pg.message()
@@ -217,7 +219,7 @@ def _handle(ws: WebSocket, pg: Playground | None, msg: Any) -> tuple[Playground 
 
 @router.websocket("/ws/sim")
 async def sim_socket(ws: WebSocket) -> None:
-    """Playground: ``init`` then ``excitation`` (open loop) or ``target`` (a run's policy) messages."""
+    """Playground: ``init`` then ``excitation`` (open loop) or ``target`` (a run's policy), ``perturb`` and ``reset`` messages."""
     await ws.accept()
     pg: Playground | None = None
     limiter = _limiter(ws)

@@ -2,11 +2,14 @@
 
 Open loop: the client's excitation drives the effector one ``dt`` per message. Under a run's
 policy: the client moves the target and the trained network drives the effector towards it.
+Either way the client may switch on external loads (a curl field, a constant endpoint load, ...)
+given as the core's perturbation specs; they act at every step until switched off.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from backend.app.core.errors import Conflict, NotFound, spec_error
 from backend.app.models import Run
-from backend.app.services.kinematics import as_tensor, mid_position
+from backend.app.services.kinematics import as_tensor, mid_position, workspace_grids
 from motornet_core import Effector, EffectorState, MotornetError, build_effector
-from motornet_core.envs import EnvState, FunctionalEnv
+from motornet_core.envs import EnvState, FunctionalEnv, LoadPlan, plan_loads
 from motornet_core.policies import Policy
+from motornet_core.specs import PerturbationSpec
 from motornet_core.training import ClosedLoop
 
 MAX_STEPS_PER_MESSAGE = 100
@@ -33,15 +37,20 @@ def _checkpoint(session: Session, run_id: int) -> Path:
     return Path(run.checkpoint_path)
 
 
+def _check_targets(targets: list[list[float]] | None) -> None:
+    """422 naming ``targets`` unless it is None or a list of finite [x, y] pairs."""
+    if targets is not None:
+        as_tensor(targets, "targets", (2,))
+        if any(len(t) != 2 for t in targets):
+            raise spec_error("targets", "each target is [x, y]", targets)
+
+
 def evaluate_run(session: Session, run_id: int, targets: list[list[float]] | None) -> dict[str, Any]:
     """Snapshot of a saved run's policy reaching ``targets`` (its last checkpoint)."""
     from motornet_core.training import evaluate_policy
 
     path = _checkpoint(session, run_id)
-    if targets is not None:
-        as_tensor(targets, "targets", (2,))
-        if any(len(t) != 2 for t in targets):
-            raise spec_error("targets", "each target is [x, y]", targets)
+    _check_targets(targets)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         return evaluate_policy(payload["spec"], payload, targets=targets, device="cpu").to_dict()
@@ -56,10 +65,7 @@ def intervene_run(session: Session, run_id: int, interventions: list[Any], targe
     from motornet_core.training.intervene import compare_interventions
 
     path = _checkpoint(session, run_id)
-    if targets is not None:
-        as_tensor(targets, "targets", (2,))
-        if any(len(t) != 2 for t in targets):
-            raise spec_error("targets", "each target is [x, y]", targets)
+    _check_targets(targets)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         spec = payload["spec"]
@@ -86,17 +92,23 @@ class Playground:
         self.env_state: EnvState | None = None
         self.hidden: torch.Tensor | None = None
         self.target: list[float] | None = None
+        self.steps = 0  # steps taken since the last reset
+        self.perturbations: list[PerturbationSpec] = []
+        self.open_loads: LoadPlan | None = None  # open loop: the loads' one-step schedule (None: no load)
+        self.endpoint_force: list[float] = [0.0, 0.0]  # [N] external fingertip force of the last step
+        self.path_geometry = all(getattr(m.geometry, "kind", "") == "path" for m in effector.spec.muscles)
 
     # -- construction ------------------------------------------------------------------------------------
     @classmethod
-    def for_effector(cls, spec: Any, position: Any, max_steps: int) -> Playground:
-        """Open-loop playground at ``position`` (default: mid-range)."""
+    def for_effector(cls, spec: Any, position: Any, max_steps: int, perturbations: Sequence[PerturbationSpec] = ()) -> Playground:
+        """Open-loop playground at ``position`` (default: mid-range) under ``perturbations``."""
         pg = cls(build_effector(spec), max_steps)
         pg.reset(position)
+        pg.perturb(perturbations)
         return pg
 
     @classmethod
-    def for_run(cls, session: Session, run_id: int, max_steps: int) -> Playground:
+    def for_run(cls, session: Session, run_id: int, max_steps: int, perturbations: Sequence[PerturbationSpec] = ()) -> Playground:
         """Closed-loop playground under a run's latest checkpoint."""
         from motornet_core.training import Trainer
 
@@ -107,20 +119,23 @@ class Playground:
             raise
         except Exception as exc:  # unreadable or mismatched file
             raise Conflict(f"the checkpoint of run {run_id} cannot be used: {exc}") from None
-        return cls.for_trainer(trainer, max_steps)
+        return cls.for_trainer(trainer, max_steps, perturbations)
 
     @classmethod
-    def for_trainer(cls, trainer: Any, max_steps: int) -> Playground:
+    def for_trainer(cls, trainer: Any, max_steps: int, perturbations: Sequence[PerturbationSpec] = ()) -> Playground:
         """Closed-loop playground under a :class:`~motornet_core.training.Trainer`'s policy."""
         pg = cls(trainer.effector, max_steps)
         policy: Policy = trainer.policy.eval()
         pg.loop = ClosedLoop(FunctionalEnv(trainer.effector, trainer.spec.task, deterministic=True), policy)
         pg.reset(None)
+        pg.perturb(perturbations)
         return pg
 
     def reset(self, position: Any) -> None:
         """Back to the start posture (zero velocity, zero recurrent state)."""
         self.t = 0.0
+        self.steps = 0
+        self.endpoint_force = [0.0, 0.0]
         with torch.no_grad():
             if self.loop is None:
                 q = mid_position(self.effector) if position is None else as_tensor(position, "position", (1,))
@@ -146,10 +161,16 @@ class Playground:
         state = self.state
         if state is None:
             raise spec_error("type", "send init first")
+        plan = self.open_loads
         with torch.no_grad():
             for _ in range(self._steps(steps)):
-                state = self.effector.step(state, u[None].clamp(0.0, 1.0))  # (1, M)
+                endpoint = joint = None
+                if plan is not None:  # evaluated from the fingertip state at the step's start (physics.md §6)
+                    endpoint, joint = plan.at(0, state.fingertip)
+                    self.endpoint_force = endpoint[0].tolist()
+                state = self.effector.step(state, u[None].clamp(0.0, 1.0), endpoint_load=endpoint, joint_load=joint)
                 self.t += self.effector.dt
+                self.steps += 1
         self.state = state
         return self.message()
 
@@ -166,9 +187,42 @@ class Playground:
             for _ in range(self._steps(steps)):
                 if loop.env.done(state):  # an endless episode: the same trial's clock starts again
                     state = dataclasses.replace(state, step=0)
+                if self.perturbations:  # the force the step will apply (read from the episode's schedule)
+                    self.endpoint_force = state.episode.loads.at(state.step, state.effector.fingertip)[0][0].tolist()
                 h, state = loop.step(h, state, noise=False)
                 self.t += self.effector.dt
+                self.steps += 1
         self.hidden, self.env_state, self.state = h, state, state.effector
+        return self.message()
+
+    def perturb(self, perturbations: Sequence[PerturbationSpec]) -> dict[str, Any]:
+        """Apply these external loads at every step from now on (an empty list: none); the state is unchanged.
+
+        Raises:
+            SpecError: a window or probability (training-schedule settings the playground cannot honour:
+                it applies a load at every step), or a joint load without one value per joint.
+        """
+        perturbations = list(perturbations)
+        for i, p in enumerate(perturbations):
+            for field, default in (("start", 0.0), ("end", None), ("probability", 1.0)):
+                if getattr(p, field) != default:
+                    msg = "the playground applies its loads at every step: leave start 0, end unset and probability 1"
+                    raise spec_error(f"perturbations.{i}.{field}", msg, getattr(p, field))
+        state = self.state
+        assert state is not None
+        if self.loop is not None and self.env_state is not None:
+            self.env_state = self.loop.env.with_perturbations(self.env_state, perturbations)
+        else:
+            with_joint = [(i, getattr(p, "torque", None)) for i, p in enumerate(perturbations)]
+            for i, torque in with_joint:
+                if torque is not None and len(torque) != self.effector.dof:
+                    raise spec_error(f"perturbations.{i}.torque", f"needs one value per joint ({self.effector.dof})", torque)
+            xy = state.fingertip[:, :2]
+            plan = plan_loads(perturbations, 1, 1, self.effector.dof, self.effector.dt, xy, xy, None)
+            self.open_loads = plan if perturbations else None
+        self.perturbations = perturbations
+        if not perturbations:
+            self.endpoint_force = [0.0, 0.0]
         return self.message()
 
     def _steps(self, steps: int) -> int:
@@ -179,7 +233,10 @@ class Playground:
     def _set_goal(self, xy: list[float]) -> None:
         assert self.loop is not None and self.env_state is not None
         goal = torch.tensor([xy], dtype=self.effector.dtype)  # (1, 2) [m]
-        self.env_state = self.loop.env.hold_goal(self.env_state, goal)
+        env = self.loop.env
+        self.env_state = env.hold_goal(self.env_state, goal)  # (which drops the episode's loads: put ours back)
+        if self.perturbations:
+            self.env_state = env.with_perturbations(self.env_state, self.perturbations)
         self.target = list(xy)
 
     def message(self) -> dict[str, Any]:
@@ -194,7 +251,12 @@ class Playground:
             "fingertip": s.fingertip[0, :2].tolist(),
             "activation": s.muscle.activation[0].tolist(),
             "force": s.muscle.force[0].tolist(),
+            "step": self.steps,
+            "endpoint_force": self.endpoint_force,
+            "perturbations": [p.model_dump() for p in self.perturbations],
         }
+        if not self.path_geometry:  # [n][M] [m] at this posture: the drawing's stand-in for the muscle lines
+            out["moment_arm"] = s.geometry.moment_arm[0].tolist()
         if self.target is not None:
             out["target"] = self.target
         return out
@@ -206,5 +268,9 @@ class Playground:
             "dt": self.effector.dt,
             "muscle_names": self.effector.muscle_names,
             "mode": "policy" if self.loop is not None else "excitation",
+            "dof": self.effector.dof,
+            "workspace": workspace_grids(self.effector),
+            # [n][M] at the start posture, for every geometry: which joints each muscle crosses, and how
+            "start_moment_arm": self.state.geometry.moment_arm[0].tolist() if self.state is not None else None,
             "state": self.message(),
         }

@@ -43,8 +43,10 @@ export class InterventionPanel {
     this.message = h("div", { "data-testid": "intervention-message" });
     this.summary = h("div", { "data-testid": "intervention-summary" });
     this.paths = h("div", { class: "plot", "data-testid": "intervention-paths" });
-    this.muscles = h("div", { class: "plot", "data-testid": "intervention-muscles" });
+    this.muscles = h("div", { class: "plot tall", "data-testid": "intervention-muscles" }); // its legend below: two entries a muscle
     this.activity = h("div", { class: "plot", "data-testid": "intervention-activity" });
+    // hidden until the first comparison: empty plot frames would leave a blank card
+    this.plots = h("div", { hidden: true }, h("div", { class: "cols" }, this.paths, this.activity), this.muscles);
     this.areaLabel = h("label", {}, "area ", this.area);
     this.indicesLabel = h("label", {}, "indices ", this.indices);
     container.append(
@@ -63,8 +65,7 @@ export class InterventionPanel {
       ),
       this.message,
       this.summary,
-      h("div", { class: "cols" }, this.paths, this.activity),
-      this.muscles
+      this.plots
     );
     this.sync();
   }
@@ -116,6 +117,7 @@ export class InterventionPanel {
   }
 
   show(res) {
+    this.plots.hidden = false; // before plotting: Plotly sizes a plot from its visible box
     const s = res.summary;
     const ee = s.endpoint_error;
     const rows = [h("tr", {}, h("th", {}, "endpoint error [cm]"), h("td", {}, fmt(ee.intact * 100, 3)), h("td", {}, fmt(ee.intervened * 100, 3)), h("td", {}, fmt(ee.difference * 100, 3)))];
@@ -147,7 +149,7 @@ export class InterventionPanel {
         mus.push({ x: res[key].time, y: mean, mode: "lines", name: `${name} ${c.name}`, legendgroup: name, line: { color: colour(m), dash: c.dash } });
       }
     });
-    react(this.muscles, mus, { title: { text: "muscle activation (mean over trials)", font: { size: 12 } }, xaxis: { title: { text: "time [s]" } }, yaxis: { title: { text: "activation" } } });
+    react(this.muscles, mus, { title: { text: "muscle activation (mean over trials)", font: { size: 12 } }, legend: { orientation: "h", x: 0, y: -0.26, yanchor: "top", font: { size: 11 } }, xaxis: { title: { text: "time [s]" } }, yaxis: { title: { text: "activation" } } });
   }
 }
 
