@@ -5,9 +5,13 @@ importable (the same GRU controller and L1 loss driving MotorNet's own environme
 public API of its training tutorial). With ``--to-loss 0.17`` it also trains both from scratch until
 the mean loss of the last ``--window`` iterations reaches that value (or ``--max-iterations``) and
 prints the wall time and the iterations it took; with ``--compile`` too, compiled twice in one fresh
-inductor cache: cold (compilation included) and warm (the cache a second run of a set-up finds). Run with ``nice``:
+inductor cache: cold (compilation included) and warm (the cache a second run of a set-up finds). With
+``--kernels`` each round also times the eager path with the hand-derived kernels off
+(``MOTORNET_CORE_EAGER_KERNELS=0``: the generic autograd graph), for the tutorial and for arm26
+centre-out, kernels on and off in alternating order. Run with ``nice``:
 
     nice -n 10 .venv/bin/python benchmarks/train.py --iterations 20 --threads 1
+    nice -n 10 .venv/bin/python benchmarks/train.py --iterations 20 --kernels --rounds 5
     nice -n 10 .venv/bin/python benchmarks/train.py --iterations 20 --to-loss 0.17 --max-iterations 600
 """
 
@@ -26,6 +30,7 @@ from typing import Any
 
 import torch
 
+import motornet_core.kernels as eager_kernels
 from motornet_core import prefer_scalar_cpu_kernels
 from motornet_core.policies import build_policy
 from motornet_core.run_presets import run_preset
@@ -43,22 +48,33 @@ def to_loss(step: Callable[[], float], target: float, window: int, cap: int) -> 
     return time.perf_counter() - t0, len(losses), False
 
 
-def tutorial(compile: bool = False, scalar: bool = True) -> Trainer:
-    """A fresh :class:`Trainer` on the tutorial preset.
+def tutorial(compile: bool = False, scalar: bool = True, preset: str = "tutorial_point_mass") -> Trainer:
+    """A fresh :class:`Trainer` on the tutorial preset (or another run preset).
 
     Args:
         compile: ``train.compile``.
         scalar: with ``compile``, :func:`motornet_core.prefer_scalar_cpu_kernels` first, as the
             studio's training workers and ``motornet-studio train`` do (call in a fresh process).
+        preset: the run preset's name.
     """
     if compile and scalar:
         prefer_scalar_cpu_kernels()
-    return Trainer(run_preset("tutorial_point_mass").with_updates({"train.compile": compile}))
+    return Trainer(run_preset(preset).with_updates({"train.compile": compile}))
 
 
-def ours(iterations: int, compile: bool = False, scalar: bool = True) -> float:
-    """Iterations/s of :class:`Trainer` on the tutorial preset (after 2 warm-up iterations)."""
-    trainer = tutorial(compile, scalar)
+def ours(
+    iterations: int, compile: bool = False, scalar: bool = True, kernels: bool = True, preset: str = "tutorial_point_mass"
+) -> float:
+    """Iterations/s of :class:`Trainer` on the tutorial preset (after 2 warm-up iterations).
+
+    Args:
+        kernels: False turns the eager kernels off for this process, as ``MOTORNET_CORE_EAGER_KERNELS=0``
+            does (call in a fresh process).
+        preset: the run preset's name.
+    """
+    if not kernels:
+        eager_kernels.ENABLED = False
+    trainer = tutorial(compile, scalar, preset)
     for _ in range(2):
         trainer.train_step()
     t0 = time.perf_counter()
@@ -177,6 +193,13 @@ def main() -> None:
         help="also time the preset's defaults (train.compile auto) as a studio worker runs them, after the "
         "compiled row has put its graph in inductor's cache (the studio's idle warm-up does the same)",
     )
+    parser.add_argument(
+        "--kernels",
+        action="store_true",
+        help="also time the eager path with the hand-derived kernels off (MOTORNET_CORE_EAGER_KERNELS=0), for the "
+        "tutorial and for arm26 centre-out, on and off in alternating order",
+    )
+    parser.add_argument("--arm26-iterations", type=int, default=10, help="timed iterations of the arm26 rows of --kernels")
     args = parser.parse_args()
     n = args.threads
     kernels = "vectorised" if args.simd else "scalar"
@@ -186,17 +209,46 @@ def main() -> None:
     if args.compile:
         print(f"compiled: {kernels} CPU kernels")
     print(f"{'':24s}{'motornet_core':>14s}   motornet 0.3.0")
-    ratios: dict[str, list[float]] = {"eager": [], "compiled": [], "default": [], "default, first N": []}
+    ratios: dict[str, list[float]] = {
+        "eager": [],
+        "eager, kernels off": [],
+        "compiled": [],
+        "default": [],
+        "default, first N": [],
+    }
+    on_off: dict[str, list[float]] = {"tutorial": [], "arm26_centre_out": []}
     decisions: set[str] = set()
-    for _ in range(args.rounds):
-        # the machine's speed drifts: each round measures MotorNet between ours, eager and compiled
+    for r in range(args.rounds):
+        # the machine's speed drifts: each round measures MotorNet between ours, eager and compiled;
+        # with --kernels, kernels off goes first in odd rounds
+        off = isolated(n, ours, args.iterations, False, True, False) if args.kernels and r % 2 else None
         a = isolated(n, ours, args.iterations)
+        if args.kernels and off is None:
+            off = isolated(n, ours, args.iterations, False, True, False)
         b = isolated(n, theirs, args.iterations)
         b_text = f"{b:10.2f}" if isinstance(b, float) else b
         ratio = f"   ({a / b:.2f}x)" if isinstance(b, float) else ""
         print(f"{'iterations/s':24s}{a:14.2f}   {b_text}{ratio}", flush=True)
         if isinstance(b, float):
             ratios["eager"].append(a / b)
+        if off is not None:
+            on_off["tutorial"].append(a / off)
+            ratio = f"   ({off / b:.2f}x)" if isinstance(b, float) else ""
+            print(f"{'  eager, kernels off':24s}{off:14.2f}{ratio}   [kernels on/off {a / off:.2f}x]", flush=True)
+            if isinstance(b, float):
+                ratios["eager, kernels off"].append(off / b)
+            arm = (args.arm26_iterations, False, True)
+            if r % 2:
+                arm_off = isolated(n, ours, *arm, False, "arm26_centre_out")
+                arm_on = isolated(n, ours, *arm, True, "arm26_centre_out")
+            else:
+                arm_on = isolated(n, ours, *arm, True, "arm26_centre_out")
+                arm_off = isolated(n, ours, *arm, False, "arm26_centre_out")
+            on_off["arm26_centre_out"].append(arm_on / arm_off)
+            print(
+                f"{'arm26 eager, on / off':24s}{arm_on:14.2f} / {arm_off:.2f}   [kernels on/off {arm_on / arm_off:.2f}x]",
+                flush=True,
+            )
         if args.compile:
             c = isolated(n, ours, args.iterations, True, not args.simd)
             ratio = f"   ({c / b:.2f}x)" if isinstance(b, float) else ""
@@ -218,6 +270,12 @@ def main() -> None:
             if values:
                 print(
                     f"{name} speed-up over {len(values)} rounds: median {statistics.median(values):.2f}x, "
+                    f"range {min(values):.2f}-{max(values):.2f}x"
+                )
+        for name, values in on_off.items():
+            if values:
+                print(
+                    f"{name} eager kernels on/off over {len(values)} rounds: median {statistics.median(values):.2f}x, "
                     f"range {min(values):.2f}-{max(values):.2f}x"
                 )
     if decisions:

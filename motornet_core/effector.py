@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from motornet_core.errors import SimulationError
 from motornet_core.geometry import build_geometry
 from motornet_core.integrate import STEPPERS
+from motornet_core.kernels import PointMassReluStep, apply_kernel, kernels_allowed, point_mass_relu_applies
 from motornet_core.muscles import build_muscles
 from motornet_core.skeletons import build_skeleton
 from motornet_core.specs.effector import EffectorSpec
@@ -83,6 +84,8 @@ class Effector(nn.Module):
             name: buf.detach().cpu().clone() for name, buf in self.named_buffers() if buf.dtype == torch.float64
         }
         self.float()
+        # a hand-derived eager step where one exists for this model (motornet_core.kernels)
+        self._point_mass_kernel = point_mass_relu_applies(self)
 
     def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Effector:
         """``nn.Module._apply`` (behind ``to``, ``double``, ``cuda``, ...), then: a constant cast up to
@@ -240,12 +243,49 @@ class Effector(nn.Module):
             endpoint_load: (B, 2) [N] at the fingertip.
             joint_load: (B, n) [N m] joint torques.
         """
+        if (
+            self._point_mass_kernel
+            and kernels_allowed(
+                excitation, state.position, state.velocity, state.muscle.activation, state.muscle.force, endpoint_load, joint_load
+            )
+            and not self._learnable()
+        ):  # a learnable constant: the generic graph
+            return self._point_mass_relu(state, excitation, endpoint_load, joint_load)
         u = self.muscles.clip_excitation(excitation)
         loads = Loads(endpoint_load, joint_load)
         stepper = STEPPERS[self.integration]
         h = self.dt / self.n_ministeps
         for _ in range(self.n_ministeps):
             state = stepper(self, state, u, loads, h)
+        return state
+
+    def _learnable(self) -> bool:
+        """Whether any constant is a parameter (:meth:`make_learnable`)."""
+        return any(m._parameters for m in (self, *self._modules.values()))  # type: ignore[union-attr]
+
+    def _point_mass_relu(
+        self, state: EffectorState, excitation: Tensor, endpoint_load: Tensor | None, joint_load: Tensor | None
+    ) -> EffectorState:
+        """:meth:`step` through :class:`~motornet_core.kernels.PointMassReluStep` (same values, one autograd node)."""
+        h = self.dt / self.n_ministeps
+        for _ in range(self.n_ministeps):
+            m, g = state.muscle, state.geometry
+            q, qd, a, f, length, velocity, arm, tip = apply_kernel(
+                PointMassReluStep,
+                self,
+                h,
+                state.position,
+                state.velocity,
+                m.activation,
+                m.force,
+                g.moment_arm,
+                excitation,
+                endpoint_load,
+                joint_load,
+            )
+            # the relu muscle's length and velocity are the geometry it was evaluated from (the step's start)
+            muscle = MuscleState(a, g.length, g.velocity, f)
+            state = EffectorState(q, qd, muscle, GeometryState(length, velocity, arm), tip)
         return state
 
     def rollout(

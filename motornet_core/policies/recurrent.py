@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from motornet_core.kernels import gru_cell
 from motornet_core.policies.base import Policy
 from motornet_core.specs.run import PolicySpec, RunSpec, observation_groups, observation_size
 
@@ -37,7 +38,7 @@ class GRUPolicy(Policy):
         self.cells = nn.ModuleList(cells)
 
     def _advance(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
-        return self.cells[layer](x, state)
+        return gru_cell(cast(nn.GRUCell, self.cells[layer]), x, state)
 
     def _advance_unfused(self, layer: int, x: Tensor, state: Tensor) -> Tensor:
         cell = cast(nn.GRUCell, self.cells[layer])
