@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -11,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from fastapi.testclient import TestClient
+from websockets.asyncio.client import connect
 
 from backend.app.core.config import Settings
 from backend.app.status import TERMINAL_STATUSES
@@ -37,6 +40,33 @@ def wait_for(client: TestClient, run_id: int, statuses: set[str] | str = TERMINA
         if time.monotonic() > deadline:
             raise AssertionError(f"run {run_id} still {run['status']} after {timeout} s (wanted {wanted}): {run}")
         time.sleep(0.05)
+
+
+def api_get(server: Any, path: str) -> Any:
+    """``GET`` ``path`` of a live server (``server.url``); raises on an error status; the JSON body."""
+    r = httpx.get(f"{server.url}{path}", timeout=30)
+    r.raise_for_status()
+    return r.json()
+
+
+def api_post(server: Any, path: str, body: dict | None = None) -> dict:
+    """``POST`` ``body`` to ``path`` of a live server; asserts 200 or 201; the JSON body."""
+    r = httpx.post(f"{server.url}{path}", json=body, timeout=30)
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+async def follow_socket(url: str, until: set[str], timeout: float) -> list[dict]:
+    """Collect a run socket's messages until a status in ``until`` arrives (the messages, that one last)."""
+    messages: list[dict] = []
+    async with connect(url, open_timeout=10) as ws:
+        async with asyncio.timeout(timeout):
+            async for raw in ws:
+                msg = json.loads(raw)
+                messages.append(msg)
+                if msg["type"] == "status" and msg["status"] in until:
+                    return messages
+    raise AssertionError(f"socket closed before {until}: {messages[-3:]}")
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

@@ -8,8 +8,10 @@ import os
 import signal
 import time
 
-import httpx
 import pytest
+from backend_helpers import api_get as _get
+from backend_helpers import api_post as _post
+from backend_helpers import follow_socket as _follow
 from backend_helpers import run_async
 from websockets.asyncio.client import connect
 
@@ -17,18 +19,6 @@ pytestmark = pytest.mark.slow
 
 TINY = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 30, "train.eval_every": 10}}
 LONG = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 100_000, "train.checkpoint_every": 5}}
-
-
-def _get(server, path: str) -> dict | list:
-    r = httpx.get(f"{server.url}{path}", timeout=10)
-    r.raise_for_status()
-    return r.json()
-
-
-def _post(server, path: str, body: dict | None = None) -> dict:
-    r = httpx.post(f"{server.url}{path}", json=body, timeout=10)
-    assert r.status_code in (200, 201), r.text
-    return r.json()
 
 
 def _wait_running(server, rid: int, timeout: float = 60) -> dict:
@@ -40,19 +30,6 @@ def _wait_running(server, rid: int, timeout: float = 60) -> dict:
         assert run["status"] in ("queued", "running"), run
         time.sleep(0.1)
     raise AssertionError(f"run {rid} did not start: {run}")
-
-
-async def _follow(url: str, until: set[str], timeout: float) -> list[dict]:
-    """Collect websocket messages until a status in ``until`` arrives."""
-    messages: list[dict] = []
-    async with connect(url, open_timeout=10) as ws:
-        async with asyncio.timeout(timeout):
-            async for raw in ws:
-                msg = json.loads(raw)
-                messages.append(msg)
-                if msg["type"] == "status" and msg["status"] in until:
-                    return messages
-    raise AssertionError(f"socket closed before {until}: {messages[-3:]}")
 
 
 async def _cancel_and_time(server, rid: int) -> float:

@@ -12,25 +12,14 @@ import os
 import sqlite3
 import time
 
-import httpx
 import pytest
 import torch
+from backend_helpers import api_get as _get
+from backend_helpers import api_post as _post
 
 pytestmark = pytest.mark.slow
 
 LONG = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 100_000, "train.checkpoint_every": 5}}
-
-
-def _get(server, path: str):
-    r = httpx.get(f"{server.url}{path}", timeout=30)
-    r.raise_for_status()
-    return r.json()
-
-
-def _post(server, path: str, body: dict | None = None) -> dict:
-    r = httpx.post(f"{server.url}{path}", json=body, timeout=30)
-    assert r.status_code in (200, 201), r.text
-    return r.json()
 
 
 def _checkpointed(server, rid: int, past: int = 0, timeout: float = 90) -> dict:

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from backend_helpers import api_get as _get
+from backend_helpers import api_post as _post
+from backend_helpers import follow_socket as _follow
 from backend_helpers import run_async
 from websockets.asyncio.client import connect
 
@@ -133,18 +136,6 @@ def test_a_channel_actor_slow_to_start_loses_no_message(ray_cluster):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == ["LogMsg:", "StatusMsg:finished"], out.stdout
 
 
-def _get(server, path: str):
-    r = httpx.get(f"{server.url}{path}", timeout=30)
-    r.raise_for_status()
-    return r.json()
-
-
-def _post(server, path: str, body: dict | None = None) -> dict:
-    r = httpx.post(f"{server.url}{path}", json=body, timeout=30)
-    assert r.status_code in (200, 201), r.text
-    return r.json()
-
-
 def _until(server, rid: int, ok, timeout: float = 60, allowed=("queued", "running")) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -154,18 +145,6 @@ def _until(server, rid: int, ok, timeout: float = 60, allowed=("queued", "runnin
         assert run["status"] in allowed, run
         time.sleep(0.1)
     raise AssertionError(f"run {rid}: condition not met in {timeout} s: {run}")
-
-
-async def _follow(url: str, until: set[str], timeout: float) -> list[dict]:
-    messages: list[dict] = []
-    async with connect(url, open_timeout=10) as ws:
-        async with asyncio.timeout(timeout):
-            async for raw in ws:
-                msg = json.loads(raw)
-                messages.append(msg)
-                if msg["type"] == "status" and msg["status"] in until:
-                    return messages
-    raise AssertionError(f"socket closed before {until}: {messages[-3:]}")
 
 
 def test_run_trains_on_ray_with_live_metrics_snapshots_and_checkpoint_back_home(ray_server):
