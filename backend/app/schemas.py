@@ -14,6 +14,7 @@ from motornet_core import EffectorSpec
 from motornet_core.experiments import ExperimentSpec
 from motornet_core.specs import PerturbationSpec, RunSpec, TaskSpec
 from motornet_core.specs.areas import InterventionSpec
+from motornet_core.specs.base import reject_lax_scalars
 
 SpecKind = Literal["effector", "task", "run", "policy", "loss", "train", "dynamics"]
 
@@ -40,9 +41,16 @@ class ApiModel(BaseModel):
 
 
 class ApiIn(ApiModel):
-    """Base of the request bodies: also NaN and infinities are rejected (422 naming the field)."""
+    """Base of the request bodies: also NaN and infinities are rejected, and scalars of a JSON kind a
+    field does not take, e.g. true for a number (422 naming the field)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_json_kinds(cls, data: Any) -> Any:
+        reject_lax_scalars(cls, data)
+        return data
 
 
 # -- meta ------------------------------------------------------------------------------------------------------
@@ -68,6 +76,7 @@ class ErrorItem(ApiModel):
     loc: str = Field(description="dotted path into the submitted spec, e.g. muscles.2.optimal_length")
     msg: str
     input: Any = Field(None, description="the offending value as sent (NaN and infinities as strings)")
+    type: str = Field("rule", description="the constraint broken: pydantic's error type, or rule (see ValidationError)")
 
     @field_validator("input", mode="before")
     @classmethod
@@ -109,10 +118,10 @@ Unit = Annotated[float, Field(ge=0, le=1)]
 
 
 def _depth(value: Any) -> int:
-    depth = 0
-    while isinstance(value, list) and value:
-        value, depth = value[0], depth + 1
-    return depth
+    """Nesting depth of lists: the deepest element counts (``[[], [1.0]]`` is 2, as is ``[[]]``)."""
+    if not isinstance(value, list):
+        return 0
+    return 1 + max((_depth(v) for v in value), default=0)
 
 
 def by_depth(levels: int) -> Discriminator:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import re
-from typing import Any, TypeVar
+import types
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from motornet_core.errors import SpecError
 
@@ -66,9 +69,15 @@ def spec_error_from_validation(exc: ValidationError, data: Any = None) -> SpecEr
             sub, msg = match.group(1), match.group(2)
             loc = f"{loc}.{sub}" if loc else sub
             value = _at(value, sub)
-        errors.append({"loc": loc, "msg": msg, "input": _short(value)})
+        kind = RULE if err["type"] in ("value_error", "assertion_error") else err["type"]
+        errors.append({"loc": loc, "msg": msg, "input": _short(value), "type": kind})
     return SpecError(errors)
 
+
+RULE = "rule"
+"""The ``type`` of an error from a rule that a JSON Schema cannot state: one between fields (e.g.
+``freq_max >= freq_min``), against the server's limits, or of the simulation (non-finite); every
+other error carries pydantic's type of the constraint it breaks (``greater_than_equal``, ...)."""
 
 _NESTED = re.compile(r"^\[\[([^\]]*)\]\] (.*)$", re.S)
 
@@ -145,9 +154,123 @@ def find_unencodable(data: Any, path: tuple[str, ...] = ()) -> tuple[str, str] |
     return None
 
 
+_ALL = frozenset({"boolean", "number", "string", "null", "array", "object"})
+
+
+def json_kinds(annotation: Any) -> frozenset[str]:
+    """The JSON kinds (``boolean``, ``number``, ``string``, ``null``, ``array``, ``object``) that a
+    field of this type is documented to take in its JSON Schema; every kind for types it does not know."""
+    if annotation is bool:
+        return frozenset({"boolean"})
+    if annotation is type(None) or annotation is None:
+        return frozenset({"null"})
+    if isinstance(annotation, type):
+        if issubclass(annotation, enum.Enum):
+            return frozenset(_kind(m.value) for m in annotation)
+        if issubclass(annotation, (int, float)):
+            return frozenset({"number"})
+        if issubclass(annotation, str):
+            return frozenset({"string"})
+        if issubclass(annotation, (BaseModel, dict)):
+            return frozenset({"object"})
+        if issubclass(annotation, (list, tuple, set, frozenset)):
+            return frozenset({"array"})
+        return _ALL
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return json_kinds(args[0])
+    if origin is Literal:
+        return frozenset(_kind(a) for a in args)
+    if origin in (Union, types.UnionType):
+        return frozenset().union(*(json_kinds(a) for a in args))
+    if origin in (list, tuple, set, frozenset):
+        return frozenset({"array"})
+    if origin is dict:
+        return frozenset({"object"})
+    return _ALL
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, (list, tuple)) else "object" if isinstance(value, dict) else "other"
+
+
+def _items(annotation: Any) -> list[Any] | None:
+    """The element types of a list/tuple annotation: [X] for list[X] and tuple[X, ...], [X, Y] for
+    tuple[X, Y]; for a union, those of its sequence members ([X | Y] for list[X] | list[Y]); None
+    where it has no sequence type."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _items(args[0])
+    if origin in (Union, types.UnionType):  # an array is checked against the union's sequence members
+        seqs = [items for items in (_items(a) for a in args) if items]
+        if len(seqs) <= 1:
+            return seqs[0] if seqs else None
+        return [Union[tuple(items[0] for items in seqs)]]
+    if origin in (list, set, frozenset) and len(args) == 1:
+        return [args[0]]
+    if origin is tuple and args:
+        return [args[0]] if len(args) == 2 and args[1] is Ellipsis else list(args)
+    return None
+
+
+def _mismatch(value: Any, annotation: Any, path: tuple[str, ...]) -> tuple[tuple[str, ...], str] | None:
+    """The path below ``value`` and the expected kinds where a scalar's JSON kind is not one the
+    annotation takes (objects are left to their own models)."""
+    kind = _kind(value)
+    kinds = json_kinds(annotation)
+    if kind in ("boolean", "number", "string", "null") and kind not in kinds:
+        return path, " or ".join(sorted(kinds))
+    if kind == "array":
+        items = _items(annotation)
+        if items:
+            for i, item in enumerate(value):
+                found = _mismatch(item, items[min(i, len(items) - 1)], (*path, str(i)))
+                if found:
+                    return found
+    return None
+
+
+_FIELD_TYPES: dict[tuple[type, str], Any] = {}
+
+
+def reject_lax_scalars(model: type[BaseModel], data: Any) -> None:
+    """Raise where ``data`` (a model's input dict) has a scalar of a JSON kind its field does not take.
+
+    pydantic's lax mode reads ``true`` as 1 in a number field, ``0`` as false in a boolean field and
+    ``"1.5"`` as 1.5; JSON Schema (and so the OpenAPI document) allows none of them. Checked down
+    lists (``force.0``); nested objects are checked by their own models.
+    """
+    if not isinstance(data, dict):
+        return
+    for name, value in data.items():
+        if not isinstance(name, str) or isinstance(value, dict):
+            continue
+        key = (model, name)
+        if key not in _FIELD_TYPES:
+            field = model.model_fields.get(name)
+            _FIELD_TYPES[key] = Any if field is None else field.annotation
+        found = _mismatch(value, _FIELD_TYPES[key], (name,))
+        if found is not None:
+            where, expected = found
+            raise PydanticCustomError(
+                "json_type",
+                "[[{path}]] Input should be a JSON {expected}, not a {kind}",
+                {"path": ".".join(where), "expected": expected, "kind": _kind(_at(value, ".".join(where[1:])))},
+            )
+
+
 class SpecModel(BaseModel):
-    """Base spec: unknown fields are rejected, NaN and infinities are rejected, and so is any
-    string (or key) that is not valid Unicode (a lone surrogate), with the path to it."""
+    """Base spec: unknown fields, NaN and infinities are rejected, and so is a scalar of a JSON kind
+    its field does not take (true for a number, 0 for a boolean, "1.5" for a number) or a string
+    (or key) that is not valid Unicode (a lone surrogate), with the path to it."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=False)
 
@@ -157,6 +280,12 @@ class SpecModel(BaseModel):
         found = find_unencodable(data) if isinstance(data, dict) else None
         if found:
             raise fail(found[0], NOT_UNICODE, found[1])
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_json_kinds(cls, data: Any) -> Any:
+        reject_lax_scalars(cls, data)
         return data
 
     @classmethod

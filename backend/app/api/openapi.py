@@ -9,6 +9,7 @@ documented status code and error body is the one sent.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,6 +22,12 @@ ERROR_ITEM = {
         "loc": {"type": "string", "description": "dotted path into what was sent, e.g. spec.muscles.2.optimal_length"},
         "msg": {"type": "string"},
         "input": {"description": "the offending value as sent (NaN and infinities as strings)"},
+        "type": {
+            "type": "string",
+            "description": "the constraint broken: pydantic's error type (e.g. greater_than_equal, missing, "
+            "extra_forbidden, bool_type) where this document states it; rule where it cannot (a rule between "
+            "fields, the server's limits, a simulation that is not finite)",
+        },
     },
 }
 VALIDATION_ERRORS = {
@@ -54,12 +61,24 @@ RAISES: dict[tuple[str, str], tuple[str, ...]] = {
     ("post", "/api/runs/{run_id}/cancel"): ("409",),
     ("post", "/api/runs/{run_id}/resume"): ("409", "429"),
     ("delete", "/api/runs/{run_id}"): ("409",),
-    ("post", "/api/studies/{name}/runs"): ("404", "429"),
+    ("post", "/api/studies/{name}/runs"): ("429",),  # also each study's own /api/studies/<name>/runs
+    ("post", "/api/runs/{run_id}/interventions"): ("409",),  # a study run, or an unusable checkpoint
+    ("post", "/api/runs/{run_id}/dynamics"): ("409", "429"),  # no checkpoint yet; analyses already running
+    ("post", "/api/experiments"): ("429",),
+    ("post", "/api/experiments/{experiment_id}/resume"): ("409", "429"),
     ("get", "/api/studies/{name}"): ("404",),
     ("get", "/api/runs/{run_id}/result"): ("409",),
     ("get", "/api/runs/{run_id}/result/{filename}"): ("409",),
     ("get", "/api/runs/{run_id}/checkpoint"): ("404",),
 }
+
+
+def _matches(template: str, path: str) -> bool:
+    """Whether a documented ``path`` is ``template`` or one of its instances (``/api/studies/pmd/runs``)."""
+    if template == path:
+        return True
+    pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/{}]+", re.escape(template)) + "$"
+    return "{" not in path and re.match(pattern, path) is not None
 
 
 def _response(code: str) -> dict[str, Any]:
@@ -78,7 +97,7 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
         for method, op in item.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
-            codes = set(RAISES.get((method, path), ()))
+            codes = set().union(*(c for (m, template), c in RAISES.items() if m == method and _matches(template, path)))
             params = op.get("parameters", [])
             if any(p.get("in") == "path" for p in params):
                 codes |= {"404", "422"}

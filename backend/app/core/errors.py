@@ -1,8 +1,9 @@
 """Domain errors -> HTTP responses, in one place.
 
 * :class:`motornet_core.SpecError` and request validation errors -> 422 with
-  ``{"detail": [{"loc": "muscles.2.optimal_length", "msg": ..., "input": ...}], "message": ...}``
-  (dotted paths into the submitted body, the core's own convention);
+  ``{"detail": [{"loc": "muscles.2.optimal_length", "msg": ..., "input": ..., "type": ...}], "message": ...}``
+  (dotted paths into the submitted body, the core's own convention; ``type`` is pydantic's error
+  type where the OpenAPI document states the rule broken, ``rule`` where it cannot);
 * :class:`motornet_core.SimulationError` -> 422; :class:`NotFound` -> 404; :class:`Conflict` -> 409;
 * :class:`Overloaded` (the run queue is full) -> 429; a database that stays locked or unreachable
   (``sqlalchemy.exc.OperationalError``) -> 503; both with ``Retry-After``;
@@ -25,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from motornet_core import MotornetError, SimulationError, SpecError
 from motornet_core.specs import spec_error_from_validation
+from motornet_core.specs.base import RULE
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +110,12 @@ def json_safe(value: Any) -> Any:
 def jsonable_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Error items as strict JSON (the echoed ``input`` is whatever the client sent, NaN included)."""
     return [
-        {"loc": safe_text(str(e.get("loc", ""))), "msg": safe_text(str(e.get("msg", ""))), "input": json_safe(e.get("input"))}
+        {
+            "loc": safe_text(str(e.get("loc", ""))),
+            "msg": safe_text(str(e.get("msg", ""))),
+            "input": json_safe(e.get("input")),
+            "type": safe_text(str(e.get("type") or RULE)),
+        }
         for e in errors
     ]
 

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.app.api.deps import ManagerDep, RunDep, SessionDep, SettingsDep
 from backend.app.schemas import (
+    MAX_ID,
     InterventionIn,
     InterventionOut,
     LogOut,
@@ -54,7 +55,9 @@ def list_runs(
     name: Annotated[str | None, Query(description="substring of the name")] = None,
     sort: Annotated[str, Query(description="column; - for descending", json_schema_extra={"enum": SORTS})] = "-created",
     kind: Annotated[str, Query(description="training (default), study or all", json_schema_extra={"enum": KINDS})] = "training",
-    experiment: Annotated[int | None, Query(description="only the networks of this experiment (its id)")] = None,
+    experiment: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="only the networks of this experiment (its id, 1..2^63-1)")
+    ] = None,
 ) -> list[RunSummary]:
     """Runs, newest first by default (training runs unless ``kind`` says otherwise)."""
     return service.summaries(service.list_runs(session, status, tag, name, sort, kind, experiment), manager)
