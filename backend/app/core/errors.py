@@ -48,6 +48,12 @@ def spec_error(loc: str, msg: str, value: Any = None) -> SpecError:
     return SpecError([{"loc": loc, "msg": msg, "input": value}])
 
 
+def as_rules(errors: list[dict[str, Any]]) -> SpecError:
+    """``errors`` typed ``rule``: they depend on more than the request's own schema (an override's dotted
+    path and value are checked against the preset they change, which the OpenAPI document cannot state)."""
+    return SpecError([{**e, "type": RULE} for e in errors])
+
+
 class _RequestErrors:
     """Adapts FastAPI's error list to the interface the core's converter reads."""
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from backend.app import queueing
 from backend.app.core.config import Settings
-from backend.app.core.errors import Conflict, NotFound, spec_error
+from backend.app.core.errors import Conflict, NotFound, as_rules, spec_error
 from backend.app.experiment_state import condition_labels, experiment_runs, experiment_view
 from backend.app.models import Experiment, Metric, Run, Snapshot, utcnow
 from backend.app.run_specs import TrainingRunSpec
@@ -74,13 +74,13 @@ def resolve_spec(req: ExperimentCreate, settings: Settings) -> tuple[ExperimentS
         try:
             base = run_preset(req.preset).with_updates(req.overrides) if req.overrides else run_preset(req.preset)
         except SpecError as exc:
-            raise SpecError([{**e, "loc": f"overrides.{e.get('loc', '')}"} for e in exc.errors]) from None
+            raise as_rules([{**e, "loc": f"overrides.{e.get('loc', '')}"} for e in exc.errors]) from None
         data: dict[str, Any] = {"name": req.name or f"{req.preset} experiment", "base": base.model_dump(mode="json")}
         data.update({k: v for k in ("grid", "random", "search", "seeds", "notes") if (v := getattr(req, k)) is not None})
         try:
             spec = ExperimentSpec.parse(data)
         except SpecError as exc:
-            raise SpecError(_relocate(exc.errors, req.overrides)) from None
+            raise as_rules(_relocate(exc.errors, req.overrides)) from None
     if spec.search is not None:
         raise spec_error(f"{prefix}search", SEARCH_REFUSED, None)
     conds = conditions(spec)

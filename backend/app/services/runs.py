@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, object_session
 
 from backend.app import queueing
 from backend.app.core.config import Settings
-from backend.app.core.errors import Conflict, NotFound, safe_text, spec_error
+from backend.app.core.errors import Conflict, NotFound, as_rules, safe_text, spec_error
 from backend.app.models import LogEntry, Metric, Run, Snapshot, utcnow
 from backend.app.run_specs import StudyRunSpec, TrainingRunSpec, spec_of, study_name
 from backend.app.schemas import (
@@ -73,7 +73,10 @@ def resolve_spec(req: RunCreate, settings: Settings) -> RunSpec:
 
 
 def _with_updates(spec: RunSpec, overrides: dict[str, Any]) -> RunSpec:
-    return spec.with_updates(overrides) if overrides else spec
+    try:
+        return spec.with_updates(overrides) if overrides else spec
+    except SpecError as exc:
+        raise as_rules(exc.errors) from None
 
 
 def ensure_queue_room(session: Session, settings: Settings, n: int = 1) -> None:
