@@ -11,7 +11,16 @@ per operation and mode, and by ``--seconds``::
     nice -n 10 .venv/bin/python benchmarks/api_fuzz.py --examples 40 --seconds 300
     nice -n 10 .venv/bin/python benchmarks/api_fuzz.py --live --examples 40 --seconds 300
 
-The pytest version (``tests/backend/test_api_fuzz.py``) runs a smaller count.
+With ``--st``, Schemathesis's own command runs against a live server with every check it has
+(``st run --checks all``: examples, coverage, fuzzing and stateful phases), the one substitution
+being :mod:`st_hooks`'s ``positive_data_acceptance_but_rules`` for ``positive_data_acceptance``
+(rules between fields that no JSON Schema states); its report is printed and its exit status
+returned::
+
+    nice -n 10 .venv/bin/python benchmarks/api_fuzz.py --st --seconds 300
+
+The pytest versions (``tests/backend/test_api_fuzz.py``, ``tests/backend/test_st_live.py``) run
+smaller counts.
 """
 
 from __future__ import annotations
@@ -204,8 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=40, help="requests per operation and mode")
     parser.add_argument("--seconds", type=float, default=300.0, help="overall time budget")
     parser.add_argument("--live", action="store_true", help="a real server on 127.0.0.1 instead of the app in process")
+    parser.add_argument("--st", action="store_true", help="Schemathesis's st run --checks all against a real server")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.CRITICAL)
+    if args.st:
+        rc, output = st_live(args.seconds)
+        sys.stdout.write(output)
+        return rc
     if args.live:
         report = fuzz_live(args.examples, args.seconds)
     else:
@@ -245,6 +259,50 @@ def fuzz_live(examples: int, seconds: float) -> FuzzReport:
         report = fuzz_schema(schema, examples, seconds, existing=existing)
         report.notes.append(f"live server at {url}")
         return report
+
+
+ST_HOOKS = Path(__file__).resolve().parent / "st_hooks.py"
+
+
+def st_command(url: str, seconds: float, workers: int = 1) -> list[str]:
+    """``st run`` with every check (ST202 by way of :mod:`st_hooks`), bounded to ``seconds``."""
+    st = Path(sys.executable).with_name("st")
+    return [
+        str(st),
+        "run",
+        f"{url}/openapi.json",
+        "--checks",
+        "all",
+        "--exclude-checks",
+        "positive_data_acceptance",
+        "--max-time",
+        str(max(1, int(seconds))),
+        "--workers",
+        str(workers),
+        "--continue-on-failure",
+        "--seed",
+        "1",
+        "--no-color",
+    ]
+
+
+def st_live(seconds: float) -> tuple[int, str]:
+    """``st run`` against a fresh ``motornet-studio serve`` (one stored run, effector and task first);
+    returns its exit status and output."""
+    import os
+    import subprocess
+
+    import httpx
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from load import studio
+
+    with tempfile.TemporaryDirectory() as tmp, studio(Path(tmp)) as url:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            seed(client)
+        env = {**os.environ, "SCHEMATHESIS_HOOKS": str(ST_HOOKS)}
+        done = subprocess.run(st_command(url, seconds), cwd=tmp, env=env, capture_output=True, text=True, timeout=seconds + 600)
+        return done.returncode, done.stdout + done.stderr
 
 
 if __name__ == "__main__":
