@@ -5,7 +5,7 @@ Drives an executor the way the manager does (``start``, then ``receive`` / ``ali
 task body began, when torch was imported and when the trainer returned. Prints, per executor, the
 median of each phase [s] over the jobs:
 
-- ``start``: ``executor.start`` itself (channel actor creation and task submission included),
+- ``start``: ``executor.start`` itself (task submission; no actor or process is created per job),
 - ``to_body``: from ``start`` returning to the task body running (a worker process's start-up),
 - ``import``: importing torch and the trainer in the worker,
 - ``train``: the trainer (what the job is for),

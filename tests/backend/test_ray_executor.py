@@ -170,7 +170,7 @@ def run(rid, iterations, stop_at_first_metric=False):
     end = [m for m in got if isinstance(m, StatusMsg) and m.status != "running"][-1]
     return {"pid": handle.pid, "status": str(end.status), "result": end.result}
 
-jobs = [run(1, 100_000, stop_at_first_metric=True), run(2, 30), run(3, 30), run(4, 100_000, stop_at_first_metric=True), run(5, 30)]
+jobs = [run(1, 100_000, True), run(2, 30), run(3, 30), run(4, 100_000, True), run(5, 30)]  # True: cancelled at its first metric
 executor.close()
 import torch
 from motornet_core.training import Trainer

@@ -389,6 +389,9 @@ class RayExecutor:
         probes = [c.pid.remote() for c in self._channels] + warm
         ready, _ = ray.wait(probes, num_returns=len(probes), timeout=WARM_TIMEOUT)
         pids = {ray.get(r) for r in ready if r in warm}
+        if len(ready) < len(probes):  # a busy cluster: the jobs start anyway, the first ones warm their processes
+            late = len(probes) - len(ready)
+            log.warning("Ray executor: %d of %d warm-up probes not back after %.0f s", late, len(probes), WARM_TIMEOUT)
         log.info(
             "Ray executor ready in %.1f s: %d channel actor(s), %d warm worker process(es)",
             time.monotonic() - t0,
