@@ -199,6 +199,64 @@ def test_a_reused_worker_process_starts_each_job_afresh(ray_cluster, tmp_path):
     assert finished[0]["loss"] == finished[1]["loss"] == finished[2]["loss"] == got["fresh"], (finished, got["fresh"])
 
 
+LOST_CHANNEL_DRIVER = """
+import json, sys, time
+from pathlib import Path
+from backend.app.core.config import Settings
+from backend.app.workers.job import run_job
+from backend.app.workers.protocol import JobSpec, MetricMsg, StatusMsg
+from backend.app.workers.ray_executor import RayExecutor
+from motornet_core.run_presets import tiny_point_mass
+
+address, root, token = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+settings = Settings(data_dir=root, executor="ray", ray_address=address, ray_auth_token_path=token, max_workers=1, warmup=False)
+executor = RayExecutor(settings, run_job)
+executor.open()
+
+def start(rid, iterations):
+    spec = tiny_point_mass().with_updates({"train.n_iterations": iterations, "train.eval_every": 10, "train.checkpoint_every": 5})
+    (root / str(rid)).mkdir(parents=True)
+    return executor.start(JobSpec(rid, spec.model_dump(mode="json"), str(root / str(rid) / "checkpoint.pt")))
+
+def follow(handle, on_metric=None):
+    got, deadline = [], time.monotonic() + 120
+    while handle.alive() and time.monotonic() < deadline:
+        new = handle.receive(0.1)
+        if on_metric and any(isinstance(m, MetricMsg) for m in new):
+            on_metric()
+            on_metric = None
+        got += new
+    return got
+
+import ray  # after open: Ray reads its authentication settings once, at import
+
+first = start(1, 100_000)
+lost = executor._channels[0]
+follow(first, on_metric=lambda: ray.kill(lost))  # the shared channel actor dies under a running job
+reason = first.exit_reason()
+first.close()
+second = start(2, 30)  # started after the loss: a new channel actor
+ends = [str(m.status) for m in follow(second) if isinstance(m, StatusMsg)]
+second.close()
+print(json.dumps({"alive": first.alive(), "reason": reason, "replaced": executor._channels[0] != lost, "second": ends}))
+executor.close()
+"""
+
+
+def test_a_lost_channel_actor_fails_its_jobs_with_a_reason_and_is_replaced(ray_cluster, tmp_path):
+    """The channel actor is shared by many jobs: when it dies, a running job ends with a reason
+    (never hangs) and jobs started afterwards get a new actor."""
+    address, token = ray_cluster
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    cmd = [sys.executable, "-c", LOST_CHANNEL_DRIVER, address, str(tmp_path), str(token)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["alive"] is False and "Ray task failed" in got["reason"], got
+    assert got["replaced"] is True and got["second"] == ["running", "finished"], got
+
+
 def _until(server, rid: int, ok, timeout: float = 60, allowed=("queued", "running")) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
