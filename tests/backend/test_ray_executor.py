@@ -99,9 +99,10 @@ import json, sys, time
 import ray
 from backend.app.status import RunStatus
 from backend.app.workers.protocol import JobSpec, LogMsg, StatusMsg
-from backend.app.workers.ray_executor import RayHandle, _Channel, _ray_job
+from backend.app.workers.ray_channel import ChannelActor
+from backend.app.workers.ray_executor import RayHandle, _ray_job
 
-class SlowChannel(_Channel):  # a channel actor whose worker process takes 7 s to come up (a loaded node)
+class SlowChannel(ChannelActor):  # a channel actor whose worker process takes 7 s to come up (a loaded node)
     def __init__(self):
         time.sleep(7.0)
         super().__init__()
@@ -113,7 +114,7 @@ def target(job, queue, stop):
 ray.init(address=sys.argv[1], log_to_driver=False)
 job = JobSpec(1, {}, "/nonexistent/checkpoint.pt")
 actor = ray.remote(num_cpus=0)(SlowChannel).remote()
-handle = RayHandle(ray.remote(max_retries=0, num_cpus=1)(_ray_job).remote(target, job, actor, {}), actor, job)
+handle = RayHandle(ray.remote(max_retries=0, num_cpus=1)(_ray_job).remote(target, job, actor, "1.1", {}), actor, "1.1", job)
 got, deadline = [], time.monotonic() + 60
 while handle.alive() and time.monotonic() < deadline:  # the manager's loop: receive, then reap
     got += handle.receive(0.0)
@@ -134,6 +135,126 @@ def test_a_channel_actor_slow_to_start_loses_no_message(ray_cluster):
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=90)
     assert out.returncode == 0, out.stderr[-3000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == ["LogMsg:", "StatusMsg:finished"], out.stdout
+
+
+REUSE_DRIVER = """
+import json, sys, time
+from pathlib import Path
+from backend.app.core.config import Settings
+from backend.app.workers.job import run_job
+from backend.app.workers.protocol import JobSpec, MetricMsg, StatusMsg
+from backend.app.workers.ray_executor import RayExecutor
+from motornet_core.run_presets import tiny_point_mass
+
+address, root, token = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+settings = Settings(data_dir=root, executor="ray", ray_address=address, ray_auth_token_path=token, max_workers=1, warmup=False)
+executor = RayExecutor(settings, run_job)
+executor.open()  # one job at a time: one warm worker process, which every job below finds idle
+
+def spec_of(iterations):
+    return tiny_point_mass().with_updates({"train.n_iterations": iterations, "train.eval_every": 10, "train.checkpoint_every": 5})
+
+def run(rid, iterations, stop_at_first_metric=False):
+    spec = spec_of(iterations)
+    (root / str(rid)).mkdir(parents=True)
+    handle = executor.start(JobSpec(rid, spec.model_dump(mode="json"), str(root / str(rid) / "checkpoint.pt")))
+    got, deadline = [], time.monotonic() + 120
+    while handle.alive() and time.monotonic() < deadline:
+        new = handle.receive(0.1)
+        if stop_at_first_metric and any(isinstance(m, MetricMsg) for m in new):
+            handle.request_stop()
+            stop_at_first_metric = False
+        got += new
+    got += handle.receive(0.0)
+    handle.close()
+    end = [m for m in got if isinstance(m, StatusMsg) and m.status != "running"][-1]
+    return {"pid": handle.pid, "status": str(end.status), "result": end.result}
+
+jobs = [run(1, 100_000, True), run(2, 30), run(3, 30), run(4, 100_000, True), run(5, 30)]  # True: cancelled at its first metric
+executor.close()
+import torch
+from motornet_core.training import Trainer
+torch.set_num_threads(1)
+fresh = Trainer(spec_of(30)).train().loss  # in this process, which trained nothing before
+print(json.dumps({"jobs": jobs, "fresh": fresh}))
+"""
+
+
+def test_a_reused_worker_process_starts_each_job_afresh(ray_cluster, tmp_path):
+    """Worker processes train job after job (no process start per job): a job after a cancelled one
+    in the same process is not stopped by the previous job's flag, and the same spec gives the same
+    result in a process that trained other jobs before."""
+    address, token = ray_cluster
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    cmd = [sys.executable, "-c", REUSE_DRIVER, address, str(tmp_path), str(token)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    jobs = got["jobs"]
+    assert [j["status"] for j in jobs] == ["cancelled", "finished", "finished", "cancelled", "finished"], jobs
+    assert len({j["pid"] for j in jobs}) == 1, jobs  # all five in one process
+    finished = [j["result"] for j in jobs if j["status"] == "finished"]
+    assert all(r["step"] == 30 and not r["stopped"] for r in finished), finished
+    assert finished[0]["loss"] == finished[1]["loss"] == finished[2]["loss"] == got["fresh"], (finished, got["fresh"])
+
+
+LOST_CHANNEL_DRIVER = """
+import json, sys, time
+from pathlib import Path
+from backend.app.core.config import Settings
+from backend.app.workers.job import run_job
+from backend.app.workers.protocol import JobSpec, MetricMsg, StatusMsg
+from backend.app.workers.ray_executor import RayExecutor
+from motornet_core.run_presets import tiny_point_mass
+
+address, root, token = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+settings = Settings(data_dir=root, executor="ray", ray_address=address, ray_auth_token_path=token, max_workers=1, warmup=False)
+executor = RayExecutor(settings, run_job)
+executor.open()
+
+def start(rid, iterations):
+    spec = tiny_point_mass().with_updates({"train.n_iterations": iterations, "train.eval_every": 10, "train.checkpoint_every": 5})
+    (root / str(rid)).mkdir(parents=True)
+    return executor.start(JobSpec(rid, spec.model_dump(mode="json"), str(root / str(rid) / "checkpoint.pt")))
+
+def follow(handle, on_metric=None):
+    got, deadline = [], time.monotonic() + 120
+    while handle.alive() and time.monotonic() < deadline:
+        new = handle.receive(0.1)
+        if on_metric and any(isinstance(m, MetricMsg) for m in new):
+            on_metric()
+            on_metric = None
+        got += new
+    return got
+
+import ray  # after open: Ray reads its authentication settings once, at import
+
+first = start(1, 100_000)
+lost = executor._channels[0]
+follow(first, on_metric=lambda: ray.kill(lost))  # the shared channel actor dies under a running job
+reason = first.exit_reason()
+first.close()
+second = start(2, 30)  # started after the loss: a new channel actor
+ends = [str(m.status) for m in follow(second) if isinstance(m, StatusMsg)]
+second.close()
+print(json.dumps({"alive": first.alive(), "reason": reason, "replaced": executor._channels[0] != lost, "second": ends}))
+executor.close()
+"""
+
+
+def test_a_lost_channel_actor_fails_its_jobs_with_a_reason_and_is_replaced(ray_cluster, tmp_path):
+    """The channel actor is shared by many jobs: when it dies, a running job ends with a reason
+    (never hangs) and jobs started afterwards get a new actor."""
+    address, token = ray_cluster
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    cmd = [sys.executable, "-c", LOST_CHANNEL_DRIVER, address, str(tmp_path), str(token)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["alive"] is False and "Ray task failed" in got["reason"], got
+    assert got["replaced"] is True and got["second"] == ["running", "finished"], got
 
 
 def _until(server, rid: int, ok, timeout: float = 60, allowed=("queued", "running")) -> dict:

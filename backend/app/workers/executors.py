@@ -8,7 +8,8 @@ and the same for every executor. Two implementations:
 - :class:`LocalExecutor` (the default, nothing to start): a spawn-context process per job with its
   own one-way pipe.
 - :class:`backend.app.workers.ray_executor.RayExecutor` (``--executor ray``): a Ray task per job on a
-  Ray cluster, its messages through a small channel actor, its files shipped back to the data dir.
+  Ray cluster (worker processes reused across jobs), its messages through a shared channel actor, its
+  files shipped back to the data dir.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class WorkerHandle(Protocol):
         ...
 
     def close(self) -> None:
-        """Release the handle's resources (pipe, process object, channel actor)."""
+        """Release the handle's resources (pipe, process object, its key on the channel actor)."""
         ...
 
 

@@ -3,9 +3,16 @@
 - The task asks for the resources its spec needs: one CPU (workers train on one thread), plus
   ``settings.ray_gpus_per_run`` GPU (a fraction allowed) when the spec's device is ``cuda``, or
   ``auto`` on a cluster that has GPUs.
-- It reports the same typed messages as a local worker, batched through a small channel actor
-  (``_Channel``: a message list and the job's stop flag) that the manager drains; the manager stays
-  the single database writer.
+- It reports the same typed messages as a local worker, pickled in batches to a long-lived channel
+  actor (``ray_channel.ChannelActor``: per job key, the batches not yet drained and the job's stop
+  flag; one actor per ``CHANNEL_JOBS`` concurrent jobs, on the server's node) that the manager
+  drains; the manager stays the single database writer.
+- Worker processes are reused across jobs (``max_calls=WORKER_CALLS`` for CPU jobs, then a fresh
+  one; GPU jobs always get a fresh process, as CUDA pins a process to its device), and the executor
+  warms one per concurrent job at start-up (torch and the trainer imported): a job costs no process
+  start. A job's state lives in its own task (its channel object and stop flag, its temporary
+  directory); what a process keeps is torch's imports and compile caches, and each job sets its
+  own torch thread count again. No ``RLIMIT_AS`` is set in Ray's processes (see ``start``).
 - Workers need no shared filesystem: a resumed run's checkpoint travels with the task, the worker
   writes checkpoints and a study's files in a temporary directory of its own node, and sends their
   bytes; the handle writes them (atomically) where a local worker would have, under the data dir.
@@ -13,7 +20,7 @@
   (killed, out of memory, node lost) ends its task with an error: the run fails with that reason
   and resumes from its last checkpoint. Tasks are never retried by Ray (``max_retries=0``): the
   studio decides.
-- Tasks and channel actors are owned by the server's driver; a server that stops takes them with it
+- Tasks and the channel actors are owned by the server's driver; a server that stops takes them with it
   (Ray's fate sharing), so after a restart every run left ``running`` is ``interrupted``, resumable.
 
 Ray's token authentication is made explicit: the studio sets ``RAY_AUTH_MODE`` and
@@ -26,7 +33,9 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import math
 import os
+import pickle
 import secrets
 import shutil
 import signal
@@ -34,7 +43,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -43,11 +52,15 @@ from backend.app.core.config import Settings
 from backend.app.status import WORKER_TERMINAL_STATUSES, RunKind
 from backend.app.workers.executors import JobTarget, WorkerHandle
 from backend.app.workers.protocol import CheckpointMsg, GroupMember, JobSpec, MetricMsg, StatusMsg, WorkerMessage, placed
+from backend.app.workers.ray_channel import ChannelActor
 
 log = logging.getLogger(__name__)
 NAMESPACE = "motornet-studio"
 FLUSH_SECONDS = 0.1  # a worker sends its messages (and reads its stop flag) at least this often while it trains
 FLUSH_MESSAGES = 200
+WORKER_CALLS = 50  # CPU jobs one Ray worker process trains before Ray replaces it (bounds what a process accumulates)
+CHANNEL_JOBS = 64  # concurrent jobs per channel actor
+WARM_TIMEOUT = 120.0  # [s] how long ``open`` waits for the warmed worker processes
 
 
 @dataclass(frozen=True)
@@ -91,36 +104,16 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-class _Channel:
-    """The channel actor of one job: what the worker sent and not yet drained, and the stop flag."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-        self.stop_requested = False
-
-    def put(self, batch: list[Any]) -> bool:
-        """Append the worker's batch; returns the stop flag."""
-        self.messages.extend(batch)
-        return self.stop_requested
-
-    def drain(self, limit: int) -> list[Any]:
-        out, self.messages = self.messages[:limit], self.messages[limit:]
-        return out
-
-    def stop(self) -> None:
-        self.stop_requested = True
-
-
 class _WorkerChannel:
-    """The worker's end: batches messages to the channel actor; its stop flag comes back with each send.
+    """The worker's end: batches messages to its key on the channel actor; the stop flag comes back with each send.
 
     A checkpoint is sent as its bytes (and the message naming the server's path follows it); a
     study's artifact files are sent before the study's final status. Thread-safe: the training loop
     and its stop watcher (``workers/common.checkpoint_on_stop``) both send and read the flag.
     """
 
-    def __init__(self, actor: Any, node: str, out_dirs: dict[int, Path]) -> None:
-        self.actor, self.node, self.out_dirs = actor, node, out_dirs
+    def __init__(self, actor: Any, key: str, node: str, out_dirs: dict[int, Path]) -> None:
+        self.actor, self.key, self.node, self.out_dirs = actor, key, node, out_dirs
         self.batch: list[Any] = []
         self.last = time.monotonic()
         self.stopped = False
@@ -147,7 +140,8 @@ class _WorkerChannel:
         with self._lock:
             batch, self.batch = self.batch, []
             self.last = time.monotonic()
-            self.stopped = bool(ray.get(self.actor.put.remote(batch))) or self.stopped
+            blob = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+            self.stopped = bool(ray.get(self.actor.put.remote(self.key, blob))) or self.stopped
 
     def is_set(self) -> bool:
         """The stop flag (read from the channel actor at most every ``FLUSH_SECONDS``)."""
@@ -177,19 +171,40 @@ def _node_label() -> str:
     return f"ray {ray.util.get_node_ip_address()} ({ctx.get_node_id()[:8]})"
 
 
-def _ray_job(target: JobTarget, job: JobSpec, actor: Any, resume: dict[int, bytes]) -> None:
-    """Body of the Ray task: run ``target`` on node-local copies of the job's files."""
+def _ray_job(target: JobTarget, job: JobSpec, actor: Any, key: str, resume: dict[int, bytes]) -> None:
+    """Body of the Ray task: run ``target`` on node-local copies of the job's files.
+
+    Everything of the job is made here (its channel and stop flag, its temporary directory) and
+    dropped when it returns: the next job of a reused worker process starts from none of it.
+    """
     work = Path(tempfile.mkdtemp(prefix=f"motornet-run-{job.run_id}-"))
     try:
         local = _localise(job, work, resume)
         out_dirs = {job.run_id: Path(local.out_dir)} if local.out_dir else {}
-        channel = _WorkerChannel(actor, _node_label(), out_dirs)
+        channel = _WorkerChannel(actor, key, _node_label(), out_dirs)
         try:
             target(local, channel, channel)
         finally:
             channel.flush()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _ray_gpu_job(target: JobTarget, job: JobSpec, actor: Any, key: str, resume: dict[int, bytes]) -> None:
+    """:func:`_ray_job` for a job that may use a GPU (its own remote function: one job per process)."""
+    _ray_job(target, job, actor, key, resume)
+
+
+def _warm_worker() -> int:
+    """Import what a job needs (torch, the trainer, the worker entries) in this worker process; its pid."""
+    import importlib
+
+    import torch
+
+    for module in ("backend.app.workers.job", "backend.app.workers.group_job", "motornet_core.training.ensemble"):
+        importlib.import_module(module)
+    torch.set_num_threads(1)
+    return os.getpid()
 
 
 def _localise(job: JobSpec, work: Path, resume: dict[int, bytes]) -> JobSpec:
@@ -216,26 +231,26 @@ def _localise(job: JobSpec, work: Path, resume: dict[int, bytes]) -> JobSpec:
 
 
 class RayHandle:
-    """A job's Ray task, its channel actor, and where its files go on the server.
+    """A job's Ray task, its key on a channel actor, and where its files go on the server.
 
     The manager never blocks on Ray: :meth:`receive` keeps one ``drain`` call in flight and returns
-    what it brought once it is back (a channel actor starts in a fresh Ray worker process, which
-    takes seconds on a loaded machine; a drain still under way is no sign of a dead actor). The
-    handle stays :meth:`alive` after its task ended until a drain sent after the end came back
-    with less than a full batch: the worker's last words (final statuses, last checkpoint) always
-    reach the manager before it looks for a reason.
+    what it brought once it is back (an actor busy or still starting on a loaded machine answers
+    late; a drain still under way is no sign of a dead actor). The handle stays :meth:`alive` after
+    its task ended until a drain sent after the end came back with nothing left behind it: the
+    worker's last words (final statuses, last checkpoint) always reach the manager before it looks
+    for a reason.
     """
 
-    def __init__(self, ref: Any, actor: Any, job: JobSpec) -> None:
-        self.ref, self.actor = ref, actor
+    def __init__(self, ref: Any, actor: Any, key: str, job: JobSpec, on_lost: Callable[[Any], None] | None = None) -> None:
+        self.ref, self.actor, self.key = ref, actor, key
+        self.on_lost = on_lost  # told when the channel actor died (the executor replaces it for later jobs)
         self.pid: int | None = None
         self.checkpoints = {m.run_id: Path(m.checkpoint_path) for m in job.members} or {job.run_id: Path(job.checkpoint_path)}
         self.out_dir = Path(job.out_dir) if job.out_dir else None
         self._task_done = False  # the task's result (or error) is in
-        self._drained = False  # a drain sent after the task ended came back short: nothing more will arrive
+        self._drained = False  # a drain sent after the task ended left nothing behind: nothing more will arrive
         self._pending: Any = None  # the drain call in flight
         self._pending_after_done = False
-        self._pending_limit = 0
         self._closed = False  # the channel is gone (closed here, or its actor died)
 
     def receive(self, wait: float = 0.0, limit: int = 5000) -> list[WorkerMessage]:
@@ -243,30 +258,33 @@ class RayHandle:
             return []
         ray = _ray()
         if self._pending is None:
-            self._pending_after_done, self._pending_limit = self._poll_task(), limit
-            self._pending = self.actor.drain.remote(limit)
+            self._pending_after_done = self._poll_task()
+            self._pending = self.actor.drain.remote(self.key, max(1, limit // FLUSH_MESSAGES))
         ready, _ = ray.wait([self._pending], timeout=wait)
         if not ready:
             return []
         pending, self._pending = self._pending, None
         try:
-            raw = ray.get(pending)
+            blobs, more = ray.get(pending)
         except ray.exceptions.RayActorError as exc:  # the actor died (its node was lost)
             log.warning("the Ray channel of a job is gone: %s", exc)
             self._closed = True
+            if self.on_lost is not None:
+                self.on_lost(self.actor)
             return []
-        if self._pending_after_done and len(raw) < self._pending_limit:
+        if self._pending_after_done and not more:
             self._drained = True
         out: list[WorkerMessage] = []
-        for msg in raw:
-            if isinstance(msg, FileMsg):
-                self._store(msg)
-            elif isinstance(msg, CheckpointMsg):
-                out.append(replace(msg, path=str(self.checkpoints[msg.run_id])))
-            else:
-                if isinstance(msg, StatusMsg) and msg.pid:
-                    self.pid = msg.pid
-                out.append(msg)
+        for blob in blobs:
+            for msg in pickle.loads(blob):  # batches of this studio's own workers, through its own actor
+                if isinstance(msg, FileMsg):
+                    self._store(msg)
+                elif isinstance(msg, CheckpointMsg):
+                    out.append(replace(msg, path=str(self.checkpoints[msg.run_id])))
+                else:
+                    if isinstance(msg, StatusMsg) and msg.pid:
+                        self.pid = msg.pid
+                    out.append(msg)
         return out
 
     def _store(self, msg: FileMsg) -> None:
@@ -289,7 +307,7 @@ class RayHandle:
 
     def request_stop(self) -> None:
         with contextlib.suppress(Exception):
-            self.actor.stop.remote()
+            self.actor.stop.remote(self.key)
 
     def terminate(self) -> None:
         self.kill()
@@ -318,9 +336,10 @@ class RayHandle:
         return "the Ray task ended without reporting a result"
 
     def close(self) -> None:
+        if not self._closed:
+            with contextlib.suppress(Exception):
+                self.actor.close.remote(self.key)  # a worker still running (a deleted run's) is told to stop
         self._closed = True
-        with contextlib.suppress(Exception):
-            _ray().kill(self.actor)
 
 
 class RayExecutor:
@@ -331,7 +350,11 @@ class RayExecutor:
     def __init__(self, settings: Settings, target: JobTarget) -> None:
         self.settings, self.target = settings, target
         self._remote: Any = None
-        self._channel: Any = None
+        self._remote_gpu: Any = None
+        self._channel_cls: Any = None
+        self._channels: list[Any] = []
+        self._jobs = 0  # jobs started: a job's channel key is unique for the executor's life
+        self._lock = threading.Lock()
         self._started_here = False
         self._gpus = 0.0
 
@@ -355,10 +378,45 @@ class RayExecutor:
             if sigterm is not None:
                 signal.signal(signal.SIGTERM, sigterm)
         self._gpus = float(ray.cluster_resources().get("GPU", 0.0))
-        # max_calls=1: each job in a fresh worker process, as with the local executor (no state shared
-        # between runs, a killed worker takes one job with it)
-        self._remote = ray.remote(max_retries=0, max_calls=1)(_ray_job)
-        self._channel = ray.remote(num_cpus=0, max_restarts=0)(_Channel)
+        # a CPU job's worker process trains the next jobs too (no process start per job; each job's
+        # state is its task's own); a GPU job's process ends with it (CUDA binds a process to its device)
+        self._remote = ray.remote(max_retries=0, max_calls=WORKER_CALLS)(_ray_job)
+        self._remote_gpu = ray.remote(max_retries=0, max_calls=1)(_ray_gpu_job)
+        self._channel_cls = ray.remote(num_cpus=0, max_restarts=0)(ChannelActor)
+        t0 = time.monotonic()
+        self._channels = [self._new_channel() for _ in range(math.ceil(s.max_workers / CHANNEL_JOBS))]
+        warm = [ray.remote(num_cpus=1, max_retries=0)(_warm_worker).remote() for _ in range(self._warm_count(ray))]
+        probes = [c.pid.remote() for c in self._channels] + warm
+        ready, _ = ray.wait(probes, num_returns=len(probes), timeout=WARM_TIMEOUT)
+        pids = {ray.get(r) for r in ready if r in warm}
+        if len(ready) < len(probes):  # a busy cluster: the jobs start anyway, the first ones warm their processes
+            late = len(probes) - len(ready)
+            log.warning("Ray executor: %d of %d warm-up probes not back after %.0f s", late, len(probes), WARM_TIMEOUT)
+        log.info(
+            "Ray executor ready in %.1f s: %d channel actor(s), %d warm worker process(es)",
+            time.monotonic() - t0,
+            len(self._channels),
+            len(pids),
+        )
+
+    def _warm_count(self, ray: Any) -> int:
+        """Worker processes to warm at start-up: one per job that may run at once, at most one per CPU."""
+        return max(0, min(self.settings.max_workers, int(ray.cluster_resources().get("CPU", 0))))
+
+    def _new_channel(self) -> Any:
+        """A channel actor, on this server's node where it is a Ray node (else where Ray puts it)."""
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        here = _ray().get_runtime_context().get_node_id()
+        return self._channel_cls.options(scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True)).remote()
+
+    def _channel_lost(self, actor: Any) -> None:
+        """Replace a dead channel actor for the jobs started from now on."""
+        with self._lock:
+            for k, c in enumerate(self._channels):
+                if c == actor:
+                    log.warning("replacing a lost Ray channel actor")
+                    self._channels[k] = self._new_channel()
 
     def _init(self, ray: Any, s: Settings) -> None:
         if s.ray_address:
@@ -406,10 +464,13 @@ class RayExecutor:
         # local RLIMIT_AS cap is not applied there: Ray's memory monitor guards its nodes instead (a
         # task it kills fails its run with Ray's OutOfMemoryError, resumable like any dead worker).
         job = replace(job, memory_limit=None)
-        actor = self._channel.remote()
-        options = {**self.resources(job), "name": f"motornet-run-{job.run_id}"}
-        ref = self._remote.options(**options).remote(self.target, job, actor, resume)
-        return RayHandle(ref, actor, job)
+        with self._lock:
+            self._jobs += 1
+            key, actor = f"{job.run_id}.{self._jobs}", self._channels[self._jobs % len(self._channels)]
+        resources = self.resources(job)
+        remote = self._remote_gpu if resources["num_gpus"] else self._remote
+        ref = remote.options(**resources, name=f"motornet-run-{job.run_id}").remote(self.target, job, actor, key, resume)
+        return RayHandle(ref, actor, key, job, on_lost=self._channel_lost)
 
     def wait(self, handles: Sequence[WorkerHandle], timeout: float) -> None:
         if handles:
@@ -419,4 +480,5 @@ class RayExecutor:
         ray = _ray()
         if ray.is_initialized():
             ray.shutdown()  # disconnects; a local instance started here stops with it
-        self._remote = self._channel = None
+        self._remote = self._remote_gpu = self._channel_cls = None
+        self._channels = []
