@@ -229,6 +229,351 @@ def point_mass_relu_applies(eff: Effector) -> bool:
     )
 
 
+# -- the two-link arm with rigid-tendon Hill muscles ----------------------------------------------------------
+
+
+def _max_weight(x: Tensor, other: Tensor) -> Tensor:
+    """Share of ``maximum(x, other)``'s gradient that reaches ``x``: 1 above, 1/2 at a tie, 0 below (torch's rule)."""
+    return (x > other).to(x.dtype) + 0.5 * (x == other).to(x.dtype)
+
+
+class Arm26HillStep(torch.autograd.Function):
+    """One euler step (``h`` [s]) of :class:`~motornet_core.skeletons.planar_arm.TwoLinkArm` with
+    :class:`~motornet_core.muscles.hill.RigidHillMuscle` and
+    :class:`~motornet_core.geometry.models.PolynomialGeometry` (arm26 and its variants).
+
+    Inputs: joint angles q (B, 2) [rad], velocities qd (B, 2) [rad/s], activation a (B, M), force F
+    (B, M) [N], the state's geometry: musculotendon length (B, M) [m], velocity (B, M) [m/s], moment
+    arms (B, 2, M) [m]; excitation e (B, M) (clipped here), endpoint load (B, 2) [N] or None, joint
+    load (B, 2) [N m] or None. Outputs: q', qd', the muscle state evaluated at the input geometry
+    (a', fibre length, F', F_PE, F_CE, active force; its velocity is the input geometry's), the
+    geometry of (q', qd') (length, velocity, moment arms) and the fingertip (B, 4).
+    """
+
+    @staticmethod
+    def forward(
+        ctx: FunctionCtx,
+        eff: Effector,
+        h: float,
+        q: Tensor,
+        qd: Tensor,
+        a: Tensor,
+        force: Tensor,
+        g_length: Tensor,
+        g_velocity: Tensor,
+        moment_arm: Tensor,
+        e: Tensor,
+        endpoint: Tensor | None,
+        joint: Tensor | None,
+    ) -> tuple[Tensor, ...]:
+        mods: Any = eff._modules
+        mus, sk, geo = mods["muscles"], mods["skeleton"], mods["geometry"]
+        mb: Any = mus._buffers
+        sb: Any = sk._buffers
+        gb: Any = geo._buffers
+        # the generic path's operations on the same values (Effector.step, euler, MuscleModel,
+        # RigidHillMuscle.evaluate, TwoLinkArm, Skeleton.apply_limits, PolynomialGeometry)
+        a_min, a_max = mb["min_activation"], mb["max_activation"]
+        u = torch.clamp(e, min=a_min, max=a_max)
+        a_c = torch.clamp(a, min=a_min, max=a_max)
+        scale = 0.5 + 1.5 * a_c
+        rising = u > a_c
+        tau = torch.where(rising, mb["tau_act"] * scale, mb["tau_deact"] / scale)
+        a_dot = (u - a_c) / tau
+        q_force = -(moment_arm * force[:, None, :]).sum(-1)
+        if joint is not None:
+            q_force = q_force + joint
+        q_force = q_force - eff._buffers["damping"] * qd  # type: ignore[operator]
+        # TwoLinkArm.acceleration
+        q1, q2 = q[:, 0], q[:, 1]
+        dq1, dq2 = qd[:, 0], qd[:, 1]
+        c2, s2 = torch.cos(q2), torch.sin(q2)
+        ic, im = sb["inertia_c"], sb["inertia_m"]
+        m11 = ic[0, 0] + im[0, 0] * c2
+        m12 = ic[0, 1] + im[0, 1] * c2
+        m22 = ic[1, 1] + im[1, 1] * c2
+        k = sb["coriolis"]
+        cv = sb["c_viscosity"]
+        dq12 = 2 * dq1 + dq2
+        cor1 = -k * s2 * dq12 * dq2 + cv * dq1
+        cor2 = k * s2 * dq1 * dq1 + cv * dq2
+        r1 = q_force[:, 0] - cor1
+        r2 = q_force[:, 1] - cor2
+        jac: tuple[Tensor, ...] = ()
+        if endpoint is not None:
+            L1, L2 = sb["lengths"][0], sb["lengths"][1]
+            s1, c1 = torch.sin(q1), torch.cos(q1)
+            s12, c12 = torch.sin(q1 + q2), torch.cos(q1 + q2)
+            fx, fy = endpoint[:, 0], endpoint[:, 1]
+            j11, j21, j12, j22 = -L1 * s1 - L2 * s12, L1 * c1 + L2 * c12, -L2 * s12, L2 * c12
+            r1 = r1 + j11 * fx + j21 * fy
+            r2 = r2 + j12 * fx + j22 * fy
+            jac = (j11, j21, j12, j22, fx, fy)
+        det = m11 * m22 - m12 * m12
+        qdd = torch.stack([(m22 * r1 - m12 * r2) / det, (-m12 * r1 + m11 * r2) / det], dim=-1)
+        # the muscle at the new activation and the state's geometry (RigidHillMuscle.evaluate)
+        a_raw = a + h * a_dot
+        an = torch.clamp(a_raw, min=a_min, max=a_max)
+        length = torch.relu(g_length - mb["l0_se"])
+        l0_ce = mb["l0_ce"]
+        ln = length / l0_ce
+        vn = g_velocity / mb["vmax"]
+        stretch = torch.relu((length - mb["l0_pe"]) / l0_ce)
+        k_pe_stretch = mb["k_pe"] * stretch
+        f_pe = k_pe_stretch * stretch
+        dl = ln - 1
+        fl_raw = 1 - dl * dl / mb["fl_width_sq"]
+        min_fl = mb["min_fl"]
+        f_ce = torch.maximum(fl_raw, min_fl)
+        a_rel, b_rel, q_crit, s_as = mb["a_rel"], mb["b_rel"], mb["q_crit"], mb["s_as"]
+        long = ln > 1
+        big_a = torch.where(long, a_rel * f_ce, a_rel.expand_as(f_ce))
+        low_a = an < q_crit
+        b_base = 1 - 0.9 * (an - q_crit) / (0.005 - q_crit)
+        big_b = torch.where(low_a, b_rel * b_base**2, b_rel.expand_as(an))
+        f = an * f_ce
+        f_ce_a = f_ce + big_a
+        two_a = 2 * an
+        t_den = two_a * f_ce_a / big_b
+        den = s_as - t_den
+        p1 = -0.5 * f / den
+        v_s = torch.clamp(vn, max=0.0)
+        v_l = torch.clamp(vn, min=0.0)
+        vs_a = v_s * an
+        d_s = big_b - v_s
+        shortening = (vs_a * big_a + f * big_b) / d_s
+        p1_v = p1 + v_l
+        inner = s_as * p1_v + 1.5 * f
+        lengthening = (f * p1 + v_l * inner) / p1_v
+        short = vn < 0
+        act = torch.relu(torch.where(short, shortening, lengthening))
+        f_max = mb["max_iso_force"]
+        f_new = (act + f_pe) * f_max
+        # skeleton update, joint limits (Skeleton.apply_limits)
+        qd1 = qd + h * qdd
+        qa = q + h * qd
+        qd2 = torch.clamp(qd1, min=sb["vel_lb"], max=sb["vel_ub"])
+        inf = float("inf")
+        qd3 = torch.clamp(qd2, min=torch.where(qa <= sb["pos_lb"], 0.0, -inf), max=torch.where(qa >= sb["pos_ub"], 0.0, inf))
+        qb = torch.clamp(qa, min=sb["pos_lb"], max=sb["pos_ub"])
+        # PolynomialGeometry of (qb, qd3)
+        a1, a2 = gb["a1"], gb["a2"]
+        x = qb[:, :, None] - gb["a3"]
+        arm = a1 + 2 * a2 * x
+        new_length = gb["a0"] + ((a1 + a2 * x) * x).sum(1)
+        new_velocity = (qd3[:, :, None] * arm).sum(1)
+        # TwoLinkArm.fingertip of (qb, qd3)
+        L1, L2 = sb["lengths"][0], sb["lengths"][1]
+        t1, t12 = qb[:, 0], qb[:, 0] + qb[:, 1]
+        ts1, tc1, ts12, tc12 = torch.sin(t1), torch.cos(t1), torch.sin(t12), torch.cos(t12)
+        tdq1, tdq2 = qd3[:, 0], qd3[:, 1]
+        tx, ty = L1 * tc1 + L2 * tc12, L1 * ts1 + L2 * ts12
+        tip = torch.stack([tx, ty, -ty * tdq1 - L2 * ts12 * tdq2, tx * tdq1 + L2 * tc12 * tdq2], dim=-1)
+
+        masks = torch.stack(
+            [
+                _clamp_mask(u, e),
+                _clamp_mask(a_c, a),
+                _clamp_mask(an, a_raw),
+                rising,
+                length > 0,
+                stretch > 0,
+                long,
+                low_a,
+                _clamp_mask(v_s, vn),
+                _clamp_mask(v_l, vn),
+                short,
+                act > 0,
+            ]
+        )
+        limit_masks = torch.stack([_clamp_mask(qd2, qd1), _clamp_mask(qd3, qd2), _clamp_mask(qb, qa)])
+        ctx.save_for_backward(
+            masks, limit_masks, u, a_c, scale, tau, force, moment_arm, an, k_pe_stretch, dl, _max_weight(fl_raw, min_fl),
+            f_ce, big_a, big_b, b_base, f, f_ce_a, two_a, t_den, den, p1, v_s, v_l, vs_a, d_s, shortening, p1_v,
+            inner, lengthening, qd, c2, s2, dq12, m11, m12, m22, r1, r2, det, qdd, arm, qd3, ts1, tc1, ts12, tc12, tx, ty,
+            *jac,
+        )  # fmt: skip
+        ctx.eff, ctx.h = eff, h  # type: ignore[attr-defined]
+        ctx.has_endpoint, ctx.has_joint = endpoint is not None, joint is not None  # type: ignore[attr-defined]
+        ctx.set_materialize_grads(False)
+        return qb, qd3, an, length, f_new, f_pe, f_ce, act, new_length, new_velocity, arm, tip
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
+        g_qb, g_qd3, g_an, g_mlen, g_fnew, g_fpe, g_fce, g_act, g_nlen, g_nvel, g_narm, g_tip = grads
+        (
+            masks, limit_masks, u, a_c, scale, tau, force, moment_arm, an, k_pe_stretch, dl, fl_weight,
+            f_ce, big_a, big_b, b_base, f, f_ce_a, two_a, t_den, den, p1, v_s, v_l, vs_a, d_s, shortening, p1_v,
+            inner, lengthening, qd, c2, s2, dq12, m11, m12, m22, r1, r2, det, qdd, arm, qd3, ts1, tc1, ts12, tc12, tx, ty,
+            *jac,
+        ) = ctx.saved_tensors  # fmt: skip
+        eff, h = ctx.eff, ctx.h
+        mods: Any = eff._modules
+        mb, sb, gb = mods["muscles"]._buffers, mods["skeleton"]._buffers, mods["geometry"]._buffers
+        zeros = torch.zeros_like(qd3)
+        g_q = zeros if g_qb is None else g_qb
+        g_w = zeros if g_qd3 is None else g_qd3  # of qd3
+        L1, L2 = sb["lengths"][0], sb["lengths"][1]
+        # fingertip: x = L1 c1 + L2 c12, y = L1 s1 + L2 s12, xd = -y w1 - L2 s12 w2, yd = x w1 + L2 c12 w2
+        if g_tip is not None:
+            gx, gy, gxd, gyd = g_tip.unbind(1)
+            w1, w2 = qd3.unbind(1)
+            g_x = gx + gyd * w1
+            g_y = gy - gxd * w1
+            g_w1 = gyd * tx - gxd * ty
+            g_w2 = L2 * (gyd * tc12 - gxd * ts12)
+            g_c12 = L2 * (g_x + gyd * w2)
+            g_s12 = L2 * (g_y - gxd * w2)
+            g_t12 = g_s12 * tc12 - g_c12 * ts12
+            g_t1 = L1 * (g_y * tc1 - g_x * ts1) + g_t12
+            g_q = g_q + torch.stack([g_t1, g_t12], dim=1)
+            g_w = g_w + torch.stack([g_w1, g_w2], dim=1)
+        # polynomial geometry: L = a0 + sum_j (a1 + a2 x) x, R = a1 + 2 a2 x, V = sum_j qd_j R_j
+        if g_nlen is not None or g_nvel is not None or g_narm is not None:
+            g_arm = g_narm
+            if g_nvel is not None:
+                g_from_vel = g_nvel[:, None, :] * qd3[:, :, None]
+                g_arm = g_from_vel if g_arm is None else g_arm + g_from_vel
+                g_w = g_w + (g_nvel[:, None, :] * arm).sum(-1)
+            g_x = None
+            if g_arm is not None:
+                g_x = g_arm * (2 * gb["a2"])
+            if g_nlen is not None:
+                g_from_len = g_nlen[:, None, :] * arm
+                g_x = g_from_len if g_x is None else g_x + g_from_len
+            assert g_x is not None
+            g_q = g_q + g_x.sum(-1)
+        # joint limits, then q' = q + h qd, qd' = qd + h qdd
+        g_qa = g_q * limit_masks[2]
+        g_qd1 = g_w * (limit_masks[1] & limit_masks[0])
+        g_qdd = g_qd1 * h
+        g_qd = g_qd1 + h * g_qa
+        g_qin = g_qa
+        # TwoLinkArm.acceleration: qdd = M^-1 r, M = [[m11, m12], [m12, m22]]
+        g1, g2 = g_qdd.unbind(1)
+        g_r1 = (g1 * m22 - g2 * m12) / det
+        g_r2 = (g2 * m11 - g1 * m12) / det
+        qdd1, qdd2 = qdd.unbind(1)
+        g_det = -(g1 * qdd1 + g2 * qdd2) / det
+        g_m11 = (g2 * r2) / det + g_det * m22
+        g_m22 = (g1 * r1) / det + g_det * m11
+        g_m12 = -(g1 * r2 + g2 * r1) / det - 2 * m12 * g_det
+        im = sb["inertia_m"]
+        g_c2 = g_m11 * im[0, 0] + g_m12 * im[0, 1] + g_m22 * im[1, 1]
+        k, cv = sb["coriolis"], sb["c_viscosity"]
+        dq1, dq2 = qd.unbind(1)
+        # cor1 = -k s2 (2 dq1 + dq2) dq2 + cv dq1, cor2 = k s2 dq1^2 + cv dq2; r = Q - cor
+        g_s2 = k * (g_r1 * dq12 * dq2 - g_r2 * dq1 * dq1)
+        g_dq1 = g_r1 * (2 * k * s2 * dq2 - cv) - g_r2 * (2 * k * s2 * dq1)
+        g_dq2 = g_r1 * (k * s2 * (dq12 + dq2)) - g_r2 * cv
+        g_q2 = g_s2 * c2 - g_c2 * s2
+        g_q1: Tensor | None = None
+        g_endpoint = None
+        if ctx.has_endpoint:
+            j11, j21, j12, j22, fx, fy = jac
+            g_endpoint = torch.stack([g_r1 * j11 + g_r2 * j12, g_r1 * j21 + g_r2 * j22], dim=1)
+            # d j11 / d q1 = -j21, d j21 / d q1 = j11, d j12 / d q1 = d j12 / d q2 = -j22, d j22 / d q. = j12
+            d12 = j12 * fy - j22 * fx
+            g_q1 = g_r1 * (j11 * fy - j21 * fx) + g_r2 * d12
+            g_q2 = g_q2 + (g_r1 + g_r2) * d12
+        g_qin = g_qin + (torch.stack([zeros[:, 0], g_q2], dim=1) if g_q1 is None else torch.stack([g_q1, g_q2], dim=1))
+        g_Q = torch.stack([g_r1, g_r2], dim=1)
+        g_qd = g_qd + torch.stack([g_dq1, g_dq2], dim=1) - eff._buffers["damping"] * g_Q
+        g_force = -(g_Q[:, :, None] * moment_arm).sum(1)
+        g_moment_arm = -(g_Q[:, :, None] * force[:, None, :])
+        g_joint = g_Q if ctx.has_joint else None
+        # the Hill muscle at (a', the input geometry)
+        (m_u, m_a, m_an, rising, m_len, m_str, long, low_a, m_vs, m_vl, short, m_act) = masks.unbind(0)
+        f_max = mb["max_iso_force"]
+        g_a_out = g_an
+        g_glen = g_gvel = None
+        g_actf = g_pe = None
+        if g_fnew is not None:
+            g_actf = g_pe = g_fnew * f_max
+        if g_act is not None:
+            g_actf = g_act if g_actf is None else g_actf + g_act
+        if g_fpe is not None:
+            g_pe = g_fpe if g_pe is None else g_pe + g_fpe
+        g_len_m = g_mlen  # of the fibre length
+        g_ln = None
+        g_vn = None
+        g_fce_t = g_fce
+        if g_actf is not None:
+            s_as = mb["s_as"]
+            g_sel = g_actf * m_act
+            g_sh = torch.where(short, g_sel, 0.0)
+            g_le = g_sel - g_sh
+            # shortening = (v_s a A + f B) / d_s, d_s = B - v_s
+            g_ns = g_sh / d_s
+            g_ds = -g_ns * shortening
+            # lengthening = (f p1 + v_l inner) / p1_v, inner = s_as p1_v + 1.5 f
+            g_nl = g_le / p1_v
+            g_p1v = g_nl * (v_l * s_as) - g_nl * lengthening
+            g_f = g_ns * big_b + g_nl * (p1 + 1.5 * v_l)
+            g_p1 = g_nl * f + g_p1v
+            g_vl = g_nl * inner + g_p1v
+            g_vs = g_ns * (an * big_a) - g_ds
+            g_A = g_ns * vs_a
+            g_B = g_ns * f + g_ds
+            g_a_m = g_ns * (v_s * big_a)
+            # p1 = -0.5 f / den, den = s_as - 2 a (f_ce + A) / B
+            g_den = -g_p1 * p1 / den
+            g_f = g_f - 0.5 * g_p1 / den
+            g_t = -g_den / big_b
+            g_a_m = g_a_m + g_t * (2 * f_ce_a)
+            g_fa = g_t * two_a
+            g_A = g_A + g_fa
+            g_B = g_B - g_t * t_den
+            # f = a f_ce
+            g_a_m = g_a_m + g_f * f_ce
+            g_fce_m = g_f * an + g_fa + torch.where(long, g_A * mb["a_rel"], 0.0)
+            g_fce_t = g_fce_m if g_fce_t is None else g_fce_t + g_fce_m
+            # B = b_rel (1 - 0.9 (a - q_crit) / (0.005 - q_crit))^2 below q_crit
+            b_slope = 0.9 / (0.005 - mb["q_crit"])
+            g_a_m = g_a_m - torch.where(low_a, g_B * (2 * mb["b_rel"] * b_slope) * b_base, 0.0)
+            g_a_out = g_a_m if g_a_out is None else g_a_out + g_a_m
+            g_vn = g_vs * m_vs + g_vl * m_vl
+        if g_fce_t is not None:
+            # f_ce = max(1 - (ln - 1)^2 / w^2, min_fl)
+            g_ln = -2 * (g_fce_t * fl_weight) * dl / mb["fl_width_sq"]
+        l0_ce = mb["l0_ce"]
+        if g_pe is not None:
+            g_from_pe = (2 * g_pe * k_pe_stretch) * m_str / l0_ce
+            g_len_m = g_from_pe if g_len_m is None else g_len_m + g_from_pe
+        if g_ln is not None:
+            g_len_m = g_ln / l0_ce if g_len_m is None else g_len_m + g_ln / l0_ce
+        if g_len_m is not None:
+            g_glen = g_len_m * m_len
+        if g_vn is not None:
+            g_gvel = g_vn / mb["vmax"]
+        # activation: a' = clip(a + h a_dot), a_dot = (u - a_c) / tau
+        g_a = g_e = None
+        if g_a_out is not None:
+            g_raw = g_a_out * m_an
+            g_u = (h * g_raw) / tau
+            d_tau_d_scale = torch.where(rising, mb["tau_act"], -mb["tau_deact"] / (scale * scale))
+            g_ac = -g_u - g_u * (u - a_c) / tau * d_tau_d_scale * 1.5
+            g_a = g_raw + g_ac * m_a
+            g_e = g_u * m_u
+        return (
+            None, None, g_qin, g_qd, g_a, g_force, g_glen, g_gvel, g_moment_arm, g_e, g_endpoint, g_joint,
+        )  # fmt: skip
+
+
+def arm26_hill_applies(eff: Effector) -> bool:
+    """Whether :class:`Arm26HillStep` computes ``eff``'s euler step (checked once per effector)."""
+    from motornet_core.geometry.models import ConstantGeometry, PolynomialGeometry
+    from motornet_core.muscles.hill import RigidHillMuscle
+    from motornet_core.skeletons.planar_arm import TwoLinkArm
+
+    return (
+        eff.integration == "euler"
+        and type(eff.skeleton) is TwoLinkArm
+        and type(eff.muscles) is RigidHillMuscle
+        and type(eff.geometry) in (PolynomialGeometry, ConstantGeometry)
+    )
+
+
 # -- the GRU cell ---------------------------------------------------------------------------------------------
 
 
