@@ -232,9 +232,35 @@ def point_mass_relu_applies(eff: Effector) -> bool:
 # -- the two-link arm with rigid-tendon Hill muscles ----------------------------------------------------------
 
 
-def _max_weight(x: Tensor, other: Tensor) -> Tensor:
-    """Share of ``maximum(x, other)``'s gradient that reaches ``x``: 1 above, 1/2 at a tie, 0 below (torch's rule)."""
-    return (x > other).to(x.dtype) + 0.5 * (x == other).to(x.dtype)
+def _cached(owner: Any, name: str, sources: tuple[Tensor, ...], make: Any) -> Any:
+    """``make()`` of constants derived from ``sources``, cached on ``owner`` until a source is replaced
+    (``.to``, a learnable constant) or changed in place (its version counter)."""
+    key = tuple((t, t._version) for t in sources)
+    hit = owner.__dict__.get(name)
+    if hit is not None and len(hit[0]) == len(key) and all(a is b and u == v for (a, u), (b, v) in zip(hit[0], key, strict=True)):
+        return hit[1]
+    with torch.no_grad():
+        value = make()
+    owner.__dict__[name] = (key, value)
+    return value
+
+
+def _arm_views(sb: Any) -> tuple[Tensor, ...]:
+    """0-d views of the two-link arm's constants: c11, c12, c22, m11, m12, m22 of the inertia, L1, L2."""
+    ic, im, lengths = sb["inertia_c"], sb["inertia_m"], sb["lengths"]
+    return (ic[0, 0], ic[0, 1], ic[1, 1], im[0, 0], im[0, 1], im[1, 1], lengths[0], lengths[1])
+
+
+def _hill_backward_constants(mb: Any, gb: Any) -> tuple[Tensor, ...]:
+    """Per-muscle factors of the Hill step's backward: 2 a2 (n, M), dB/da / (1 - 0.9 (a - q_crit) / (0.005 - q_crit)),
+    d F_CE / d length / (ln - 1), 2 / l0_ce, 1 / vmax."""
+    return (
+        2 * gb["a2"],
+        -1.8 * mb["b_rel"] / (0.005 - mb["q_crit"]),
+        -2 / (mb["fl_width_sq"] * mb["l0_ce"]),
+        2 / mb["l0_ce"],
+        1 / mb["vmax"],
+    )
 
 
 class Arm26HillStep(torch.autograd.Function):
@@ -285,13 +311,15 @@ class Arm26HillStep(torch.autograd.Function):
             q_force = q_force + joint
         q_force = q_force - eff._buffers["damping"] * qd  # type: ignore[operator]
         # TwoLinkArm.acceleration
+        c11, c12_, c22, i11, i12, i22, L1, L2 = _cached(
+            sk, "_kernel_views", (sb["inertia_c"], sb["inertia_m"], sb["lengths"]), lambda: _arm_views(sb)
+        )
         q1, q2 = q[:, 0], q[:, 1]
         dq1, dq2 = qd[:, 0], qd[:, 1]
         c2, s2 = torch.cos(q2), torch.sin(q2)
-        ic, im = sb["inertia_c"], sb["inertia_m"]
-        m11 = ic[0, 0] + im[0, 0] * c2
-        m12 = ic[0, 1] + im[0, 1] * c2
-        m22 = ic[1, 1] + im[1, 1] * c2
+        m11 = c11 + i11 * c2
+        m12 = c12_ + i12 * c2
+        m22 = c22 + i22 * c2
         k = sb["coriolis"]
         cv = sb["c_viscosity"]
         dq12 = 2 * dq1 + dq2
@@ -301,7 +329,6 @@ class Arm26HillStep(torch.autograd.Function):
         r2 = q_force[:, 1] - cor2
         jac: tuple[Tensor, ...] = ()
         if endpoint is not None:
-            L1, L2 = sb["lengths"][0], sb["lengths"][1]
             s1, c1 = torch.sin(q1), torch.cos(q1)
             s12, c12 = torch.sin(q1 + q2), torch.cos(q1 + q2)
             fx, fy = endpoint[:, 0], endpoint[:, 1]
@@ -363,13 +390,13 @@ class Arm26HillStep(torch.autograd.Function):
         new_length = gb["a0"] + ((a1 + a2 * x) * x).sum(1)
         new_velocity = (qd3[:, :, None] * arm).sum(1)
         # TwoLinkArm.fingertip of (qb, qd3)
-        L1, L2 = sb["lengths"][0], sb["lengths"][1]
         t1, t12 = qb[:, 0], qb[:, 0] + qb[:, 1]
         ts1, tc1, ts12, tc12 = torch.sin(t1), torch.cos(t1), torch.sin(t12), torch.cos(t12)
         tdq1, tdq2 = qd3[:, 0], qd3[:, 1]
         tx, ty = L1 * tc1 + L2 * tc12, L1 * ts1 + L2 * ts12
         tip = torch.stack([tx, ty, -ty * tdq1 - L2 * ts12 * tdq2, tx * tdq1 + L2 * tc12 * tdq2], dim=-1)
 
+        # where each gradient passes, as 0/1 in the model's dtype (one conversion, no bool products later)
         masks = torch.stack(
             [
                 _clamp_mask(u, e),
@@ -384,11 +411,13 @@ class Arm26HillStep(torch.autograd.Function):
                 _clamp_mask(v_l, vn),
                 short,
                 act > 0,
+                fl_raw > min_fl,
+                fl_raw == min_fl,  # maximum's gradient is shared at a tie
             ]
-        )
-        limit_masks = torch.stack([_clamp_mask(qd2, qd1), _clamp_mask(qd3, qd2), _clamp_mask(qb, qa)])
+        ).to(q.dtype)
+        limit_masks = torch.stack([_clamp_mask(qb, qa), _clamp_mask(qd3, qd2) & _clamp_mask(qd2, qd1)]).to(q.dtype)
         ctx.save_for_backward(
-            masks, limit_masks, u, a_c, scale, tau, force, moment_arm, an, k_pe_stretch, dl, _max_weight(fl_raw, min_fl),
+            masks, limit_masks, scale, a_dot, tau, force, moment_arm, an, k_pe_stretch, dl,
             f_ce, big_a, big_b, b_base, f, f_ce_a, two_a, t_den, den, p1, v_s, v_l, vs_a, d_s, shortening, p1_v,
             inner, lengthening, qd, c2, s2, dq12, m11, m12, m22, r1, r2, det, qdd, arm, qd3, ts1, tc1, ts12, tc12, tx, ty,
             *jac,
@@ -402,7 +431,7 @@ class Arm26HillStep(torch.autograd.Function):
     def backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
         g_qb, g_qd3, g_an, g_mlen, g_fnew, g_fpe, g_fce, g_act, g_nlen, g_nvel, g_narm, g_tip = grads
         (
-            masks, limit_masks, u, a_c, scale, tau, force, moment_arm, an, k_pe_stretch, dl, fl_weight,
+            masks, limit_masks, scale, a_dot, tau, force, moment_arm, an, k_pe_stretch, dl,
             f_ce, big_a, big_b, b_base, f, f_ce_a, two_a, t_den, den, p1, v_s, v_l, vs_a, d_s, shortening, p1_v,
             inner, lengthening, qd, c2, s2, dq12, m11, m12, m22, r1, r2, det, qdd, arm, qd3, ts1, tc1, ts12, tc12, tx, ty,
             *jac,
@@ -410,64 +439,65 @@ class Arm26HillStep(torch.autograd.Function):
         eff, h = ctx.eff, ctx.h
         mods: Any = eff._modules
         mb, sb, gb = mods["muscles"]._buffers, mods["skeleton"]._buffers, mods["geometry"]._buffers
-        zeros = torch.zeros_like(qd3)
-        g_q = zeros if g_qb is None else g_qb
-        g_w = zeros if g_qd3 is None else g_qd3  # of qd3
-        L1, L2 = sb["lengths"][0], sb["lengths"][1]
+        g_q = g_qb
+        g_w = g_qd3  # of qd3
         # fingertip: x = L1 c1 + L2 c12, y = L1 s1 + L2 s12, xd = -y w1 - L2 s12 w2, yd = x w1 + L2 c12 w2
+        _, _, _, i11, i12, i22, L1, L2 = _cached(
+            mods["skeleton"], "_kernel_views", (sb["inertia_c"], sb["inertia_m"], sb["lengths"]), lambda: _arm_views(sb)
+        )
+        two_a2, d_b_coef, d_fl_coef, two_over_l0, inv_vmax = _cached(
+            mods["muscles"],
+            "_kernel_backward",
+            (gb["a2"], mb["b_rel"], mb["q_crit"], mb["fl_width_sq"], mb["l0_ce"], mb["vmax"]),
+            lambda: _hill_backward_constants(mb, gb),
+        )
         if g_tip is not None:
             gx, gy, gxd, gyd = g_tip.unbind(1)
             w1, w2 = qd3.unbind(1)
-            g_x = gx + gyd * w1
-            g_y = gy - gxd * w1
-            g_w1 = gyd * tx - gxd * ty
-            g_w2 = L2 * (gyd * tc12 - gxd * ts12)
-            g_c12 = L2 * (g_x + gyd * w2)
-            g_s12 = L2 * (g_y - gxd * w2)
-            g_t12 = g_s12 * tc12 - g_c12 * ts12
-            g_t1 = L1 * (g_y * tc1 - g_x * ts1) + g_t12
-            g_q = g_q + torch.stack([g_t1, g_t12], dim=1)
-            g_w = g_w + torch.stack([g_w1, g_w2], dim=1)
+            g_x = torch.addcmul(gx, gyd, w1)
+            g_y = torch.addcmul(gy, gxd, w1, value=-1)
+            g_c12 = torch.addcmul(g_x, gyd, w2)
+            g_s12 = torch.addcmul(g_y, gxd, w2, value=-1)
+            g_t12 = (g_s12 * tc12 - g_c12 * ts12) * L2
+            g_tq = torch.stack([torch.addcmul(g_t12, g_y * tc1 - g_x * ts1, L1), g_t12], dim=1)
+            g_tw = torch.stack([gyd * tx - gxd * ty, (gyd * tc12 - gxd * ts12) * L2], dim=1)
+            g_q = g_tq if g_q is None else g_q + g_tq
+            g_w = g_tw if g_w is None else g_w + g_tw
         # polynomial geometry: L = a0 + sum_j (a1 + a2 x) x, R = a1 + 2 a2 x, V = sum_j qd_j R_j
-        if g_nlen is not None or g_nvel is not None or g_narm is not None:
-            g_arm = g_narm
-            if g_nvel is not None:
-                g_from_vel = g_nvel[:, None, :] * qd3[:, :, None]
-                g_arm = g_from_vel if g_arm is None else g_arm + g_from_vel
-                g_w = g_w + (g_nvel[:, None, :] * arm).sum(-1)
-            g_x = None
-            if g_arm is not None:
-                g_x = g_arm * (2 * gb["a2"])
-            if g_nlen is not None:
-                g_from_len = g_nlen[:, None, :] * arm
-                g_x = g_from_len if g_x is None else g_x + g_from_len
-            assert g_x is not None
-            g_q = g_q + g_x.sum(-1)
+        g_arm = g_narm
+        if g_nvel is not None:
+            g_from_vel = g_nvel[:, None, :] * qd3[:, :, None]
+            g_arm = g_from_vel if g_arm is None else g_arm + g_from_vel
+            g_wv = (g_nvel[:, None, :] * arm).sum(-1)
+            g_w = g_wv if g_w is None else g_w + g_wv
+        g_x3 = None if g_arm is None else g_arm * two_a2
+        if g_nlen is not None:
+            g_x3 = g_nlen[:, None, :] * arm if g_x3 is None else torch.addcmul(g_x3, g_nlen[:, None, :], arm)
+        if g_x3 is not None:
+            g_q = g_x3.sum(-1) if g_q is None else g_q + g_x3.sum(-1)
         # joint limits, then q' = q + h qd, qd' = qd + h qdd
-        g_qa = g_q * limit_masks[2]
-        g_qd1 = g_w * (limit_masks[1] & limit_masks[0])
-        g_qdd = g_qd1 * h
-        g_qd = g_qd1 + h * g_qa
-        g_qin = g_qa
-        # TwoLinkArm.acceleration: qdd = M^-1 r, M = [[m11, m12], [m12, m22]]
-        g1, g2 = g_qdd.unbind(1)
-        g_r1 = (g1 * m22 - g2 * m12) / det
-        g_r2 = (g2 * m11 - g1 * m12) / det
+        zeros = torch.zeros_like(qd3)
+        g_qa = zeros if g_q is None else g_q * limit_masks[0]
+        g_qd1 = zeros if g_w is None else g_w * limit_masks[1]
+        # TwoLinkArm.acceleration: qdd = M^-1 r, M = [[m11, m12], [m12, m22]], det = m11 m22 - m12^2
+        g1, g2 = (g_qd1 * (h / det[:, None])).unbind(1)  # of qdd, over det
+        g_r1 = g1 * m22 - g2 * m12
+        g_r2 = g2 * m11 - g1 * m12
         qdd1, qdd2 = qdd.unbind(1)
-        g_det = -(g1 * qdd1 + g2 * qdd2) / det
-        g_m11 = (g2 * r2) / det + g_det * m22
-        g_m22 = (g1 * r1) / det + g_det * m11
-        g_m12 = -(g1 * r2 + g2 * r1) / det - 2 * m12 * g_det
-        im = sb["inertia_m"]
-        g_c2 = g_m11 * im[0, 0] + g_m12 * im[0, 1] + g_m22 * im[1, 1]
+        g_det = -(g1 * qdd1 + g2 * qdd2)
+        # d / d c2 through m11, m12, m22
+        g_m11 = torch.addcmul(g2 * r2, g_det, m22)
+        g_m22 = torch.addcmul(g1 * r1, g_det, m11)
+        g_m12 = torch.addcmul(g1 * r2 + g2 * r1, g_det, m12, value=2)  # minus d / d m12
+        g_c2 = g_m11 * i11 - g_m12 * i12 + g_m22 * i22
         k, cv = sb["coriolis"], sb["c_viscosity"]
         dq1, dq2 = qd.unbind(1)
         # cor1 = -k s2 (2 dq1 + dq2) dq2 + cv dq1, cor2 = k s2 dq1^2 + cv dq2; r = Q - cor
-        g_s2 = k * (g_r1 * dq12 * dq2 - g_r2 * dq1 * dq1)
-        g_dq1 = g_r1 * (2 * k * s2 * dq2 - cv) - g_r2 * (2 * k * s2 * dq1)
-        g_dq2 = g_r1 * (k * s2 * (dq12 + dq2)) - g_r2 * cv
+        g_s2 = (g_r1 * dq12 * dq2 - g_r2 * dq1 * dq1) * k
+        ks2 = k * s2
+        g_dq1 = (g_r1 * dq2 - g_r2 * dq1) * (2 * ks2) - g_r1 * cv
+        g_dq2 = g_r1 * ks2 * (dq12 + dq2) - g_r2 * cv
         g_q2 = g_s2 * c2 - g_c2 * s2
-        g_q1: Tensor | None = None
         g_endpoint = None
         if ctx.has_endpoint:
             j11, j21, j12, j22, fx, fy = jac
@@ -475,18 +505,20 @@ class Arm26HillStep(torch.autograd.Function):
             # d j11 / d q1 = -j21, d j21 / d q1 = j11, d j12 / d q1 = d j12 / d q2 = -j22, d j22 / d q. = j12
             d12 = j12 * fy - j22 * fx
             g_q1 = g_r1 * (j11 * fy - j21 * fx) + g_r2 * d12
-            g_q2 = g_q2 + (g_r1 + g_r2) * d12
-        g_qin = g_qin + (torch.stack([zeros[:, 0], g_q2], dim=1) if g_q1 is None else torch.stack([g_q1, g_q2], dim=1))
+            g_q2 = torch.addcmul(g_q2, g_r1 + g_r2, d12)
+            g_qin = g_qa + torch.stack([g_q1, g_q2], dim=1)
+        else:
+            g_qin = g_qa + torch.stack([zeros[:, 0], g_q2], dim=1)
         g_Q = torch.stack([g_r1, g_r2], dim=1)
-        g_qd = g_qd + torch.stack([g_dq1, g_dq2], dim=1) - eff._buffers["damping"] * g_Q
+        g_qd = g_qd1 + torch.stack([g_dq1, g_dq2], dim=1) - eff._buffers["damping"] * g_Q
+        g_qd = torch.add(g_qd, g_qa, alpha=h)
         g_force = -(g_Q[:, :, None] * moment_arm).sum(1)
-        g_moment_arm = -(g_Q[:, :, None] * force[:, None, :])
+        g_moment_arm = g_Q[:, :, None] * -force[:, None, :]
         g_joint = g_Q if ctx.has_joint else None
         # the Hill muscle at (a', the input geometry)
-        (m_u, m_a, m_an, rising, m_len, m_str, long, low_a, m_vs, m_vl, short, m_act) = masks.unbind(0)
+        m_u, m_a, m_an, rising, m_len, m_str, long, low_a, m_vs, m_vl, short, m_act, m_fl, m_tie = masks.unbind(0)
         f_max = mb["max_iso_force"]
         g_a_out = g_an
-        g_glen = g_gvel = None
         g_actf = g_pe = None
         if g_fnew is not None:
             g_actf = g_pe = g_fnew * f_max
@@ -495,65 +527,59 @@ class Arm26HillStep(torch.autograd.Function):
         if g_fpe is not None:
             g_pe = g_fpe if g_pe is None else g_pe + g_fpe
         g_len_m = g_mlen  # of the fibre length
-        g_ln = None
-        g_vn = None
+        g_gvel = None
         g_fce_t = g_fce
         if g_actf is not None:
             s_as = mb["s_as"]
             g_sel = g_actf * m_act
-            g_sh = torch.where(short, g_sel, 0.0)
+            g_sh = g_sel * short
             g_le = g_sel - g_sh
             # shortening = (v_s a A + f B) / d_s, d_s = B - v_s
             g_ns = g_sh / d_s
-            g_ds = -g_ns * shortening
             # lengthening = (f p1 + v_l inner) / p1_v, inner = s_as p1_v + 1.5 f
             g_nl = g_le / p1_v
-            g_p1v = g_nl * (v_l * s_as) - g_nl * lengthening
-            g_f = g_ns * big_b + g_nl * (p1 + 1.5 * v_l)
-            g_p1 = g_nl * f + g_p1v
-            g_vl = g_nl * inner + g_p1v
-            g_vs = g_ns * (an * big_a) - g_ds
+            g_p1v = g_nl * (v_l * s_as - lengthening)
+            g_f = torch.addcmul(g_ns * big_b, g_nl, torch.add(p1, v_l, alpha=1.5))
+            g_p1 = torch.addcmul(g_p1v, g_nl, f)
+            g_vl = torch.addcmul(g_p1v, g_nl, inner)
+            g_vs = g_ns * (an * big_a + shortening)
             g_A = g_ns * vs_a
-            g_B = g_ns * f + g_ds
+            g_B = g_ns * (f - shortening)
             g_a_m = g_ns * (v_s * big_a)
             # p1 = -0.5 f / den, den = s_as - 2 a (f_ce + A) / B
-            g_den = -g_p1 * p1 / den
-            g_f = g_f - 0.5 * g_p1 / den
-            g_t = -g_den / big_b
-            g_a_m = g_a_m + g_t * (2 * f_ce_a)
+            g_p1_den = g_p1 / den
+            g_f = torch.add(g_f, g_p1_den, alpha=-0.5)
+            g_t = g_p1_den * p1 / big_b
+            g_a_m = torch.addcmul(g_a_m, g_t, f_ce_a, value=2)
             g_fa = g_t * two_a
             g_A = g_A + g_fa
-            g_B = g_B - g_t * t_den
-            # f = a f_ce
-            g_a_m = g_a_m + g_f * f_ce
-            g_fce_m = g_f * an + g_fa + torch.where(long, g_A * mb["a_rel"], 0.0)
+            g_B = torch.addcmul(g_B, g_t, t_den, value=-1)
+            # f = a f_ce; A = a_rel f_ce where ln > 1
+            g_a_m = torch.addcmul(g_a_m, g_f, f_ce)
+            g_fce_m = torch.addcmul(torch.addcmul(g_fa, g_f, an), g_A, long * mb["a_rel"])
             g_fce_t = g_fce_m if g_fce_t is None else g_fce_t + g_fce_m
             # B = b_rel (1 - 0.9 (a - q_crit) / (0.005 - q_crit))^2 below q_crit
-            b_slope = 0.9 / (0.005 - mb["q_crit"])
-            g_a_m = g_a_m - torch.where(low_a, g_B * (2 * mb["b_rel"] * b_slope) * b_base, 0.0)
+            d_b = d_b_coef * low_a
+            g_a_m = torch.addcmul(g_a_m, g_B * d_b, b_base)
             g_a_out = g_a_m if g_a_out is None else g_a_out + g_a_m
-            g_vn = g_vs * m_vs + g_vl * m_vl
+            g_gvel = torch.addcmul(g_vs * m_vs, g_vl, m_vl) * inv_vmax
         if g_fce_t is not None:
-            # f_ce = max(1 - (ln - 1)^2 / w^2, min_fl)
-            g_ln = -2 * (g_fce_t * fl_weight) * dl / mb["fl_width_sq"]
-        l0_ce = mb["l0_ce"]
+            # f_ce = max(1 - (ln - 1)^2 / w^2, min_fl); ln = length / l0_ce
+            d_fl = torch.add(m_fl, m_tie, alpha=0.5) * dl * d_fl_coef
+            g_ln = g_fce_t * d_fl
+            g_len_m = g_ln if g_len_m is None else g_len_m + g_ln
         if g_pe is not None:
-            g_from_pe = (2 * g_pe * k_pe_stretch) * m_str / l0_ce
+            g_from_pe = g_pe * (k_pe_stretch * m_str) * two_over_l0
             g_len_m = g_from_pe if g_len_m is None else g_len_m + g_from_pe
-        if g_ln is not None:
-            g_len_m = g_ln / l0_ce if g_len_m is None else g_len_m + g_ln / l0_ce
-        if g_len_m is not None:
-            g_glen = g_len_m * m_len
-        if g_vn is not None:
-            g_gvel = g_vn / mb["vmax"]
-        # activation: a' = clip(a + h a_dot), a_dot = (u - a_c) / tau
+        g_glen = None if g_len_m is None else g_len_m * m_len
+        # activation: a' = clip(a + h a_dot), a_dot = (u - a_c) / tau, tau = tau_act s or tau_deact / s, s = 0.5 + 1.5 a_c
         g_a = g_e = None
         if g_a_out is not None:
             g_raw = g_a_out * m_an
-            g_u = (h * g_raw) / tau
-            d_tau_d_scale = torch.where(rising, mb["tau_act"], -mb["tau_deact"] / (scale * scale))
-            g_ac = -g_u - g_u * (u - a_c) / tau * d_tau_d_scale * 1.5
-            g_a = g_raw + g_ac * m_a
+            g_u = g_raw * h / tau
+            # d a_dot / d a_c = -1 / tau - a_dot / tau d tau / d a_c, d tau / d a_c = +-1.5 tau / s
+            g_ac = -g_u - g_raw * (h * a_dot * (rising * 3 - 1.5) / scale)
+            g_a = torch.addcmul(g_raw, g_ac, m_a)
             g_e = g_u * m_u
         return (
             None, None, g_qin, g_qd, g_a, g_force, g_glen, g_gvel, g_moment_arm, g_e, g_endpoint, g_joint,
