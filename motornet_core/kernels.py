@@ -245,17 +245,46 @@ def _cached(owner: Any, name: str, sources: tuple[Tensor, ...], make: Any) -> An
     return value
 
 
-def _arm_views(sb: Any) -> tuple[Tensor, ...]:
-    """0-d views of the two-link arm's constants: c11, c12, c22, m11, m12, m22 of the inertia, L1, L2."""
-    ic, im, lengths = sb["inertia_c"], sb["inertia_m"], sb["lengths"]
-    return (ic[0, 0], ic[0, 1], ic[1, 1], im[0, 0], im[0, 1], im[1, 1], lengths[0], lengths[1])
+_SCALARS: dict[tuple[torch.dtype, torch.device, float], tuple[Tensor, ...]] = {}
 
 
-def _hill_backward_constants(mb: Any, gb: Any) -> tuple[Tensor, ...]:
-    """Per-muscle factors of the Hill step's backward: 2 a2 (n, M), dB/da / (1 - 0.9 (a - q_crit) / (0.005 - q_crit)),
-    d F_CE / d length / (ln - 1), 2 / l0_ce, 1 / vmax."""
+def _scalars(like: Tensor, h: float) -> tuple[Tensor, ...]:
+    """0-d tensors of ``like``'s dtype and device: 0.5, 1.5, 2, 1, 0.9, -0.5, 0, inf, -inf, 3 and ``h``.
+
+    An operation with a 0-d tensor gives the same values as with the Python number (which is cast to
+    the tensor's dtype first) and skips that cast: about half the cost of a small operation.
+    """
+    key = (like.dtype, like.device, h)
+    hit = _SCALARS.get(key)
+    if hit is None:
+        inf = float("inf")
+        values = (0.5, 1.5, 2.0, 1.0, 0.9, -0.5, 0.0, inf, -inf, 3.0, h)
+        hit = _SCALARS[key] = tuple(torch.tensor(v, dtype=like.dtype, device=like.device) for v in values)
+    return hit
+
+
+_ARM_SOURCES = ("inertia_c", "inertia_m", "lengths", "coriolis", "c_viscosity")
+
+
+def _arm_constants(sb: Any) -> tuple[Tensor, ...]:
+    """The two-link arm's constants as 0-d tensors: c11, c12, c22, m11, m12, m22 of the inertia, L1, L2, -L1,
+    -L2, the Coriolis factor k, -k and the viscosity (the negations computed as the generic path does)."""
+    ic, im, lengths, k = sb["inertia_c"], sb["inertia_m"], sb["lengths"], sb["coriolis"]
+    L1, L2 = lengths[0], lengths[1]
+    return (ic[0, 0], ic[0, 1], ic[1, 1], im[0, 0], im[0, 1], im[1, 1], L1, L2, -L1, -L2, k, -k, sb["c_viscosity"])
+
+
+def _hill_sources(mb: Any, gb: Any) -> tuple[Tensor, ...]:
+    return (gb["a2"], mb["b_rel"], mb["q_crit"], mb["fl_width_sq"], mb["l0_ce"], mb["vmax"])
+
+
+def _hill_constants(mb: Any, gb: Any) -> tuple[Tensor, ...]:
+    """Per-muscle factors of the Hill step: 2 a2 (n, M), 0.005 - q_crit (as the generic path computes them);
+    for the backward dB/da / (1 - 0.9 (a - q_crit) / (0.005 - q_crit)), d F_CE / d length / (ln - 1),
+    2 / l0_ce, 1 / vmax."""
     return (
         2 * gb["a2"],
+        0.005 - mb["q_crit"],
         -1.8 * mb["b_rel"] / (0.005 - mb["q_crit"]),
         -2 / (mb["fl_width_sq"] * mb["l0_ce"]),
         2 / mb["l0_ce"],
@@ -299,10 +328,15 @@ class Arm26HillStep(torch.autograd.Function):
         gb: Any = geo._buffers
         # the generic path's operations on the same values (Effector.step, euler, MuscleModel,
         # RigidHillMuscle.evaluate, TwoLinkArm, Skeleton.apply_limits, PolynomialGeometry)
+        c05, c15, c2_, one, c09, cm05, zero, inf, ninf, _, ch = _scalars(q, h)
+        c11, c12_, c22, i11, i12, i22, L1, L2, nL1, nL2, k, nk, cv = _cached(
+            sk, "_kernel_constants", tuple(sb[n] for n in _ARM_SOURCES), lambda: _arm_constants(sb)
+        )
+        two_a2, qc_den, *_ = _cached(mus, "_kernel_constants", _hill_sources(mb, gb), lambda: _hill_constants(mb, gb))
         a_min, a_max = mb["min_activation"], mb["max_activation"]
         u = torch.clamp(e, min=a_min, max=a_max)
         a_c = torch.clamp(a, min=a_min, max=a_max)
-        scale = 0.5 + 1.5 * a_c
+        scale = c05 + c15 * a_c
         rising = u > a_c
         tau = torch.where(rising, mb["tau_act"] * scale, mb["tau_deact"] / scale)
         a_dot = (u - a_c) / tau
@@ -311,19 +345,14 @@ class Arm26HillStep(torch.autograd.Function):
             q_force = q_force + joint
         q_force = q_force - eff._buffers["damping"] * qd  # type: ignore[operator]
         # TwoLinkArm.acceleration
-        c11, c12_, c22, i11, i12, i22, L1, L2 = _cached(
-            sk, "_kernel_views", (sb["inertia_c"], sb["inertia_m"], sb["lengths"]), lambda: _arm_views(sb)
-        )
         q1, q2 = q[:, 0], q[:, 1]
         dq1, dq2 = qd[:, 0], qd[:, 1]
         c2, s2 = torch.cos(q2), torch.sin(q2)
         m11 = c11 + i11 * c2
         m12 = c12_ + i12 * c2
         m22 = c22 + i22 * c2
-        k = sb["coriolis"]
-        cv = sb["c_viscosity"]
-        dq12 = 2 * dq1 + dq2
-        cor1 = -k * s2 * dq12 * dq2 + cv * dq1
+        dq12 = c2_ * dq1 + dq2
+        cor1 = nk * s2 * dq12 * dq2 + cv * dq1
         cor2 = k * s2 * dq1 * dq1 + cv * dq2
         r1 = q_force[:, 0] - cor1
         r2 = q_force[:, 1] - cor2
@@ -332,14 +361,14 @@ class Arm26HillStep(torch.autograd.Function):
             s1, c1 = torch.sin(q1), torch.cos(q1)
             s12, c12 = torch.sin(q1 + q2), torch.cos(q1 + q2)
             fx, fy = endpoint[:, 0], endpoint[:, 1]
-            j11, j21, j12, j22 = -L1 * s1 - L2 * s12, L1 * c1 + L2 * c12, -L2 * s12, L2 * c12
+            j11, j21, j12, j22 = nL1 * s1 - L2 * s12, L1 * c1 + L2 * c12, nL2 * s12, L2 * c12
             r1 = r1 + j11 * fx + j21 * fy
             r2 = r2 + j12 * fx + j22 * fy
             jac = (j11, j21, j12, j22, fx, fy)
         det = m11 * m22 - m12 * m12
         qdd = torch.stack([(m22 * r1 - m12 * r2) / det, (-m12 * r1 + m11 * r2) / det], dim=-1)
         # the muscle at the new activation and the state's geometry (RigidHillMuscle.evaluate)
-        a_raw = a + h * a_dot
+        a_raw = a + ch * a_dot
         an = torch.clamp(a_raw, min=a_min, max=a_max)
         length = torch.relu(g_length - mb["l0_se"])
         l0_ce = mb["l0_ce"]
@@ -349,44 +378,43 @@ class Arm26HillStep(torch.autograd.Function):
         k_pe_stretch = mb["k_pe"] * stretch
         f_pe = k_pe_stretch * stretch
         dl = ln - 1
-        fl_raw = 1 - dl * dl / mb["fl_width_sq"]
+        fl_raw = one - dl * dl / mb["fl_width_sq"]
         min_fl = mb["min_fl"]
         f_ce = torch.maximum(fl_raw, min_fl)
         a_rel, b_rel, q_crit, s_as = mb["a_rel"], mb["b_rel"], mb["q_crit"], mb["s_as"]
         long = ln > 1
         big_a = torch.where(long, a_rel * f_ce, a_rel.expand_as(f_ce))
         low_a = an < q_crit
-        b_base = 1 - 0.9 * (an - q_crit) / (0.005 - q_crit)
+        b_base = one - c09 * (an - q_crit) / qc_den
         big_b = torch.where(low_a, b_rel * b_base**2, b_rel.expand_as(an))
         f = an * f_ce
         f_ce_a = f_ce + big_a
-        two_a = 2 * an
+        two_a = c2_ * an
         t_den = two_a * f_ce_a / big_b
         den = s_as - t_den
-        p1 = -0.5 * f / den
+        p1 = cm05 * f / den
         v_s = torch.clamp(vn, max=0.0)
         v_l = torch.clamp(vn, min=0.0)
         vs_a = v_s * an
         d_s = big_b - v_s
         shortening = (vs_a * big_a + f * big_b) / d_s
         p1_v = p1 + v_l
-        inner = s_as * p1_v + 1.5 * f
+        inner = s_as * p1_v + c15 * f
         lengthening = (f * p1 + v_l * inner) / p1_v
         short = vn < 0
         act = torch.relu(torch.where(short, shortening, lengthening))
         f_max = mb["max_iso_force"]
         f_new = (act + f_pe) * f_max
         # skeleton update, joint limits (Skeleton.apply_limits)
-        qd1 = qd + h * qdd
-        qa = q + h * qd
+        qd1 = qd + ch * qdd
+        qa = q + ch * qd
         qd2 = torch.clamp(qd1, min=sb["vel_lb"], max=sb["vel_ub"])
-        inf = float("inf")
-        qd3 = torch.clamp(qd2, min=torch.where(qa <= sb["pos_lb"], 0.0, -inf), max=torch.where(qa >= sb["pos_ub"], 0.0, inf))
+        qd3 = torch.clamp(qd2, min=torch.where(qa <= sb["pos_lb"], zero, ninf), max=torch.where(qa >= sb["pos_ub"], zero, inf))
         qb = torch.clamp(qa, min=sb["pos_lb"], max=sb["pos_ub"])
         # PolynomialGeometry of (qb, qd3)
         a1, a2 = gb["a1"], gb["a2"]
         x = qb[:, :, None] - gb["a3"]
-        arm = a1 + 2 * a2 * x
+        arm = a1 + two_a2 * x
         new_length = gb["a0"] + ((a1 + a2 * x) * x).sum(1)
         new_velocity = (qd3[:, :, None] * arm).sum(1)
         # TwoLinkArm.fingertip of (qb, qd3)
@@ -442,14 +470,12 @@ class Arm26HillStep(torch.autograd.Function):
         g_q = g_qb
         g_w = g_qd3  # of qd3
         # fingertip: x = L1 c1 + L2 c12, y = L1 s1 + L2 s12, xd = -y w1 - L2 s12 w2, yd = x w1 + L2 c12 w2
-        _, _, _, i11, i12, i22, L1, L2 = _cached(
-            mods["skeleton"], "_kernel_views", (sb["inertia_c"], sb["inertia_m"], sb["lengths"]), lambda: _arm_views(sb)
+        _, c15, c2_, _, _, _, _, _, _, c3, ch = _scalars(qd3, h)
+        _, _, _, i11, i12, i22, L1, L2, _, _, k, _, cv = _cached(
+            mods["skeleton"], "_kernel_constants", tuple(sb[n] for n in _ARM_SOURCES), lambda: _arm_constants(sb)
         )
-        two_a2, d_b_coef, d_fl_coef, two_over_l0, inv_vmax = _cached(
-            mods["muscles"],
-            "_kernel_backward",
-            (gb["a2"], mb["b_rel"], mb["q_crit"], mb["fl_width_sq"], mb["l0_ce"], mb["vmax"]),
-            lambda: _hill_backward_constants(mb, gb),
+        two_a2, _, d_b_coef, d_fl_coef, two_over_l0, inv_vmax = _cached(
+            mods["muscles"], "_kernel_constants", _hill_sources(mb, gb), lambda: _hill_constants(mb, gb)
         )
         if g_tip is not None:
             gx, gy, gxd, gyd = g_tip.unbind(1)
@@ -480,7 +506,7 @@ class Arm26HillStep(torch.autograd.Function):
         g_qa = zeros if g_q is None else g_q * limit_masks[0]
         g_qd1 = zeros if g_w is None else g_w * limit_masks[1]
         # TwoLinkArm.acceleration: qdd = M^-1 r, M = [[m11, m12], [m12, m22]], det = m11 m22 - m12^2
-        g1, g2 = (g_qd1 * (h / det[:, None])).unbind(1)  # of qdd, over det
+        g1, g2 = (g_qd1 * ch / det[:, None]).unbind(1)  # of qdd, over det
         g_r1 = g1 * m22 - g2 * m12
         g_r2 = g2 * m11 - g1 * m12
         qdd1, qdd2 = qdd.unbind(1)
@@ -490,12 +516,11 @@ class Arm26HillStep(torch.autograd.Function):
         g_m22 = torch.addcmul(g1 * r1, g_det, m11)
         g_m12 = torch.addcmul(g1 * r2 + g2 * r1, g_det, m12, value=2)  # minus d / d m12
         g_c2 = g_m11 * i11 - g_m12 * i12 + g_m22 * i22
-        k, cv = sb["coriolis"], sb["c_viscosity"]
         dq1, dq2 = qd.unbind(1)
         # cor1 = -k s2 (2 dq1 + dq2) dq2 + cv dq1, cor2 = k s2 dq1^2 + cv dq2; r = Q - cor
         g_s2 = (g_r1 * dq12 * dq2 - g_r2 * dq1 * dq1) * k
         ks2 = k * s2
-        g_dq1 = (g_r1 * dq2 - g_r2 * dq1) * (2 * ks2) - g_r1 * cv
+        g_dq1 = (g_r1 * dq2 - g_r2 * dq1) * (c2_ * ks2) - g_r1 * cv
         g_dq2 = g_r1 * ks2 * (dq12 + dq2) - g_r2 * cv
         g_q2 = g_s2 * c2 - g_c2 * s2
         g_endpoint = None
@@ -576,9 +601,9 @@ class Arm26HillStep(torch.autograd.Function):
         g_a = g_e = None
         if g_a_out is not None:
             g_raw = g_a_out * m_an
-            g_u = g_raw * h / tau
+            g_u = g_raw * ch / tau
             # d a_dot / d a_c = -1 / tau - a_dot / tau d tau / d a_c, d tau / d a_c = +-1.5 tau / s
-            g_ac = -g_u - g_raw * (h * a_dot * (rising * 3 - 1.5) / scale)
+            g_ac = -g_u - g_raw * (ch * a_dot * (rising * c3 - c15) / scale)
             g_a = torch.addcmul(g_raw, g_ac, m_a)
             g_e = g_u * m_u
         return (
