@@ -77,6 +77,37 @@ def _clamp_mask(clamped: Tensor, raw: Tensor) -> Tensor:
     return clamped == raw
 
 
+_SCALARS: dict[tuple[torch.dtype, torch.device, float], tuple[Tensor, ...]] = {}
+
+
+def _scalars(like: Tensor, h: float) -> tuple[Tensor, ...]:
+    """0-d tensors of ``like``'s dtype and device: 0.5, 1.5, 2, 1, 0.9, -0.5, 0, inf, -inf, 3 and ``h``.
+
+    An operation with a 0-d tensor gives the same values as with the Python number (which is cast to
+    the tensor's dtype first) and skips that cast: about half the cost of a small operation.
+    """
+    key = (like.dtype, like.device, h)
+    hit = _SCALARS.get(key)
+    if hit is None:
+        inf = float("inf")
+        values = (0.5, 1.5, 2.0, 1.0, 0.9, -0.5, 0.0, inf, -inf, 3.0, h)
+        hit = _SCALARS[key] = tuple(torch.tensor(v, dtype=like.dtype, device=like.device) for v in values)
+    return hit
+
+
+def _cached(owner: Any, name: str, sources: tuple[Tensor, ...], make: Any) -> Any:
+    """``make()`` of constants derived from ``sources``, cached on ``owner`` until a source is replaced
+    (``.to``, a learnable constant) or changed in place (its version counter)."""
+    key = tuple((t, t._version) for t in sources)
+    hit = owner.__dict__.get(name)
+    if hit is not None and len(hit[0]) == len(key) and all(a is b and u == v for (a, u), (b, v) in zip(hit[0], key, strict=True)):
+        return hit[1]
+    with torch.no_grad():
+        value = make()
+    owner.__dict__[name] = (key, value)
+    return value
+
+
 class PointMassReluStep(torch.autograd.Function):
     """One euler step (``h`` [s]) of :class:`~motornet_core.skeletons.point_mass.PointMass` with
     :class:`~motornet_core.muscles.relu.ReluMuscle` and :class:`~motornet_core.geometry.models.PathGeometry`.
@@ -108,10 +139,11 @@ class PointMassReluStep(torch.autograd.Function):
         gb: Any = geo._buffers
         # (buffers from the dicts: nn.Module.__getattr__ is slow)
         a_min, a_max = mb["min_activation"], mb["max_activation"]
+        c05, c15, _, _, _, _, zero, inf, ninf, _, ch = _scalars(q, h)
         # the generic path's operations, in its order (Effector.step, euler, MuscleModel, PointMass, PathGeometry)
         u = torch.clamp(e, min=a_min, max=a_max)
         a_c = torch.clamp(a, min=a_min, max=a_max)
-        scale = 0.5 + 1.5 * a_c
+        scale = c05 + c15 * a_c
         rising = u > a_c
         tau = torch.where(rising, mb["tau_act"] * scale, mb["tau_deact"] / scale)
         a_dot = (u - a_c) / tau
@@ -121,14 +153,13 @@ class PointMassReluStep(torch.autograd.Function):
         q_force = q_force - eff._buffers["damping"] * qd  # type: ignore[operator]
         total = q_force if endpoint is None else q_force + endpoint
         qdd = total / sb["mass"]
-        a_raw = a + h * a_dot
+        a_raw = a + ch * a_dot
         a_new = torch.clamp(a_raw, min=a_min, max=a_max)
         f_new = a_new * mb["max_iso_force"]
-        qd1 = qd + h * qdd
-        q1 = q + h * qd
+        qd1 = qd + ch * qdd
+        q1 = q + ch * qd
         qd2 = torch.clamp(qd1, min=sb["vel_lb"], max=sb["vel_ub"])
-        inf = float("inf")
-        qd3 = torch.clamp(qd2, min=torch.where(q1 <= sb["pos_lb"], 0.0, -inf), max=torch.where(q1 >= sb["pos_ub"], 0.0, inf))
+        qd3 = torch.clamp(qd2, min=torch.where(q1 <= sb["pos_lb"], zero, ninf), max=torch.where(q1 >= sb["pos_ub"], zero, inf))
         q2 = torch.clamp(q1, min=sb["pos_lb"], max=sb["pos_ub"])
         w = gb["mass_weight"]
         delta = (gb["end_xy"] - gb["start_xy"]) + q2[:, :, None] * w  # (B, 2, G)
@@ -230,37 +261,6 @@ def point_mass_relu_applies(eff: Effector) -> bool:
 
 
 # -- the two-link arm with rigid-tendon Hill muscles ----------------------------------------------------------
-
-
-def _cached(owner: Any, name: str, sources: tuple[Tensor, ...], make: Any) -> Any:
-    """``make()`` of constants derived from ``sources``, cached on ``owner`` until a source is replaced
-    (``.to``, a learnable constant) or changed in place (its version counter)."""
-    key = tuple((t, t._version) for t in sources)
-    hit = owner.__dict__.get(name)
-    if hit is not None and len(hit[0]) == len(key) and all(a is b and u == v for (a, u), (b, v) in zip(hit[0], key, strict=True)):
-        return hit[1]
-    with torch.no_grad():
-        value = make()
-    owner.__dict__[name] = (key, value)
-    return value
-
-
-_SCALARS: dict[tuple[torch.dtype, torch.device, float], tuple[Tensor, ...]] = {}
-
-
-def _scalars(like: Tensor, h: float) -> tuple[Tensor, ...]:
-    """0-d tensors of ``like``'s dtype and device: 0.5, 1.5, 2, 1, 0.9, -0.5, 0, inf, -inf, 3 and ``h``.
-
-    An operation with a 0-d tensor gives the same values as with the Python number (which is cast to
-    the tensor's dtype first) and skips that cast: about half the cost of a small operation.
-    """
-    key = (like.dtype, like.device, h)
-    hit = _SCALARS.get(key)
-    if hit is None:
-        inf = float("inf")
-        values = (0.5, 1.5, 2.0, 1.0, 0.9, -0.5, 0.0, inf, -inf, 3.0, h)
-        hit = _SCALARS[key] = tuple(torch.tensor(v, dtype=like.dtype, device=like.device) for v in values)
-    return hit
 
 
 _ARM_SOURCES = ("inertia_c", "inertia_m", "lengths", "coriolis", "c_viscosity")
