@@ -267,11 +267,14 @@ _ARM_SOURCES = ("inertia_c", "inertia_m", "lengths", "coriolis", "c_viscosity")
 
 
 def _arm_constants(sb: Any) -> tuple[Tensor, ...]:
-    """The two-link arm's constants as 0-d tensors: c11, c12, c22, m11, m12, m22 of the inertia, L1, L2, -L1,
-    -L2, the Coriolis factor k, -k and the viscosity (the negations computed as the generic path does)."""
+    """The two-link arm's constants: (c11, c12, c22) and (m11, m12, m22) of the inertia (3,), (-k, k) of the
+    Coriolis factor k (2,), the inertia's m11, m12, m22, L1, L2, -L1, -L2 (0-d), k and the viscosity
+    (the negations computed as the generic path does)."""
     ic, im, lengths, k = sb["inertia_c"], sb["inertia_m"], sb["lengths"], sb["coriolis"]
     L1, L2 = lengths[0], lengths[1]
-    return (ic[0, 0], ic[0, 1], ic[1, 1], im[0, 0], im[0, 1], im[1, 1], L1, L2, -L1, -L2, k, -k, sb["c_viscosity"])
+    pick = ((0, 0), (0, 1), (1, 1))
+    c3, m3 = torch.stack([ic[i] for i in pick]), torch.stack([im[i] for i in pick])
+    return (c3, m3, torch.stack([-k, k]), im[0, 0], im[0, 1], im[1, 1], L1, L2, -L1, -L2, k, sb["c_viscosity"])
 
 
 def _hill_sources(mb: Any, gb: Any) -> tuple[Tensor, ...]:
@@ -329,7 +332,7 @@ class Arm26HillStep(torch.autograd.Function):
         # the generic path's operations on the same values (Effector.step, euler, MuscleModel,
         # RigidHillMuscle.evaluate, TwoLinkArm, Skeleton.apply_limits, PolynomialGeometry)
         c05, c15, c2_, one, c09, cm05, zero, inf, ninf, _, ch = _scalars(q, h)
-        c11, c12_, c22, i11, i12, i22, L1, L2, nL1, nL2, k, nk, cv = _cached(
+        inertia_c, inertia_m, neg_k_k, _, _, _, L1, L2, nL1, nL2, _, cv = _cached(
             sk, "_kernel_constants", tuple(sb[n] for n in _ARM_SOURCES), lambda: _arm_constants(sb)
         )
         two_a2, qc_den, *_ = _cached(mus, "_kernel_constants", _hill_sources(mb, gb), lambda: _hill_constants(mb, gb))
@@ -344,29 +347,30 @@ class Arm26HillStep(torch.autograd.Function):
         if joint is not None:
             q_force = q_force + joint
         q_force = q_force - eff._buffers["damping"] * qd  # type: ignore[operator]
-        # TwoLinkArm.acceleration
+        # TwoLinkArm.acceleration, its two columns' equations as (B, 2) and (B, 3) operations: the same
+        # per-element arithmetic (x - y is x + (-y), (-x) y is -(x y) exactly), in half the operations
         q1, q2 = q[:, 0], q[:, 1]
         dq1, dq2 = qd[:, 0], qd[:, 1]
         c2, s2 = torch.cos(q2), torch.sin(q2)
-        m11 = c11 + i11 * c2
-        m12 = c12_ + i12 * c2
-        m22 = c22 + i22 * c2
+        m11, m12, m22 = (c2[:, None] * inertia_m + inertia_c).unbind(1)  # ic + im c2
         dq12 = c2_ * dq1 + dq2
-        cor1 = nk * s2 * dq12 * dq2 + cv * dq1
-        cor2 = k * s2 * dq1 * dq1 + cv * dq2
-        r1 = q_force[:, 0] - cor1
-        r2 = q_force[:, 1] - cor2
+        # cor1 = -k s2 (2 dq1 + dq2) dq2 + cv dq1, cor2 = k s2 dq1 dq1 + cv dq2
+        cor = s2[:, None] * neg_k_k * torch.stack([dq12, dq1], dim=1) * qd.flip(1) + cv * qd
+        r = q_force - cor
         jac: tuple[Tensor, ...] = ()
         if endpoint is not None:
             s1, c1 = torch.sin(q1), torch.cos(q1)
-            s12, c12 = torch.sin(q1 + q2), torch.cos(q1 + q2)
+            q12 = q1 + q2
+            s12, c12 = torch.sin(q12), torch.cos(q12)
             fx, fy = endpoint[:, 0], endpoint[:, 1]
             j11, j21, j12, j22 = nL1 * s1 - L2 * s12, L1 * c1 + L2 * c12, nL2 * s12, L2 * c12
-            r1 = r1 + j11 * fx + j21 * fy
-            r2 = r2 + j12 * fx + j22 * fy
+            r = r + torch.stack([j11, j12], dim=1) * fx[:, None] + torch.stack([j21, j22], dim=1) * fy[:, None]
             jac = (j11, j21, j12, j22, fx, fy)
+        r1, r2 = r.unbind(1)
         det = m11 * m22 - m12 * m12
-        qdd = torch.stack([(m22 * r1 - m12 * r2) / det, (-m12 * r1 + m11 * r2) / det], dim=-1)
+        n12 = -m12
+        # (m22 r1 - m12 r2) / det, (-m12 r1 + m11 r2) / det
+        qdd = (torch.stack([m22, n12], dim=1) * r1[:, None] + torch.stack([n12, m11], dim=1) * r2[:, None]) / det[:, None]
         # the muscle at the new activation and the state's geometry (RigidHillMuscle.evaluate)
         a_raw = a + ch * a_dot
         an = torch.clamp(a_raw, min=a_min, max=a_max)
@@ -471,7 +475,7 @@ class Arm26HillStep(torch.autograd.Function):
         g_w = g_qd3  # of qd3
         # fingertip: x = L1 c1 + L2 c12, y = L1 s1 + L2 s12, xd = -y w1 - L2 s12 w2, yd = x w1 + L2 c12 w2
         _, c15, c2_, _, _, _, _, _, _, c3, ch = _scalars(qd3, h)
-        _, _, _, i11, i12, i22, L1, L2, _, _, k, _, cv = _cached(
+        _, _, _, i11, i12, i22, L1, L2, _, _, k, cv = _cached(
             mods["skeleton"], "_kernel_constants", tuple(sb[n] for n in _ARM_SOURCES), lambda: _arm_constants(sb)
         )
         two_a2, _, d_b_coef, d_fl_coef, two_over_l0, inv_vmax = _cached(
