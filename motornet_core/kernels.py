@@ -10,7 +10,15 @@ gradients in a hand-written backward of fewer, larger operations.
 * :class:`PointMassReluStep`: one euler step of a point mass with linear ("relu") muscles and
   path geometry (the tutorial's ``point_mass_24``): activation dynamics, forces, skeleton, joint
   limits, geometry and fingertip.
+* :class:`Arm26HillStep`: one euler step of the two-link arm with rigid-tendon Hill muscles and the
+  polynomial geometry (arm26 and every variant of it with those models): activation dynamics, the
+  Hill muscle at the state's geometry, accelerations, joint limits, geometry and fingertip.
 * :class:`GRUCellFunction`: one GRU cell step with the arithmetic of ``torch.gru_cell`` on the CPU.
+
+Where a kernel regroups the generic path's arithmetic (a Python number as a 0-d tensor, two columns'
+equations as one (B, 2) operation) it does so only where every element gets the same IEEE operations
+on the same operands; transcendental functions see the same tensors (layout included) as in the
+generic path, so the forward values stay bit-identical (tests/core/test_kernels.py).
 
 They are used only where they apply: gradients on, no compilation being traced (compiled chunks
 keep the generic graph, which inductor fuses), no functorch transform active and no effector

@@ -257,3 +257,40 @@ def test_arm26_training_takes_the_kernel_and_matches_the_generic_path(monkeypatc
     assert fast.history == pytest.approx(slow.history, rel=1e-5)
     for p, q in zip(fast.policy.parameters(), slow.policy.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
+
+
+def test_arm26_kernel_follows_constants_changed_after_its_first_step() -> None:
+    """The kernel caches constants derived from the effector's buffers: changed in place or cast
+    (``.double()``) after a first step, the kernel's next step still equals the generic path's."""
+    eff = build_effector(presets.arm26())
+    g = torch.Generator().manual_seed(6)
+    e = torch.rand(5, 6, generator=g).requires_grad_()
+    ep = torch.randn(5, 2, generator=g)
+
+    def both() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        s = eff.reset(5, position=torch.tensor([0.7, 1.4], dtype=eff.dtype))
+        s = eff.step(s, e.to(eff.dtype), ep.to(eff.dtype))
+        fast = _arm26_rows(eff.step(s, e.to(eff.dtype), ep.to(eff.dtype)))
+        (g_fast,) = torch.autograd.grad(fast.sum(), e)
+        with kernels.generic_path():
+            s = eff.reset(5, position=torch.tensor([0.7, 1.4], dtype=eff.dtype))
+            s = eff.step(s, e.to(eff.dtype), ep.to(eff.dtype))
+            slow = _arm26_rows(eff.step(s, e.to(eff.dtype), ep.to(eff.dtype)))
+            (g_slow,) = torch.autograd.grad(slow.sum(), e)
+        return fast.detach(), slow.detach(), g_fast, g_slow
+
+    first = both()[0]
+    with torch.no_grad():
+        eff.skeleton.coriolis.mul_(1.5)
+        eff.skeleton.inertia_m.mul_(1.2)
+        eff.skeleton.lengths.mul_(1.1)
+        eff.muscles.q_crit.fill_(0.5)
+        eff.geometry.a2.mul_(2.0)
+    fast, slow, g_fast, g_slow = both()
+    assert not torch.equal(fast, first)
+    assert torch.equal(fast, slow)
+    torch.testing.assert_close(g_fast, g_slow, rtol=1e-4, atol=1e-5 * float(g_slow.abs().max()))
+    eff.double()
+    fast, slow, g_fast, g_slow = both()
+    assert fast.dtype == torch.float64 and torch.equal(fast, slow)
+    torch.testing.assert_close(g_fast, g_slow, rtol=1e-10, atol=1e-12)
