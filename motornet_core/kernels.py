@@ -286,6 +286,7 @@ def _arm_constants(sb: Any) -> tuple[Tensor, ...]:
 
 
 def _hill_sources(mb: Any, gb: Any) -> tuple[Tensor, ...]:
+    """The buffers :func:`_hill_constants` derives from (its cache's key)."""
     return (gb["a2"], mb["b_rel"], mb["q_crit"], mb["fl_width_sq"], mb["l0_ce"], mb["vmax"])
 
 
