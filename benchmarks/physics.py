@@ -5,7 +5,10 @@ w.r.t. every excitation), at several batch sizes, for motornet_core and — when
 ``bench`` extra (``motornet==0.3.0``) is installed — MotorNet in the same run (each measurement
 in a fresh spawned process, one after another).
 
-    .venv/bin/python benchmarks/physics.py [--batches 1 64 1024 8192] [--steps 100] [--threads 1] [--compile]
+    .venv/bin/python benchmarks/physics.py [--batches 1 64 1024 8192] [--steps 100] [--threads 1] [--compile] [--kernels]
+
+``--kernels`` adds a column for our eager path with the hand-derived kernels off
+(``motornet_core.kernels``: the generic autograd graph) and the on/off ratio.
 
 ``--compile`` adds a column for :class:`motornet_core.OpenLoop` (``--chunk`` steps per
 ``torch.compile``'d call, default 4; ``--chunk 1`` is ``torch.compile(effector.step)``) and prints how
@@ -33,6 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train import isolated
 
+import motornet_core.kernels as eager_kernels
 from motornet_core import OpenLoop, build_effector, presets
 
 Q0 = [0.785398, 1.570796]
@@ -91,12 +95,16 @@ def motornet_baseline(batch: int, steps: int, backward: bool) -> Callable[[], No
 
 
 def measure(impl: str, batch: int, steps: int, backward: bool, repeats: int, chunk: int) -> tuple[float | None, float]:
-    """Steps x batch per second of ``impl`` ("ours", "motornet" or "compiled"; None: MotorNet is
-    not installed) and the seconds its first run took (the compilation, for "compiled")."""
+    """Steps x batch per second of ``impl`` ("ours", "generic": ours with the eager kernels off,
+    "motornet" or "compiled"; None: MotorNet is not installed) and the seconds its first run took
+    (the compilation, for "compiled")."""
     if impl == "motornet":
         run = motornet_baseline(batch, steps, backward)
         if run is None:
             return None, 0.0
+    elif impl == "generic":
+        eager_kernels.ENABLED = False  # this process only (each measurement runs in a fresh one)
+        run = ours(batch, steps, backward)
     else:
         run = ours(batch, steps, backward, compile=impl == "compiled", chunk=chunk)
     t0 = time.perf_counter()
@@ -114,6 +122,9 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also time motornet_core.OpenLoop (compiled chunks)")
     parser.add_argument("--chunk", type=int, default=4, help="steps per compiled call with --compile")
     parser.add_argument("--rounds", type=int, default=1, help="every row this many times, alternating ours and MotorNet")
+    parser.add_argument(
+        "--kernels", action="store_true", help="also time ours with the eager kernels off (the generic autograd graph)"
+    )
     parser.add_argument("--modes", nargs="+", default=["forward", "forward+backward"], choices=["forward", "forward+backward"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -124,8 +135,10 @@ def main() -> None:
     )
     print(f"# arm26 rigid Hill, euler, dt 0.01, {args.steps} steps per rollout; figures in simulated steps x batch / s")
     print(f"{'mode':18s} {'batch':>6s} {'ours':>12s} {'motornet':>12s} {'speed-up':>9s}", end="")
+    print(f" {'kernels off':>12s} {'on/off':>7s}" if args.kernels else "", end="")
     print(f" {'compiled':>12s} {'speed-up':>9s}  compile" if args.compile else "")
     ratios: dict[tuple[str, int], list[tuple[float, float | None]]] = {}
+    on_off: dict[tuple[str, int], list[float]] = {}
     for _ in range(args.rounds):
         for mode in args.modes:
             backward = mode == "forward+backward"
@@ -137,6 +150,10 @@ def main() -> None:
                 line = f"{mode:18s} {batch:6d} {ours_rate:12.0f} "
                 line += f"{base_rate:12.0f} {ours_rate / base_rate:8.2f}x" if base_rate else f"{'n/a':>12s} {'':>9s}"
                 compiled_ratio = None
+                if args.kernels:
+                    off_rate, _ = isolated(args.threads, measure, "generic", *cfg)
+                    line += f" {off_rate:12.0f} {ours_rate / off_rate:6.2f}x"
+                    on_off.setdefault((mode, batch), []).append(ours_rate / off_rate)
                 if args.compile:
                     rate, first = isolated(args.threads, measure, "compiled", *cfg)
                     ratio = f"{rate / base_rate:8.2f}x" if base_rate else f"{'':>9s}"
@@ -153,6 +170,9 @@ def main() -> None:
             comp = [r[1] for r in rows if r[1] is not None]
             if comp:
                 line += f"  compiled {statistics.median(comp):.2f}x ({min(comp):.2f}-{max(comp):.2f})"
+            if (mode, batch) in on_off:
+                k = on_off[(mode, batch)]
+                line += f"  eager kernels on/off {statistics.median(k):.2f}x ({min(k):.2f}-{max(k):.2f})"
             print(line)
 
 

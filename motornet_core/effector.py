@@ -18,7 +18,14 @@ from torch import Tensor, nn
 from motornet_core.errors import SimulationError
 from motornet_core.geometry import build_geometry
 from motornet_core.integrate import STEPPERS
-from motornet_core.kernels import PointMassReluStep, apply_kernel, kernels_allowed, point_mass_relu_applies
+from motornet_core.kernels import (
+    Arm26HillStep,
+    PointMassReluStep,
+    apply_kernel,
+    arm26_hill_applies,
+    kernels_allowed,
+    point_mass_relu_applies,
+)
 from motornet_core.muscles import build_muscles
 from motornet_core.skeletons import build_skeleton
 from motornet_core.specs.effector import EffectorSpec
@@ -86,6 +93,7 @@ class Effector(nn.Module):
         self.float()
         # a hand-derived eager step where one exists for this model (motornet_core.kernels)
         self._point_mass_kernel = point_mass_relu_applies(self)
+        self._arm26_kernel = arm26_hill_applies(self)
 
     def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Effector:
         """``nn.Module._apply`` (behind ``to``, ``double``, ``cuda``, ...), then: a constant cast up to
@@ -244,13 +252,23 @@ class Effector(nn.Module):
             joint_load: (B, n) [N m] joint torques.
         """
         if (
-            self._point_mass_kernel
+            (self._point_mass_kernel or self._arm26_kernel)
             and kernels_allowed(
-                excitation, state.position, state.velocity, state.muscle.activation, state.muscle.force, endpoint_load, joint_load
+                excitation,
+                state.position,
+                state.velocity,
+                state.muscle.activation,
+                state.muscle.force,
+                state.geometry.length,
+                state.geometry.velocity,
+                endpoint_load,
+                joint_load,
             )
             and not self._learnable()
         ):  # a learnable constant: the generic graph
-            return self._point_mass_relu(state, excitation, endpoint_load, joint_load)
+            if self._point_mass_kernel:
+                return self._point_mass_relu(state, excitation, endpoint_load, joint_load)
+            return self._arm26_hill(state, excitation, endpoint_load, joint_load)
         u = self.muscles.clip_excitation(excitation)
         loads = Loads(endpoint_load, joint_load)
         stepper = STEPPERS[self.integration]
@@ -286,6 +304,33 @@ class Effector(nn.Module):
             # the relu muscle's length and velocity are the geometry it was evaluated from (the step's start)
             muscle = MuscleState(a, g.length, g.velocity, f)
             state = EffectorState(q, qd, muscle, GeometryState(length, velocity, arm), tip)
+        return state
+
+    def _arm26_hill(
+        self, state: EffectorState, excitation: Tensor, endpoint_load: Tensor | None, joint_load: Tensor | None
+    ) -> EffectorState:
+        """:meth:`step` through :class:`~motornet_core.kernels.Arm26HillStep` (same values, one autograd node)."""
+        h = self.dt / self.n_ministeps
+        for _ in range(self.n_ministeps):
+            m, g = state.muscle, state.geometry
+            q, qd, a, length, f, f_pe, f_ce, act, g_len, g_vel, arm, tip = apply_kernel(
+                Arm26HillStep,
+                self,
+                h,
+                state.position,
+                state.velocity,
+                m.activation,
+                m.force,
+                g.length,
+                g.velocity,
+                g.moment_arm,
+                excitation,
+                endpoint_load,
+                joint_load,
+            )
+            # the rigid Hill muscle's velocity is the geometry's it was evaluated from (the step's start)
+            muscle = MuscleState(a, length, g.velocity, f, f_pe, f_ce, act)
+            state = EffectorState(q, qd, muscle, GeometryState(g_len, g_vel, arm), tip)
         return state
 
     def rollout(

@@ -10,7 +10,15 @@ gradients in a hand-written backward of fewer, larger operations.
 * :class:`PointMassReluStep`: one euler step of a point mass with linear ("relu") muscles and
   path geometry (the tutorial's ``point_mass_24``): activation dynamics, forces, skeleton, joint
   limits, geometry and fingertip.
+* :class:`Arm26HillStep`: one euler step of the two-link arm with rigid-tendon Hill muscles and the
+  polynomial geometry (arm26 and every variant of it with those models): activation dynamics, the
+  Hill muscle at the state's geometry, accelerations, joint limits, geometry and fingertip.
 * :class:`GRUCellFunction`: one GRU cell step with the arithmetic of ``torch.gru_cell`` on the CPU.
+
+Where a kernel regroups the generic path's arithmetic (a Python number as a 0-d tensor, two columns'
+equations as one (B, 2) operation) it does so only where every element gets the same IEEE operations
+on the same operands; transcendental functions see the same tensors (layout included) as in the
+generic path, so the forward values stay bit-identical (tests/core/test_kernels.py).
 
 They are used only where they apply: gradients on, no compilation being traced (compiled chunks
 keep the generic graph, which inductor fuses), no functorch transform active and no effector
@@ -77,6 +85,37 @@ def _clamp_mask(clamped: Tensor, raw: Tensor) -> Tensor:
     return clamped == raw
 
 
+_SCALARS: dict[tuple[torch.dtype, torch.device, float], tuple[Tensor, ...]] = {}
+
+
+def _scalars(like: Tensor, h: float) -> tuple[Tensor, ...]:
+    """0-d tensors of ``like``'s dtype and device: 0.5, 1.5, 2, 1, 0.9, -0.5, 0, inf, -inf, 3 and ``h``.
+
+    An operation with a 0-d tensor gives the same values as with the Python number (which is cast to
+    the tensor's dtype first) and skips that cast: about half the cost of a small operation.
+    """
+    key = (like.dtype, like.device, h)
+    hit = _SCALARS.get(key)
+    if hit is None:
+        inf = float("inf")
+        values = (0.5, 1.5, 2.0, 1.0, 0.9, -0.5, 0.0, inf, -inf, 3.0, h)
+        hit = _SCALARS[key] = tuple(torch.tensor(v, dtype=like.dtype, device=like.device) for v in values)
+    return hit
+
+
+def _cached(owner: Any, name: str, sources: tuple[Tensor, ...], make: Any) -> Any:
+    """``make()`` of constants derived from ``sources``, cached on ``owner`` until a source is replaced
+    (``.to``, a learnable constant) or changed in place (its version counter)."""
+    key = tuple((t, t._version) for t in sources)
+    hit = owner.__dict__.get(name)
+    if hit is not None and len(hit[0]) == len(key) and all(a is b and u == v for (a, u), (b, v) in zip(hit[0], key, strict=True)):
+        return hit[1]
+    with torch.no_grad():
+        value = make()
+    owner.__dict__[name] = (key, value)
+    return value
+
+
 class PointMassReluStep(torch.autograd.Function):
     """One euler step (``h`` [s]) of :class:`~motornet_core.skeletons.point_mass.PointMass` with
     :class:`~motornet_core.muscles.relu.ReluMuscle` and :class:`~motornet_core.geometry.models.PathGeometry`.
@@ -108,10 +147,11 @@ class PointMassReluStep(torch.autograd.Function):
         gb: Any = geo._buffers
         # (buffers from the dicts: nn.Module.__getattr__ is slow)
         a_min, a_max = mb["min_activation"], mb["max_activation"]
+        c05, c15, _, _, _, _, zero, inf, ninf, _, ch = _scalars(q, h)
         # the generic path's operations, in its order (Effector.step, euler, MuscleModel, PointMass, PathGeometry)
         u = torch.clamp(e, min=a_min, max=a_max)
         a_c = torch.clamp(a, min=a_min, max=a_max)
-        scale = 0.5 + 1.5 * a_c
+        scale = c05 + c15 * a_c
         rising = u > a_c
         tau = torch.where(rising, mb["tau_act"] * scale, mb["tau_deact"] / scale)
         a_dot = (u - a_c) / tau
@@ -121,14 +161,13 @@ class PointMassReluStep(torch.autograd.Function):
         q_force = q_force - eff._buffers["damping"] * qd  # type: ignore[operator]
         total = q_force if endpoint is None else q_force + endpoint
         qdd = total / sb["mass"]
-        a_raw = a + h * a_dot
+        a_raw = a + ch * a_dot
         a_new = torch.clamp(a_raw, min=a_min, max=a_max)
         f_new = a_new * mb["max_iso_force"]
-        qd1 = qd + h * qdd
-        q1 = q + h * qd
+        qd1 = qd + ch * qdd
+        q1 = q + ch * qd
         qd2 = torch.clamp(qd1, min=sb["vel_lb"], max=sb["vel_ub"])
-        inf = float("inf")
-        qd3 = torch.clamp(qd2, min=torch.where(q1 <= sb["pos_lb"], 0.0, -inf), max=torch.where(q1 >= sb["pos_ub"], 0.0, inf))
+        qd3 = torch.clamp(qd2, min=torch.where(q1 <= sb["pos_lb"], zero, ninf), max=torch.where(q1 >= sb["pos_ub"], zero, inf))
         q2 = torch.clamp(q1, min=sb["pos_lb"], max=sb["pos_ub"])
         w = gb["mass_weight"]
         delta = (gb["end_xy"] - gb["start_xy"]) + q2[:, :, None] * w  # (B, 2, G)
@@ -226,6 +265,376 @@ def point_mass_relu_applies(eff: Effector) -> bool:
         and type(eff.skeleton) is PointMass
         and type(eff.muscles) is ReluMuscle
         and type(eff.geometry) is PathGeometry
+    )
+
+
+# -- the two-link arm with rigid-tendon Hill muscles ----------------------------------------------------------
+
+
+_ARM_SOURCES = ("inertia_c", "inertia_m", "lengths", "coriolis", "c_viscosity")
+
+
+def _arm_constants(sb: Any) -> tuple[Tensor, ...]:
+    """The two-link arm's constants: (c11, c12, c22) and (m11, m12, m22) of the inertia (3,), (-k, k) of the
+    Coriolis factor k (2,), the inertia's m11, m12, m22, L1, L2, -L1, -L2 (0-d), k and the viscosity
+    (the negations computed as the generic path does)."""
+    ic, im, lengths, k = sb["inertia_c"], sb["inertia_m"], sb["lengths"], sb["coriolis"]
+    L1, L2 = lengths[0], lengths[1]
+    pick = ((0, 0), (0, 1), (1, 1))
+    c3, m3 = torch.stack([ic[i] for i in pick]), torch.stack([im[i] for i in pick])
+    return (c3, m3, torch.stack([-k, k]), im[0, 0], im[0, 1], im[1, 1], L1, L2, -L1, -L2, k, sb["c_viscosity"])
+
+
+def _hill_sources(mb: Any, gb: Any) -> tuple[Tensor, ...]:
+    """The buffers :func:`_hill_constants` derives from (its cache's key)."""
+    return (gb["a2"], mb["b_rel"], mb["q_crit"], mb["fl_width_sq"], mb["l0_ce"], mb["vmax"])
+
+
+def _hill_constants(mb: Any, gb: Any) -> tuple[Tensor, ...]:
+    """Per-muscle factors of the Hill step: 2 a2 (n, M), 0.005 - q_crit (as the generic path computes them);
+    for the backward dB/da / (1 - 0.9 (a - q_crit) / (0.005 - q_crit)), d F_CE / d length / (ln - 1),
+    2 / l0_ce, 1 / vmax."""
+    return (
+        2 * gb["a2"],
+        0.005 - mb["q_crit"],
+        -1.8 * mb["b_rel"] / (0.005 - mb["q_crit"]),
+        -2 / (mb["fl_width_sq"] * mb["l0_ce"]),
+        2 / mb["l0_ce"],
+        1 / mb["vmax"],
+    )
+
+
+class Arm26HillStep(torch.autograd.Function):
+    """One euler step (``h`` [s]) of :class:`~motornet_core.skeletons.planar_arm.TwoLinkArm` with
+    :class:`~motornet_core.muscles.hill.RigidHillMuscle` and
+    :class:`~motornet_core.geometry.models.PolynomialGeometry` (arm26 and its variants).
+
+    Inputs: joint angles q (B, 2) [rad], velocities qd (B, 2) [rad/s], activation a (B, M), force F
+    (B, M) [N], the state's geometry: musculotendon length (B, M) [m], velocity (B, M) [m/s], moment
+    arms (B, 2, M) [m]; excitation e (B, M) (clipped here), endpoint load (B, 2) [N] or None, joint
+    load (B, 2) [N m] or None. Outputs: q', qd', the muscle state evaluated at the input geometry
+    (a', fibre length, F', F_PE, F_CE, active force; its velocity is the input geometry's), the
+    geometry of (q', qd') (length, velocity, moment arms) and the fingertip (B, 4).
+    """
+
+    @staticmethod
+    def forward(
+        ctx: FunctionCtx,
+        eff: Effector,
+        h: float,
+        q: Tensor,
+        qd: Tensor,
+        a: Tensor,
+        force: Tensor,
+        g_length: Tensor,
+        g_velocity: Tensor,
+        moment_arm: Tensor,
+        e: Tensor,
+        endpoint: Tensor | None,
+        joint: Tensor | None,
+    ) -> tuple[Tensor, ...]:
+        mods: Any = eff._modules
+        mus, sk, geo = mods["muscles"], mods["skeleton"], mods["geometry"]
+        mb: Any = mus._buffers
+        sb: Any = sk._buffers
+        gb: Any = geo._buffers
+        # the generic path's operations on the same values (Effector.step, euler, MuscleModel,
+        # RigidHillMuscle.evaluate, TwoLinkArm, Skeleton.apply_limits, PolynomialGeometry)
+        c05, c15, c2_, one, c09, cm05, zero, inf, ninf, _, ch = _scalars(q, h)
+        inertia_c, inertia_m, neg_k_k, _, _, _, L1, L2, nL1, nL2, _, cv = _cached(
+            sk, "_kernel_constants", tuple(sb[n] for n in _ARM_SOURCES), lambda: _arm_constants(sb)
+        )
+        two_a2, qc_den, *_ = _cached(mus, "_kernel_constants", _hill_sources(mb, gb), lambda: _hill_constants(mb, gb))
+        a_min, a_max = mb["min_activation"], mb["max_activation"]
+        u = torch.clamp(e, min=a_min, max=a_max)
+        a_c = torch.clamp(a, min=a_min, max=a_max)
+        scale = c05 + c15 * a_c
+        rising = u > a_c
+        tau = torch.where(rising, mb["tau_act"] * scale, mb["tau_deact"] / scale)
+        a_dot = (u - a_c) / tau
+        q_force = -(moment_arm * force[:, None, :]).sum(-1)
+        if joint is not None:
+            q_force = q_force + joint
+        q_force = q_force - eff._buffers["damping"] * qd  # type: ignore[operator]
+        # TwoLinkArm.acceleration, its two columns' equations as (B, 2) and (B, 3) operations: the same
+        # per-element arithmetic (x - y is x + (-y), (-x) y is -(x y) exactly), in half the operations
+        q1, q2 = q[:, 0], q[:, 1]
+        dq1, dq2 = qd[:, 0], qd[:, 1]
+        c2, s2 = torch.cos(q2), torch.sin(q2)
+        m11, m12, m22 = (c2[:, None] * inertia_m + inertia_c).unbind(1)  # ic + im c2
+        dq12 = c2_ * dq1 + dq2
+        # cor1 = -k s2 (2 dq1 + dq2) dq2 + cv dq1, cor2 = k s2 dq1 dq1 + cv dq2
+        cor = s2[:, None] * neg_k_k * torch.stack([dq12, dq1], dim=1) * qd.flip(1) + cv * qd
+        r = q_force - cor
+        jac: tuple[Tensor, ...] = ()
+        if endpoint is not None:
+            s1, c1 = torch.sin(q1), torch.cos(q1)
+            q12 = q1 + q2
+            s12, c12 = torch.sin(q12), torch.cos(q12)
+            fx, fy = endpoint[:, 0], endpoint[:, 1]
+            j11, j21, j12, j22 = nL1 * s1 - L2 * s12, L1 * c1 + L2 * c12, nL2 * s12, L2 * c12
+            r = r + torch.stack([j11, j12], dim=1) * fx[:, None] + torch.stack([j21, j22], dim=1) * fy[:, None]
+            jac = (j11, j21, j12, j22, fx, fy)
+        r1, r2 = r.unbind(1)
+        det = m11 * m22 - m12 * m12
+        n12 = -m12
+        # (m22 r1 - m12 r2) / det, (-m12 r1 + m11 r2) / det
+        qdd = (torch.stack([m22, n12], dim=1) * r1[:, None] + torch.stack([n12, m11], dim=1) * r2[:, None]) / det[:, None]
+        # the muscle at the new activation and the state's geometry (RigidHillMuscle.evaluate)
+        a_raw = a + ch * a_dot
+        an = torch.clamp(a_raw, min=a_min, max=a_max)
+        length = torch.relu(g_length - mb["l0_se"])
+        l0_ce = mb["l0_ce"]
+        ln = length / l0_ce
+        vn = g_velocity / mb["vmax"]
+        stretch = torch.relu((length - mb["l0_pe"]) / l0_ce)
+        k_pe_stretch = mb["k_pe"] * stretch
+        f_pe = k_pe_stretch * stretch
+        dl = ln - 1
+        fl_raw = one - dl * dl / mb["fl_width_sq"]
+        min_fl = mb["min_fl"]
+        f_ce = torch.maximum(fl_raw, min_fl)
+        a_rel, b_rel, q_crit, s_as = mb["a_rel"], mb["b_rel"], mb["q_crit"], mb["s_as"]
+        long = ln > 1
+        big_a = torch.where(long, a_rel * f_ce, a_rel.expand_as(f_ce))
+        low_a = an < q_crit
+        b_base = one - c09 * (an - q_crit) / qc_den
+        big_b = torch.where(low_a, b_rel * b_base**2, b_rel.expand_as(an))
+        f = an * f_ce
+        f_ce_a = f_ce + big_a
+        two_a = c2_ * an
+        t_den = two_a * f_ce_a / big_b
+        den = s_as - t_den
+        p1 = cm05 * f / den
+        v_s = torch.clamp(vn, max=0.0)
+        v_l = torch.clamp(vn, min=0.0)
+        vs_a = v_s * an
+        d_s = big_b - v_s
+        shortening = (vs_a * big_a + f * big_b) / d_s
+        p1_v = p1 + v_l
+        inner = s_as * p1_v + c15 * f
+        lengthening = (f * p1 + v_l * inner) / p1_v
+        short = vn < 0
+        act = torch.relu(torch.where(short, shortening, lengthening))
+        f_max = mb["max_iso_force"]
+        f_new = (act + f_pe) * f_max
+        # skeleton update, joint limits (Skeleton.apply_limits)
+        qd1 = qd + ch * qdd
+        qa = q + ch * qd
+        qd2 = torch.clamp(qd1, min=sb["vel_lb"], max=sb["vel_ub"])
+        qd3 = torch.clamp(qd2, min=torch.where(qa <= sb["pos_lb"], zero, ninf), max=torch.where(qa >= sb["pos_ub"], zero, inf))
+        qb = torch.clamp(qa, min=sb["pos_lb"], max=sb["pos_ub"])
+        # PolynomialGeometry of (qb, qd3)
+        a1, a2 = gb["a1"], gb["a2"]
+        x = qb[:, :, None] - gb["a3"]
+        arm = a1 + two_a2 * x
+        new_length = gb["a0"] + ((a1 + a2 * x) * x).sum(1)
+        new_velocity = (qd3[:, :, None] * arm).sum(1)
+        # TwoLinkArm.fingertip of (qb, qd3)
+        t1, t12 = qb[:, 0], qb[:, 0] + qb[:, 1]
+        ts1, tc1, ts12, tc12 = torch.sin(t1), torch.cos(t1), torch.sin(t12), torch.cos(t12)
+        tdq1, tdq2 = qd3[:, 0], qd3[:, 1]
+        tx, ty = L1 * tc1 + L2 * tc12, L1 * ts1 + L2 * ts12
+        tip = torch.stack([tx, ty, -ty * tdq1 - L2 * ts12 * tdq2, tx * tdq1 + L2 * tc12 * tdq2], dim=-1)
+
+        # where each gradient passes, as 0/1 in the model's dtype (one conversion, no bool products later)
+        masks = torch.stack(
+            [
+                _clamp_mask(u, e),
+                _clamp_mask(a_c, a),
+                _clamp_mask(an, a_raw),
+                rising,
+                length > 0,
+                stretch > 0,
+                long,
+                low_a,
+                _clamp_mask(v_s, vn),
+                _clamp_mask(v_l, vn),
+                short,
+                act > 0,
+                fl_raw > min_fl,
+                fl_raw == min_fl,  # maximum's gradient is shared at a tie
+            ]
+        ).to(q.dtype)
+        limit_masks = torch.stack([_clamp_mask(qb, qa), _clamp_mask(qd3, qd2) & _clamp_mask(qd2, qd1)]).to(q.dtype)
+        ctx.save_for_backward(
+            masks, limit_masks, scale, a_dot, tau, force, moment_arm, an, k_pe_stretch, dl,
+            f_ce, big_a, big_b, b_base, f, f_ce_a, two_a, t_den, den, p1, v_s, v_l, vs_a, d_s, shortening, p1_v,
+            inner, lengthening, qd, c2, s2, dq12, m11, m12, m22, r1, r2, det, qdd, arm, qd3, ts1, tc1, ts12, tc12, tx, ty,
+            *jac,
+        )  # fmt: skip
+        ctx.eff, ctx.h = eff, h  # type: ignore[attr-defined]
+        ctx.has_endpoint, ctx.has_joint = endpoint is not None, joint is not None  # type: ignore[attr-defined]
+        ctx.set_materialize_grads(False)
+        return qb, qd3, an, length, f_new, f_pe, f_ce, act, new_length, new_velocity, arm, tip
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
+        g_qb, g_qd3, g_an, g_mlen, g_fnew, g_fpe, g_fce, g_act, g_nlen, g_nvel, g_narm, g_tip = grads
+        (
+            masks, limit_masks, scale, a_dot, tau, force, moment_arm, an, k_pe_stretch, dl,
+            f_ce, big_a, big_b, b_base, f, f_ce_a, two_a, t_den, den, p1, v_s, v_l, vs_a, d_s, shortening, p1_v,
+            inner, lengthening, qd, c2, s2, dq12, m11, m12, m22, r1, r2, det, qdd, arm, qd3, ts1, tc1, ts12, tc12, tx, ty,
+            *jac,
+        ) = ctx.saved_tensors  # fmt: skip
+        eff, h = ctx.eff, ctx.h
+        mods: Any = eff._modules
+        mb, sb, gb = mods["muscles"]._buffers, mods["skeleton"]._buffers, mods["geometry"]._buffers
+        g_q = g_qb
+        g_w = g_qd3  # of qd3
+        # fingertip: x = L1 c1 + L2 c12, y = L1 s1 + L2 s12, xd = -y w1 - L2 s12 w2, yd = x w1 + L2 c12 w2
+        _, c15, c2_, _, _, _, _, _, _, c3, ch = _scalars(qd3, h)
+        _, _, _, i11, i12, i22, L1, L2, _, _, k, cv = _cached(
+            mods["skeleton"], "_kernel_constants", tuple(sb[n] for n in _ARM_SOURCES), lambda: _arm_constants(sb)
+        )
+        two_a2, _, d_b_coef, d_fl_coef, two_over_l0, inv_vmax = _cached(
+            mods["muscles"], "_kernel_constants", _hill_sources(mb, gb), lambda: _hill_constants(mb, gb)
+        )
+        if g_tip is not None:
+            gx, gy, gxd, gyd = g_tip.unbind(1)
+            w1, w2 = qd3.unbind(1)
+            g_x = torch.addcmul(gx, gyd, w1)
+            g_y = torch.addcmul(gy, gxd, w1, value=-1)
+            g_c12 = torch.addcmul(g_x, gyd, w2)
+            g_s12 = torch.addcmul(g_y, gxd, w2, value=-1)
+            g_t12 = (g_s12 * tc12 - g_c12 * ts12) * L2
+            g_tq = torch.stack([torch.addcmul(g_t12, g_y * tc1 - g_x * ts1, L1), g_t12], dim=1)
+            g_tw = torch.stack([gyd * tx - gxd * ty, (gyd * tc12 - gxd * ts12) * L2], dim=1)
+            g_q = g_tq if g_q is None else g_q + g_tq
+            g_w = g_tw if g_w is None else g_w + g_tw
+        # polynomial geometry: L = a0 + sum_j (a1 + a2 x) x, R = a1 + 2 a2 x, V = sum_j qd_j R_j
+        g_arm = g_narm
+        if g_nvel is not None:
+            g_from_vel = g_nvel[:, None, :] * qd3[:, :, None]
+            g_arm = g_from_vel if g_arm is None else g_arm + g_from_vel
+            g_wv = (g_nvel[:, None, :] * arm).sum(-1)
+            g_w = g_wv if g_w is None else g_w + g_wv
+        g_x3 = None if g_arm is None else g_arm * two_a2
+        if g_nlen is not None:
+            g_x3 = g_nlen[:, None, :] * arm if g_x3 is None else torch.addcmul(g_x3, g_nlen[:, None, :], arm)
+        if g_x3 is not None:
+            g_q = g_x3.sum(-1) if g_q is None else g_q + g_x3.sum(-1)
+        # joint limits, then q' = q + h qd, qd' = qd + h qdd
+        zeros = torch.zeros_like(qd3)
+        g_qa = zeros if g_q is None else g_q * limit_masks[0]
+        g_qd1 = zeros if g_w is None else g_w * limit_masks[1]
+        # TwoLinkArm.acceleration: qdd = M^-1 r, M = [[m11, m12], [m12, m22]], det = m11 m22 - m12^2
+        g1, g2 = (g_qd1 * ch / det[:, None]).unbind(1)  # of qdd, over det
+        g_r1 = g1 * m22 - g2 * m12
+        g_r2 = g2 * m11 - g1 * m12
+        qdd1, qdd2 = qdd.unbind(1)
+        g_det = -(g1 * qdd1 + g2 * qdd2)
+        # d / d c2 through m11, m12, m22
+        g_m11 = torch.addcmul(g2 * r2, g_det, m22)
+        g_m22 = torch.addcmul(g1 * r1, g_det, m11)
+        g_m12 = torch.addcmul(g1 * r2 + g2 * r1, g_det, m12, value=2)  # minus d / d m12
+        g_c2 = g_m11 * i11 - g_m12 * i12 + g_m22 * i22
+        dq1, dq2 = qd.unbind(1)
+        # cor1 = -k s2 (2 dq1 + dq2) dq2 + cv dq1, cor2 = k s2 dq1^2 + cv dq2; r = Q - cor
+        g_s2 = (g_r1 * dq12 * dq2 - g_r2 * dq1 * dq1) * k
+        ks2 = k * s2
+        g_dq1 = (g_r1 * dq2 - g_r2 * dq1) * (c2_ * ks2) - g_r1 * cv
+        g_dq2 = g_r1 * ks2 * (dq12 + dq2) - g_r2 * cv
+        g_q2 = g_s2 * c2 - g_c2 * s2
+        g_endpoint = None
+        if ctx.has_endpoint:
+            j11, j21, j12, j22, fx, fy = jac
+            g_endpoint = torch.stack([g_r1 * j11 + g_r2 * j12, g_r1 * j21 + g_r2 * j22], dim=1)
+            # d j11 / d q1 = -j21, d j21 / d q1 = j11, d j12 / d q1 = d j12 / d q2 = -j22, d j22 / d q. = j12
+            d12 = j12 * fy - j22 * fx
+            g_q1 = g_r1 * (j11 * fy - j21 * fx) + g_r2 * d12
+            g_q2 = torch.addcmul(g_q2, g_r1 + g_r2, d12)
+            g_qin = g_qa + torch.stack([g_q1, g_q2], dim=1)
+        else:
+            g_qin = g_qa + torch.stack([zeros[:, 0], g_q2], dim=1)
+        g_Q = torch.stack([g_r1, g_r2], dim=1)
+        g_qd = g_qd1 + torch.stack([g_dq1, g_dq2], dim=1) - eff._buffers["damping"] * g_Q
+        g_qd = torch.add(g_qd, g_qa, alpha=h)
+        g_force = -(g_Q[:, :, None] * moment_arm).sum(1)
+        g_moment_arm = g_Q[:, :, None] * -force[:, None, :]
+        g_joint = g_Q if ctx.has_joint else None
+        # the Hill muscle at (a', the input geometry)
+        m_u, m_a, m_an, rising, m_len, m_str, long, low_a, m_vs, m_vl, short, m_act, m_fl, m_tie = masks.unbind(0)
+        f_max = mb["max_iso_force"]
+        g_a_out = g_an
+        g_actf = g_pe = None
+        if g_fnew is not None:
+            g_actf = g_pe = g_fnew * f_max
+        if g_act is not None:
+            g_actf = g_act if g_actf is None else g_actf + g_act
+        if g_fpe is not None:
+            g_pe = g_fpe if g_pe is None else g_pe + g_fpe
+        g_len_m = g_mlen  # of the fibre length
+        g_gvel = None
+        g_fce_t = g_fce
+        if g_actf is not None:
+            s_as = mb["s_as"]
+            g_sel = g_actf * m_act
+            g_sh = g_sel * short
+            g_le = g_sel - g_sh
+            # shortening = (v_s a A + f B) / d_s, d_s = B - v_s
+            g_ns = g_sh / d_s
+            # lengthening = (f p1 + v_l inner) / p1_v, inner = s_as p1_v + 1.5 f
+            g_nl = g_le / p1_v
+            g_p1v = g_nl * (v_l * s_as - lengthening)
+            g_f = torch.addcmul(g_ns * big_b, g_nl, torch.add(p1, v_l, alpha=1.5))
+            g_p1 = torch.addcmul(g_p1v, g_nl, f)
+            g_vl = torch.addcmul(g_p1v, g_nl, inner)
+            g_vs = g_ns * (an * big_a + shortening)
+            g_A = g_ns * vs_a
+            g_B = g_ns * (f - shortening)
+            g_a_m = g_ns * (v_s * big_a)
+            # p1 = -0.5 f / den, den = s_as - 2 a (f_ce + A) / B
+            g_p1_den = g_p1 / den
+            g_f = torch.add(g_f, g_p1_den, alpha=-0.5)
+            g_t = g_p1_den * p1 / big_b
+            g_a_m = torch.addcmul(g_a_m, g_t, f_ce_a, value=2)
+            g_fa = g_t * two_a
+            g_A = g_A + g_fa
+            g_B = torch.addcmul(g_B, g_t, t_den, value=-1)
+            # f = a f_ce; A = a_rel f_ce where ln > 1
+            g_a_m = torch.addcmul(g_a_m, g_f, f_ce)
+            g_fce_m = torch.addcmul(torch.addcmul(g_fa, g_f, an), g_A, long * mb["a_rel"])
+            g_fce_t = g_fce_m if g_fce_t is None else g_fce_t + g_fce_m
+            # B = b_rel (1 - 0.9 (a - q_crit) / (0.005 - q_crit))^2 below q_crit
+            d_b = d_b_coef * low_a
+            g_a_m = torch.addcmul(g_a_m, g_B * d_b, b_base)
+            g_a_out = g_a_m if g_a_out is None else g_a_out + g_a_m
+            g_gvel = torch.addcmul(g_vs * m_vs, g_vl, m_vl) * inv_vmax
+        if g_fce_t is not None:
+            # f_ce = max(1 - (ln - 1)^2 / w^2, min_fl); ln = length / l0_ce
+            d_fl = torch.add(m_fl, m_tie, alpha=0.5) * dl * d_fl_coef
+            g_ln = g_fce_t * d_fl
+            g_len_m = g_ln if g_len_m is None else g_len_m + g_ln
+        if g_pe is not None:
+            g_from_pe = g_pe * (k_pe_stretch * m_str) * two_over_l0
+            g_len_m = g_from_pe if g_len_m is None else g_len_m + g_from_pe
+        g_glen = None if g_len_m is None else g_len_m * m_len
+        # activation: a' = clip(a + h a_dot), a_dot = (u - a_c) / tau, tau = tau_act s or tau_deact / s, s = 0.5 + 1.5 a_c
+        g_a = g_e = None
+        if g_a_out is not None:
+            g_raw = g_a_out * m_an
+            g_u = g_raw * ch / tau
+            # d a_dot / d a_c = -1 / tau - a_dot / tau d tau / d a_c, d tau / d a_c = +-1.5 tau / s
+            g_ac = -g_u - g_raw * (ch * a_dot * (rising * c3 - c15) / scale)
+            g_a = torch.addcmul(g_raw, g_ac, m_a)
+            g_e = g_u * m_u
+        return (
+            None, None, g_qin, g_qd, g_a, g_force, g_glen, g_gvel, g_moment_arm, g_e, g_endpoint, g_joint,
+        )  # fmt: skip
+
+
+def arm26_hill_applies(eff: Effector) -> bool:
+    """Whether :class:`Arm26HillStep` computes ``eff``'s euler step (checked once per effector)."""
+    from motornet_core.geometry.models import ConstantGeometry, PolynomialGeometry
+    from motornet_core.muscles.hill import RigidHillMuscle
+    from motornet_core.skeletons.planar_arm import TwoLinkArm
+
+    return (
+        eff.integration == "euler"
+        and type(eff.skeleton) is TwoLinkArm
+        and type(eff.muscles) is RigidHillMuscle
+        and type(eff.geometry) in (PolynomialGeometry, ConstantGeometry)
     )
 
 

@@ -7,8 +7,9 @@ import torch
 
 import motornet_core.kernels as kernels
 from motornet_core import build_effector, presets
-from motornet_core.kernels import GRUCellFunction, PointMassReluStep, apply_kernel
+from motornet_core.kernels import Arm26HillStep, GRUCellFunction, PointMassReluStep, apply_kernel
 from motornet_core.run_presets import run_preset
+from motornet_core.state import EffectorState, GeometryState, MuscleState
 
 
 def _rollout(eff, u, ep, q0):
@@ -59,6 +60,108 @@ def test_point_mass_kernel_gradcheck() -> None:
     ]
     args = [x.detach().clone().requires_grad_() for x in args]
     assert torch.autograd.gradcheck(fn, args, eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+def _arm26_rows(s: EffectorState) -> torch.Tensor:
+    m, g = s.muscle, s.geometry
+    rows = [s.position, s.velocity, s.fingertip, m.activation, m.length, m.velocity, m.force, m.passive, m.curve_a, m.curve_b]
+    return torch.cat([*rows, g.length, g.velocity, g.moment_arm.flatten(1)], -1)
+
+
+@pytest.mark.parametrize("loads", ["none", "endpoint", "both"])
+def test_arm26_kernel_matches_the_generic_graph(loads: str) -> None:
+    """Every state row of an 80-step arm26 rollout bit-identical to the generic graph; gradients to rounding."""
+    eff = build_effector(presets.arm26())
+    assert eff._arm26_kernel
+    g = torch.Generator().manual_seed(0)
+    u = torch.rand(80, 8, 6, generator=g).requires_grad_()
+    ep = (5 * torch.randn(80, 8, 2, generator=g)).requires_grad_()
+    jl = (0.5 * torch.randn(80, 8, 2, generator=g)).requires_grad_()
+    q0 = torch.tensor([0.8, 1.5]) + 0.3 * torch.rand(8, 2, generator=g)
+
+    def rollout() -> torch.Tensor:
+        s = eff.reset(8, position=q0)
+        out = []
+        for k in range(80):
+            s = eff.step(s, u[k] * 1.3 - 0.1, None if loads == "none" else ep[k], jl[k] if loads == "both" else None)
+            out.append(_arm26_rows(s))
+        return torch.stack(out)
+
+    fast = rollout()
+    w = torch.randn(fast.shape, generator=g)
+    inputs = (u, ep, jl) if loads == "both" else (u, ep) if loads == "endpoint" else (u,)
+    g_fast = torch.autograd.grad((fast * w).sum(), inputs)
+    with kernels.generic_path():
+        slow = rollout()
+        g_slow = torch.autograd.grad((slow * w).sum(), inputs)
+    assert torch.equal(fast.detach(), slow.detach())
+    for a, b in zip(g_fast, g_slow, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5 * float(b.abs().max()))
+
+
+def _arm26_inputs(stretched: bool, seed: int) -> tuple[object, list[torch.Tensor]]:
+    """A float64 arm26 and step inputs spanning the muscle's branches: activations below and above
+    q_crit, fibres shorter and longer than optimal (``stretched``: past the passive slack and the
+    force-length floor), shortening and lengthening, joints inside and past their limits."""
+    eff = build_effector(presets.arm26()).to(torch.float64)
+    mb = eff.muscles
+    g = torch.Generator().manual_seed(seed)
+    opts = {"generator": g, "dtype": torch.float64}
+    b = 6
+    lo, hi = (0.3, 1.75) if stretched else (0.7, 1.3)
+    q = torch.tensor([0.8, 1.5], dtype=torch.float64) + 0.4 * torch.randn(b, 2, **opts)
+    if stretched:
+        q[0] = torch.tensor([-0.1, 2.8])  # past the lower shoulder and upper elbow limit
+    geo = eff.geometry(q, torch.randn(b, 2, **opts), eff.skeleton)
+    args = [
+        q,
+        torch.randn(b, 2, **opts),
+        0.6 * torch.rand(b, 6, **opts),
+        200 * torch.rand(b, 6, **opts),
+        mb.l0_se + mb.l0_ce * (lo + (hi - lo) * torch.rand(b, 6, **opts)),
+        0.3 * torch.randn(b, 6, **opts),
+        geo.moment_arm,
+        1.2 * torch.rand(b, 6, **opts) - 0.1,
+        torch.randn(b, 2, **opts),
+        torch.randn(b, 2, **opts),
+    ]
+    return eff, [x.detach().clone().requires_grad_() for x in args]
+
+
+@pytest.mark.parametrize("stretched", [False, True], ids=["normal", "stretched"])
+def test_arm26_kernel_gradcheck(stretched: bool) -> None:
+    eff, args = _arm26_inputs(stretched, seed=3)
+
+    def with_loads(*a):
+        return apply_kernel(Arm26HillStep, eff, 0.01, *a)
+
+    def without_loads(*a):
+        return apply_kernel(Arm26HillStep, eff, 0.01, *a, None, None)
+
+    assert torch.autograd.gradcheck(with_loads, args, eps=1e-6, atol=1e-6, rtol=1e-4)
+    assert torch.autograd.gradcheck(without_loads, args[:8], eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+@pytest.mark.parametrize("stretched", [False, True], ids=["normal", "stretched"])
+def test_arm26_kernel_gradients_equal_the_generic_graph_in_float64(stretched: bool) -> None:
+    """One step in float64: the kernel's input gradients against autograd through the generic step."""
+    eff, args = _arm26_inputs(stretched, seed=4)
+    q, qd, a, f, length, velocity, arm, e, ep, jl = args
+
+    def step() -> torch.Tensor:
+        muscle = MuscleState(a, length, velocity, f)
+        s = EffectorState(q, qd, muscle, GeometryState(length, velocity, arm), torch.zeros(6, 4, dtype=torch.float64))
+        return _arm26_rows(eff.step(s, e, ep, jl))
+
+    w = torch.randn(6, 74, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    fast = step()
+    g_fast = torch.autograd.grad((fast * w).sum(), args)
+    with kernels.generic_path():
+        slow = step()
+        g_slow = torch.autograd.grad((slow * w).sum(), args)
+    assert torch.equal(fast, slow)
+    for x, y in zip(g_fast, g_slow, strict=True):
+        torch.testing.assert_close(x, y, rtol=1e-10, atol=1e-12)
 
 
 def test_gru_kernel_matches_torch_and_gradcheck() -> None:
@@ -134,3 +237,60 @@ def test_training_with_interventions_loads_and_noise_matches_the_generic_path(po
     assert fast.history == pytest.approx(slow.history, rel=1e-5)
     for p, q in zip(fast.policy.parameters(), slow.policy.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
+
+
+def test_arm26_training_takes_the_kernel_and_matches_the_generic_path(monkeypatch) -> None:
+    """tiny_arm26 (delays, noise): every effector step of the kernels' run goes through Arm26HillStep, none
+    of the generic run's; the first loss is bit-identical and training follows the generic path to rounding."""
+    spec = run_preset("tiny_arm26").with_updates({"train.compile": False})
+    calls = {"steps": 0}
+    forward = Arm26HillStep.forward
+
+    def counted(*args):
+        calls["steps"] += 1
+        return forward(*args)
+
+    monkeypatch.setattr(Arm26HillStep, "forward", staticmethod(counted))
+    fast, slow = _train_twice(spec)
+    assert calls["steps"] == 2 * 10  # 0.1 s episodes at dt 0.01
+    assert fast.history[0] == slow.history[0]
+    assert fast.history == pytest.approx(slow.history, rel=1e-5)
+    for p, q in zip(fast.policy.parameters(), slow.policy.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
+
+
+def test_arm26_kernel_follows_constants_changed_after_its_first_step() -> None:
+    """The kernel caches constants derived from the effector's buffers: changed in place or cast
+    (``.double()``) after a first step, the kernel's next step still equals the generic path's."""
+    eff = build_effector(presets.arm26())
+    g = torch.Generator().manual_seed(6)
+    e = torch.rand(5, 6, generator=g).requires_grad_()
+    ep = torch.randn(5, 2, generator=g)
+
+    def both() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        s = eff.reset(5, position=torch.tensor([0.7, 1.4], dtype=eff.dtype))
+        s = eff.step(s, e.to(eff.dtype), ep.to(eff.dtype))
+        fast = _arm26_rows(eff.step(s, e.to(eff.dtype), ep.to(eff.dtype)))
+        (g_fast,) = torch.autograd.grad(fast.sum(), e)
+        with kernels.generic_path():
+            s = eff.reset(5, position=torch.tensor([0.7, 1.4], dtype=eff.dtype))
+            s = eff.step(s, e.to(eff.dtype), ep.to(eff.dtype))
+            slow = _arm26_rows(eff.step(s, e.to(eff.dtype), ep.to(eff.dtype)))
+            (g_slow,) = torch.autograd.grad(slow.sum(), e)
+        return fast.detach(), slow.detach(), g_fast, g_slow
+
+    first = both()[0]
+    with torch.no_grad():
+        eff.skeleton.coriolis.mul_(1.5)
+        eff.skeleton.inertia_m.mul_(1.2)
+        eff.skeleton.lengths.mul_(1.1)
+        eff.muscles.q_crit.fill_(0.5)
+        eff.geometry.a2.mul_(2.0)
+    fast, slow, g_fast, g_slow = both()
+    assert not torch.equal(fast, first)
+    assert torch.equal(fast, slow)
+    torch.testing.assert_close(g_fast, g_slow, rtol=1e-4, atol=1e-5 * float(g_slow.abs().max()))
+    eff.double()
+    fast, slow, g_fast, g_slow = both()
+    assert fast.dtype == torch.float64 and torch.equal(fast, slow)
+    torch.testing.assert_close(g_fast, g_slow, rtol=1e-10, atol=1e-12)
