@@ -180,17 +180,22 @@ print(json.dumps({"jobs": jobs, "fresh": fresh}))
 """
 
 
+def _drive(driver: str, ray_cluster, tmp_path) -> dict:
+    """Run a driver script against the cluster in its own process; its last stdout line as JSON."""
+    address, token = ray_cluster
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    cmd = [sys.executable, "-c", driver, address, str(tmp_path), str(token)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def test_a_reused_worker_process_starts_each_job_afresh(ray_cluster, tmp_path):
     """Worker processes train job after job (no process start per job): a job after a cancelled one
     in the same process is not stopped by the previous job's flag, and the same spec gives the same
     result in a process that trained other jobs before."""
-    address, token = ray_cluster
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
-    cmd = [sys.executable, "-c", REUSE_DRIVER, address, str(tmp_path), str(token)]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-    assert out.returncode == 0, out.stderr[-3000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = _drive(REUSE_DRIVER, ray_cluster, tmp_path)
     jobs = got["jobs"]
     assert [j["status"] for j in jobs] == ["cancelled", "finished", "finished", "cancelled", "finished"], jobs
     assert len({j["pid"] for j in jobs}) == 1, jobs  # all five in one process
@@ -246,13 +251,7 @@ executor.close()
 def test_a_lost_channel_actor_fails_its_jobs_with_a_reason_and_is_replaced(ray_cluster, tmp_path):
     """The channel actor is shared by many jobs: when it dies, a running job ends with a reason
     (never hangs) and jobs started afterwards get a new actor."""
-    address, token = ray_cluster
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
-    cmd = [sys.executable, "-c", LOST_CHANNEL_DRIVER, address, str(tmp_path), str(token)]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-    assert out.returncode == 0, out.stderr[-3000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = _drive(LOST_CHANNEL_DRIVER, ray_cluster, tmp_path)
     assert got["alive"] is False and "Ray task failed" in got["reason"], got
     assert got["replaced"] is True and got["second"] == ["running", "finished"], got
 

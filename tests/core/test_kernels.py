@@ -175,6 +175,19 @@ def test_gru_kernel_matches_torch_and_gradcheck() -> None:
     assert torch.autograd.gradcheck(lambda *a: apply_kernel(GRUCellFunction, *a), (x, h, *params))
 
 
+def _count_forwards(monkeypatch, function: type) -> dict[str, int]:
+    """Count the calls of an autograd Function's forward: ``{"steps": n}``, updated as it runs."""
+    calls = {"steps": 0}
+    forward = function.forward
+
+    def counted(*args):
+        calls["steps"] += 1
+        return forward(*args)
+
+    monkeypatch.setattr(function, "forward", staticmethod(counted))
+    return calls
+
+
 def _train_twice(spec, iterations: int = 2):
     from motornet_core.training import Trainer
 
@@ -223,14 +236,7 @@ def test_training_with_interventions_loads_and_noise_matches_the_generic_path(po
             ],
         }
     )
-    calls = {"steps": 0}
-    forward = PointMassReluStep.forward
-
-    def counted(*args):
-        calls["steps"] += 1
-        return forward(*args)
-
-    monkeypatch.setattr(PointMassReluStep, "forward", staticmethod(counted))
+    calls = _count_forwards(monkeypatch, PointMassReluStep)
     fast, slow = _train_twice(spec)
     assert calls["steps"] == 2 * 10  # every step of the kernels' run went through the kernel, none of the generic run's
     assert fast.history[0] == slow.history[0]
@@ -243,14 +249,7 @@ def test_arm26_training_takes_the_kernel_and_matches_the_generic_path(monkeypatc
     """tiny_arm26 (delays, noise): every effector step of the kernels' run goes through Arm26HillStep, none
     of the generic run's; the first loss is bit-identical and training follows the generic path to rounding."""
     spec = run_preset("tiny_arm26").with_updates({"train.compile": False})
-    calls = {"steps": 0}
-    forward = Arm26HillStep.forward
-
-    def counted(*args):
-        calls["steps"] += 1
-        return forward(*args)
-
-    monkeypatch.setattr(Arm26HillStep, "forward", staticmethod(counted))
+    calls = _count_forwards(monkeypatch, Arm26HillStep)
     fast, slow = _train_twice(spec)
     assert calls["steps"] == 2 * 10  # 0.1 s episodes at dt 0.01
     assert fast.history[0] == slow.history[0]
