@@ -268,3 +268,35 @@ def test_a_server_restart_mid_experiment_resumes_it_to_the_end(tmp_path, how):
                 if cond["index"] in checkpointed:
                     logs = " ".join(line["message"] for line in _get(server, f"/api/runs/{rid}/logs"))
                     assert "resumed from" in logs, (rid, logs)
+
+
+def test_a_cancelled_experiment_resumes_through_rest_to_the_end(live_server):
+    """POST /api/experiments/{id}/resume queues every cancelled network again from its checkpoint; the
+    experiment then finishes with every step of every network once, and a second resume is a 409."""
+    n = 400
+    overrides = {"train.n_iterations": n, "train.checkpoint_every": 10, "train.eval_every": 200}
+    body = {"preset": "tiny_point_mass", "overrides": overrides, "grid": {"train.lr": [0.001]}, "seeds": 2}
+    exp = _post(live_server, "/api/experiments", body, expect=201)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        exp = _get(live_server, f"/api/experiments/{exp['id']}")
+        if exp["conditions"][0]["status"] == "running" and exp["conditions"][0]["step"] >= 12:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the group never got past its first checkpoint: {exp}")
+    _post(live_server, f"/api/experiments/{exp['id']}/cancel")
+    cancelled = _wait_experiment(live_server, exp["id"], {"cancelled"}, timeout=30)
+    run_ids = cancelled["conditions"][0]["run_ids"]
+    stopped = [_get(live_server, f"/api/runs/{rid}") for rid in run_ids]
+    assert all(r["status"] == "cancelled" and 10 <= (r["checkpoint_step"] or 0) < n for r in stopped), stopped
+    _post(live_server, f"/api/experiments/{exp['id']}/resume")
+    done = _wait_experiment(live_server, exp["id"], {"finished", "failed", "cancelled"}, timeout=240)
+    assert done["status"] == "finished", done
+    for rid in run_ids:
+        run = _get(live_server, f"/api/runs/{rid}")
+        assert run["status"] == "finished" and run["step"] == n, run
+        steps, _ = _series(live_server, rid)["loss"]
+        assert steps == list(range(1, n + 1)), (rid, steps[:5], len(steps))
+    r = httpx.post(f"{live_server.url}/api/experiments/{exp['id']}/resume", timeout=30)
+    assert r.status_code == 409, r.text
