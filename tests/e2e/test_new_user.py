@@ -6,6 +6,8 @@ launch). Each test fails on any browser console error (see conftest.py).
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -111,6 +113,22 @@ def test_added_muscle_is_sized_to_its_path_and_misfits_are_flagged(live_server, 
     assert "muscle" in box.inner_text() and "reference posture" in box.inner_text()
     page.get_by_test_id("save-status").filter(has_text="warning").wait_for()
     page.screenshot(path="/tmp/e2e_builder_warnings.png", full_page=True)
+    # a run trained on the sized effector learns (the old defaults gave gradient norms ~3e-7: a flat loss)
+    sized, short = _grad_norms(live_server, row["spec"]), _grad_norms(live_server, _bad_arm210(live_server))
+    assert min(sized) > 1e-5 and max(short) < 1e-5, (sized, short)
+
+
+def _grad_norms(live_server, effector: dict) -> list[float]:  # type: ignore[no-untyped-def]
+    """The gradient norms of a 3-iteration tiny_arm26 run on ``effector``, trained by the server."""
+    body = {"preset": "tiny_arm26", "overrides": {"effector": effector, "train.n_iterations": 3, "train.compile": False}}
+    r = httpx.post(f"{live_server.url}/api/runs", json=body, timeout=30)
+    assert r.status_code == 201, r.text
+    rid, deadline = r.json()["id"], time.monotonic() + 120
+    while (run := httpx.get(f"{live_server.url}/api/runs/{rid}", timeout=30).json())["status"] not in ("finished", "failed"):
+        assert time.monotonic() < deadline, run
+        time.sleep(0.2)
+    assert run["status"] == "finished", run
+    return httpx.get(f"{live_server.url}/api/runs/{rid}/metrics", timeout=30).json()["series"]["grad_norm"]["value"]
 
 
 def test_playground_huge_forces_fit_their_cell(live_server, page) -> None:  # type: ignore[no-untyped-def]
