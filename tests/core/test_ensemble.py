@@ -10,7 +10,7 @@ from motornet_core.policies import build_policy
 from motornet_core.run_presets import run_preset
 from motornet_core.specs import RunSpec
 from motornet_core.training import EnsembleTrainer, ListSink, Trainer, replicate_specs
-from motornet_core.training.ensemble import cat_rows, take_rows
+from motornet_core.training.ensemble import EnsemblePolicy, cat_rows, take_rows
 
 NOISY = {
     "policy.hidden_noise": 0.02,
@@ -125,6 +125,42 @@ def test_unfused_cells_equal_the_fused_ones() -> None:
         a2, h2 = policy(obs, h, noise=False, fused=False)
         torch.testing.assert_close(a1, a2, rtol=1e-12, atol=1e-12)
         torch.testing.assert_close(h1, h2, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_layers", [1, 2])
+def test_grouped_gru_steps_equal_the_vmap_ones(n_layers: int) -> None:
+    """EnsemblePolicy's grouped matrix products (plain GRUs) give vmap(functional_call)'s actions, states
+    and gradients, with hidden noise and a unit intervention on (float64)."""
+    spec = run_preset("tiny_point_mass").policy.model_copy(update={"n_layers": n_layers, "hidden_noise": 0.1})
+    policies = []
+    for i in range(3):
+        torch.manual_seed(i)
+        policies.append(build_policy(spec, 7, 4).double())
+    ens = EnsemblePolicy(policies)
+    assert ens.grouped
+    g = torch.Generator().manual_seed(0)
+    obs = torch.randn(3 * 5, 7, dtype=torch.float64, generator=g)
+    h = torch.randn(3 * 5, n_layers, ens.state_size, dtype=torch.float64, generator=g)
+    eps = [torch.randn(3 * 5, ens.hidden_size, dtype=torch.float64, generator=g) for _ in range(n_layers)]
+    units = (torch.rand(ens.hidden_size, dtype=torch.float64, generator=g), torch.randn(ens.hidden_size, dtype=torch.float64))
+    out = {}
+    for grouped in (True, False):
+        ens.grouped = grouped
+        ens.zero_grad(set_to_none=True)
+        ens.bind()
+        action, new = ens(obs, h, eps=eps, units=units)
+        (action.square().sum() + new.sum()).backward()
+        out[grouped] = (action, new, [p.grad.clone() for p in ens.parameters()])
+    for x, y in zip(out[True][:2], out[False][:2], strict=True):
+        torch.testing.assert_close(x, y, rtol=1e-12, atol=1e-12)
+    for x, y in zip(out[True][2], out[False][2], strict=True):
+        torch.testing.assert_close(x, y, rtol=1e-10, atol=1e-12)
+
+
+def test_other_policies_go_through_vmap() -> None:
+    spec = run_preset("tiny_point_mass").policy
+    for kind in ("rnn", "lstm", "mlp"):
+        assert not EnsemblePolicy([build_policy(spec.model_copy(update={"kind": kind}), 7, 4) for _ in range(2)]).grouped
 
 
 def test_replicate_specs_and_refusals() -> None:
