@@ -42,6 +42,14 @@ if TYPE_CHECKING:
     from motornet_core.effector import Effector
 
 
+def _parts(eff: Effector) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """The effector's muscles, skeleton and geometry modules and their buffer dicts (read from the
+    dicts directly: ``nn.Module.__getattr__`` is slow at one call per step)."""
+    mods: Any = eff._modules
+    mus, sk, geo = mods["muscles"], mods["skeleton"], mods["geometry"]
+    return mus, sk, geo, mus._buffers, sk._buffers, geo._buffers
+
+
 ENABLED = os.environ.get("MOTORNET_CORE_EAGER_KERNELS", "1") != "0"
 """Whether the kernels are used where they apply (read from ``MOTORNET_CORE_EAGER_KERNELS`` at import;
 see :func:`generic_path`)."""
@@ -140,11 +148,7 @@ class PointMassReluStep(torch.autograd.Function):
         endpoint: Tensor | None,
         joint: Tensor | None,
     ) -> tuple[Tensor, ...]:
-        mods: Any = eff._modules
-        mus, sk, geo = mods["muscles"], mods["skeleton"], mods["geometry"]
-        mb: Any = mus._buffers
-        sb: Any = sk._buffers
-        gb: Any = geo._buffers
+        _, _, geo, mb, sb, gb = _parts(eff)
         # (buffers from the dicts: nn.Module.__getattr__ is slow)
         a_min, a_max = mb["min_activation"], mb["max_activation"]
         c05, c15, _, _, _, _, zero, inf, ninf, _, ch = _scalars(q, h)
@@ -333,11 +337,7 @@ class Arm26HillStep(torch.autograd.Function):
         endpoint: Tensor | None,
         joint: Tensor | None,
     ) -> tuple[Tensor, ...]:
-        mods: Any = eff._modules
-        mus, sk, geo = mods["muscles"], mods["skeleton"], mods["geometry"]
-        mb: Any = mus._buffers
-        sb: Any = sk._buffers
-        gb: Any = geo._buffers
+        mus, sk, _, mb, sb, gb = _parts(eff)
         # the generic path's operations on the same values (Effector.step, euler, MuscleModel,
         # RigidHillMuscle.evaluate, TwoLinkArm, Skeleton.apply_limits, PolynomialGeometry)
         c05, c15, c2_, one, c09, cm05, zero, inf, ninf, _, ch = _scalars(q, h)
