@@ -279,6 +279,8 @@ def st_command(url: str, seconds: float, workers: int = 1) -> list[str]:
         str(max(1, int(seconds))),
         "--workers",
         str(workers),
+        "--request-timeout",
+        "120",  # a valid dynamics analysis (fixed-point search) takes more than the default 10 s on 2 cores
         "--continue-on-failure",
         "--seed",
         "1",
