@@ -50,6 +50,35 @@ def _parts(eff: Effector) -> tuple[Any, Any, Any, Any, Any, Any]:
     return mus, sk, geo, mus._buffers, sk._buffers, geo._buffers
 
 
+def _activation_and_joint_force(
+    eff: Effector,
+    mb: Any,
+    c05: Tensor,
+    c15: Tensor,
+    e: Tensor,
+    a: Tensor,
+    qd: Tensor,
+    force: Tensor,
+    moment_arm: Tensor,
+    joint: Tensor | None,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """The step's first part, shared by the kernels and in the generic path's order: clipped excitation u
+    and activation a_c (B, M), the time-constant scale, where activation rises, tau [s] and da/dt (B, M),
+    and the joint torques from the muscles, joint loads and damping (B, J) [N m]."""
+    a_min, a_max = mb["min_activation"], mb["max_activation"]
+    u = torch.clamp(e, min=a_min, max=a_max)
+    a_c = torch.clamp(a, min=a_min, max=a_max)
+    scale = c05 + c15 * a_c
+    rising = u > a_c
+    tau = torch.where(rising, mb["tau_act"] * scale, mb["tau_deact"] / scale)
+    a_dot = (u - a_c) / tau
+    q_force = -(moment_arm * force[:, None, :]).sum(-1)
+    if joint is not None:
+        q_force = q_force + joint
+    q_force = q_force - eff._buffers["damping"] * qd  # type: ignore[operator]
+    return u, a_c, scale, rising, tau, a_dot, q_force
+
+
 ENABLED = os.environ.get("MOTORNET_CORE_EAGER_KERNELS", "1") != "0"
 """Whether the kernels are used where they apply (read from ``MOTORNET_CORE_EAGER_KERNELS`` at import;
 see :func:`generic_path`)."""
@@ -153,16 +182,9 @@ class PointMassReluStep(torch.autograd.Function):
         a_min, a_max = mb["min_activation"], mb["max_activation"]
         c05, c15, _, _, _, _, zero, inf, ninf, _, ch = _scalars(q, h)
         # the generic path's operations, in its order (Effector.step, euler, MuscleModel, PointMass, PathGeometry)
-        u = torch.clamp(e, min=a_min, max=a_max)
-        a_c = torch.clamp(a, min=a_min, max=a_max)
-        scale = c05 + c15 * a_c
-        rising = u > a_c
-        tau = torch.where(rising, mb["tau_act"] * scale, mb["tau_deact"] / scale)
-        a_dot = (u - a_c) / tau
-        q_force = -(moment_arm * force[:, None, :]).sum(-1)
-        if joint is not None:
-            q_force = q_force + joint
-        q_force = q_force - eff._buffers["damping"] * qd  # type: ignore[operator]
+        u, a_c, scale, rising, tau, a_dot, q_force = _activation_and_joint_force(
+            eff, mb, c05, c15, e, a, qd, force, moment_arm, joint
+        )
         total = q_force if endpoint is None else q_force + endpoint
         qdd = total / sb["mass"]
         a_raw = a + ch * a_dot
@@ -346,16 +368,9 @@ class Arm26HillStep(torch.autograd.Function):
         )
         two_a2, qc_den, *_ = _cached(mus, "_kernel_constants", _hill_sources(mb, gb), lambda: _hill_constants(mb, gb))
         a_min, a_max = mb["min_activation"], mb["max_activation"]
-        u = torch.clamp(e, min=a_min, max=a_max)
-        a_c = torch.clamp(a, min=a_min, max=a_max)
-        scale = c05 + c15 * a_c
-        rising = u > a_c
-        tau = torch.where(rising, mb["tau_act"] * scale, mb["tau_deact"] / scale)
-        a_dot = (u - a_c) / tau
-        q_force = -(moment_arm * force[:, None, :]).sum(-1)
-        if joint is not None:
-            q_force = q_force + joint
-        q_force = q_force - eff._buffers["damping"] * qd  # type: ignore[operator]
+        u, a_c, scale, rising, tau, a_dot, q_force = _activation_and_joint_force(
+            eff, mb, c05, c15, e, a, qd, force, moment_arm, joint
+        )
         # TwoLinkArm.acceleration, its two columns' equations as (B, 2) and (B, 3) operations: the same
         # per-element arithmetic (x - y is x + (-y), (-x) y is -(x y) exactly), in half the operations
         q1, q2 = q[:, 0], q[:, 1]
