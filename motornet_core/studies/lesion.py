@@ -41,12 +41,12 @@ CONDITIONS = ("intact", "lesioned")
 class LesionParams(TrainingParams):
     """Parameters of ``premotor_lesion``."""
 
-    seeds: int = Field(5, ge=2, le=32, description="replicate networks (seed, seed + 1, ...)")
+    seeds: int = Field(8, ge=2, le=32, description="replicate networks (seed, seed + 1, ...)")
     premotor_size: int = Field(32, ge=2, le=256, description="premotor GRU units")
     motor_size: int = Field(32, ge=2, le=256, description="motor GRU units")
     n_targets: int = Field(8, ge=3, le=32, description="centre-out targets")
     radius: float = Field(0.1, gt=0.0, le=0.3, description="reach distance [m]")
-    lesion_start: float = Field(0.0, ge=0.0, le=5.0, description="the premotor area is silent from this time to the end [s]")
+    lesion_start: float = Field(0.2, ge=0.0, le=5.0, description="the premotor area is silent from this time to the end [s]")
     quick: bool = Field(False, description="tiny settings for CI (3 seeds, 20 iterations, 8 + 8 units, 0.3 s trials)")
 
     @model_validator(mode="after")

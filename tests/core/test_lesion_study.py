@@ -41,7 +41,7 @@ def test_population_measures_of_known_activity():
 
 def test_quick_lesion_study_silences_premotor_and_leaves_motor_blind_to_the_target(tmp_path):
     torch.set_num_threads(1)
-    result = run_study("premotor_lesion", {"quick": True}, out_dir=tmp_path)
+    result = run_study("premotor_lesion", {"quick": True, "lesion_start": 0.0}, out_dir=tmp_path)
     s = result.summary
     assert s["n_seeds"] == 3 and s["endpoint_error_cm"]["intact"]["n"] == 3
     assert s["endpoint_error_cm"]["lesioned_minus_intact"]["n"] == 3
