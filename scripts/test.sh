@@ -26,4 +26,4 @@ fi
 .venv/bin/mypy motornet_core backend
 # two pytest workers (most tests wait on servers, sockets and browsers); whole files stay on one worker so
 # their module fixtures start once. PYTEST_WORKERS=0 runs in one process.
-exec .venv/bin/python -m pytest -q -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
+exec .venv/bin/python -m pytest -q -n "${PYTEST_WORKERS:-2}" --dist loadfile --durations=25 "$@"
