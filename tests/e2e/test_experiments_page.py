@@ -1,4 +1,4 @@
-"""End-to-end: design a 3-condition x 2-seed experiment in the browser, watch it train, read its figures.
+"""End-to-end: design a 3-condition x 4-seed experiment in the browser, watch it train, read its figures.
 
 Fails on any browser console error (see conftest.py); screenshots go to test-artifacts/screenshots/.
 """
@@ -26,7 +26,7 @@ BANDS_DRAWN = (
 )
 TABLE_FILLED = (
     "(n) => { const rows = [...document.querySelectorAll('[data-testid=final-table] tbody tr')];"
-    " return rows.length === n && rows.every((r) => r.querySelector('td[data-col=n]').textContent === '2'"
+    " return rows.length === n && rows.every((r) => r.querySelector('td[data-col=n]').textContent === '4'"
     " && /^\\[.+, .+\\]$/.test(r.querySelector('td[data-col=ci]').textContent)); }"
 )
 
@@ -55,10 +55,10 @@ def test_design_launch_and_read_an_experiment(live_server, page, shot) -> None: 
     fixed = page.locator("[data-testid=set-rows] .sweep-row").first
     pick_field(page, fixed, "n_iter", "train.n_iterations")
     fixed.get_by_test_id("values-input").fill("10")
-    page.get_by_test_id("experiment-seeds").fill("2")
+    page.get_by_test_id("experiment-seeds").fill("4")
     page.get_by_test_id("experiment-name").fill("lr sweep")
     page.get_by_test_id("estimated-time").wait_for()
-    assert page.get_by_test_id("networks-count").inner_text() == "3 conditions × 2 seeds = 6 networks"
+    assert page.get_by_test_id("networks-count").inner_text() == "3 conditions × 4 seeds = 12 networks"
     assert "10 iterations each" in page.get_by_test_id("experiment-estimate").inner_text()
     shot("experiment_designer")
 
@@ -75,7 +75,7 @@ def test_design_launch_and_read_an_experiment(live_server, page, shot) -> None: 
     page.wait_for_function("() => /^#\\/experiments\\/\\d+/.test(location.hash)")
     exp_id = int(re.search(r"#/experiments/(\d+)", page.url).group(1))
     exp = httpx.get(f"{live_server.url}/api/experiments/{exp_id}").json()
-    assert (exp["n_conditions"], exp["seeds"], exp["n_networks"]) == (3, 2, 6)
+    assert (exp["n_conditions"], exp["seeds"], exp["n_networks"]) == (3, 4, 12)
 
     status = page.get_by_test_id("experiment-status")
     status.filter(has_text="finished").wait_for(timeout=240_000)
@@ -94,10 +94,10 @@ def test_design_launch_and_read_an_experiment(live_server, page, shot) -> None: 
     par = page.evaluate(
         "() => document.querySelector('[data-testid=parcoords-plot]').data[0].dimensions.map((d) => [d.label, d.values.length])"
     )
-    assert par[0] == ["train.lr", 6]
-    assert ["loss", 6] in par
+    assert par[0] == ["train.lr", 12]
+    assert ["loss", 12] in par
     strip = page.evaluate(TRACES, "strip-plot")
-    assert [t["n"] for t in strip if t["role"] == "seeds"] == [2, 2, 2]
+    assert [t["n"] for t in strip if t["role"] == "seeds"] == [4, 4, 4]
     assert [t["role"] for t in strip].count("mean-ci") == 3
     shot("experiment_page")
 
@@ -138,7 +138,7 @@ def test_design_launch_and_read_an_experiment(live_server, page, shot) -> None: 
     page.goto(f"{live_server.url}/#/experiments")
     row = page.locator(f"[data-testid=experiments-table] tr[data-experiment='{exp_id}']")
     row.wait_for()
-    assert "finished" in row.inner_text() and "6 networks" in row.inner_text()
+    assert "finished" in row.inner_text() and "12 networks" in row.inner_text()
     shot("experiments_list")
 
 
