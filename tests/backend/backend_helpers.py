@@ -69,6 +69,22 @@ async def follow_socket(url: str, until: set[str], timeout: float) -> list[dict]
     raise AssertionError(f"socket closed before {until}: {messages[-3:]}")
 
 
+async def cancel_latency(server: Any, rid: int, timeout: float) -> float:
+    """Seconds from ``POST /api/runs/{rid}/cancel`` to the ``cancelled`` status on the run's socket
+    (opened first; the run must be running); fails after ``timeout`` s without it."""
+    async with connect(f"{server.ws_url}/ws/runs/{rid}", open_timeout=10) as ws:
+        first = json.loads(await ws.recv())
+        assert first["type"] == "status" and first["status"] == "running", first
+        t0 = time.monotonic()
+        await asyncio.to_thread(api_post, server, f"/api/runs/{rid}/cancel")
+        async with asyncio.timeout(timeout):
+            async for raw in ws:
+                msg = json.loads(raw)
+                if msg["type"] == "status" and msg["status"] == "cancelled":
+                    return time.monotonic() - t0
+    raise AssertionError("no cancelled status")
+
+
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run(coro)`` on a thread of its own: works whatever loop the calling thread has (Playwright's
     sync API keeps an event loop running on the main thread once a browser test has run in the process)."""

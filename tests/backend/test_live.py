@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import signal
 import time
@@ -11,9 +9,8 @@ import time
 import pytest
 from backend_helpers import api_get as _get
 from backend_helpers import api_post as _post
+from backend_helpers import cancel_latency, run_async
 from backend_helpers import follow_socket as _follow
-from backend_helpers import run_async
-from websockets.asyncio.client import connect
 
 pytestmark = pytest.mark.slow
 
@@ -30,20 +27,6 @@ def _wait_running(server, rid: int, timeout: float = 60) -> dict:
         assert run["status"] in ("queued", "running"), run
         time.sleep(0.1)
     raise AssertionError(f"run {rid} did not start: {run}")
-
-
-async def _cancel_and_time(server, rid: int) -> float:
-    async with connect(f"{server.ws_url}/ws/runs/{rid}", open_timeout=10) as ws:
-        first = json.loads(await ws.recv())
-        assert first["type"] == "status" and first["status"] == "running"
-        t0 = time.monotonic()
-        await asyncio.to_thread(_post, server, f"/api/runs/{rid}/cancel")
-        async with asyncio.timeout(5):
-            async for raw in ws:
-                msg = json.loads(raw)
-                if msg["type"] == "status" and msg["status"] == "cancelled":
-                    return time.monotonic() - t0
-    raise AssertionError("no cancelled status")
 
 
 def test_live_server_end_to_end(live_server):
@@ -65,7 +48,7 @@ def test_live_server_end_to_end(live_server):
     kill_id = _post(server, "/api/runs", LONG)["id"]
     _wait_running(server, cancel_id)
     victim = _wait_running(server, kill_id)
-    assert run_async(_cancel_and_time(server, cancel_id)) < 2.0
+    assert run_async(cancel_latency(server, cancel_id, timeout=5)) < 2.0
     os.kill(victim["worker_pid"], signal.SIGKILL)
     failed = run_async(_follow(f"{server.ws_url}/ws/runs/{kill_id}", {"failed"}, timeout=10))[-1]
     assert "SIGKILL" in failed["error"]

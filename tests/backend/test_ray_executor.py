@@ -8,7 +8,6 @@ address, token file).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -25,9 +24,8 @@ import httpx
 import pytest
 from backend_helpers import api_get as _get
 from backend_helpers import api_post as _post
+from backend_helpers import cancel_latency, run_async
 from backend_helpers import follow_socket as _follow
-from backend_helpers import run_async
-from websockets.asyncio.client import connect
 
 from tests.conftest import free_port, start_live_server
 
@@ -292,19 +290,8 @@ def test_cancel_on_ray_keeps_the_promise(ray_server):
     rid = _post(ray_server, "/api/runs", LONG)["id"]
     _until(ray_server, rid, lambda r: r["status"] == "running" and r["step"] >= 1)
 
-    async def cancel_and_time() -> float:
-        async with connect(f"{ray_server.ws_url}/ws/runs/{rid}", open_timeout=10) as ws:
-            t0 = time.monotonic()
-            await asyncio.to_thread(_post, ray_server, f"/api/runs/{rid}/cancel")
-            async with asyncio.timeout(15):
-                async for raw in ws:
-                    msg = json.loads(raw)
-                    if msg["type"] == "status" and msg["status"] == "cancelled":
-                        return time.monotonic() - t0
-        raise AssertionError("no cancelled status")
-
     # the promise: stopped by its flag within the grace period, else by force right after it
-    assert run_async(cancel_and_time()) < CANCEL_GRACE + 2.0
+    assert run_async(cancel_latency(ray_server, rid, timeout=15)) < CANCEL_GRACE + 2.0
     assert _get(ray_server, f"/api/runs/{rid}")["status"] == "cancelled"
 
 
