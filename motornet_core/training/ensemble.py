@@ -360,8 +360,9 @@ class EnsembleTrainer:
         for r, sink in zip(self.replicates, out, strict=True):
             sink.on_log("info", f"training {r.spec.name!r} (replicate seed {r.spec.train.seed} of {n}) from step {r.step}")
         self._log_decision(out)
+        stop = should_stop is not None and should_stop()
         while self.step < t.n_iterations:
-            if should_stop is not None and should_stop():
+            if stop:
                 stopped = True
                 for sink in out:
                     sink.on_log("info", f"stopped at step {self.step}")
@@ -373,9 +374,13 @@ class EnsembleTrainer:
                     sink.on_log("error", str(exc))
                 raise
             self._log_decision(out)
+            stop = should_stop is not None and should_stop()  # as Trainer.train: kept before it is shown
+            if stop and paths is not None:
+                self._checkpoints(paths, out)
+                last_checkpoint = self.step
             for sink, values in zip(out, rows, strict=True):
                 sink.on_metric(self.step, values)
-            if paths is not None and checkpoint_due(self.step):
+            if paths is not None and last_checkpoint != self.step and checkpoint_due(self.step):
                 self._checkpoints(paths, out)
                 last_checkpoint = self.step
             if self.step % t.eval_every == 0:

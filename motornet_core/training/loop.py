@@ -388,8 +388,9 @@ class Trainer:
 
         Args:
             sink: receives metrics, snapshots, checkpoints and log lines.
-            should_stop: polled before every iteration; True stops early (after a last snapshot and
-                checkpoint).
+            should_stop: polled before the first iteration and after each; True stops early (after a last
+                snapshot and checkpoint). An iteration after which it is True is checkpointed before its
+                metrics are reported.
             checkpoint_path: where to write checkpoints (every ``checkpoint_every`` iterations and at the end).
 
         Returns:
@@ -407,8 +408,9 @@ class Trainer:
         values: dict[str, float] = {}
         sink.on_log("info", f"training {self.spec.name!r} from step {self.step} to {t.n_iterations} on {self.device}")
         self._log_decision(sink)
+        stop = should_stop is not None and should_stop()
         while self.step < t.n_iterations:
-            if should_stop is not None and should_stop():
+            if stop:
                 stopped = True
                 sink.on_log("info", f"stopped at step {self.step}")
                 break
@@ -418,8 +420,14 @@ class Trainer:
                 sink.on_log("error", str(exc))
                 raise
             self._log_decision(sink)
+            # a stop that came during this iteration: keep it before showing it (a stopping worker may be
+            # terminated at any moment, and a resume must continue from the last step shown)
+            stop = should_stop is not None and should_stop()
+            if stop and checkpoint_path is not None:
+                self._checkpoint(checkpoint_path, sink)
+                last_checkpoint = self.step
             sink.on_metric(self.step, values)
-            if checkpoint_path is not None and checkpoint_due(self.step):
+            if checkpoint_path is not None and last_checkpoint != self.step and checkpoint_due(self.step):
                 self._checkpoint(checkpoint_path, sink)
                 last_checkpoint = self.step
             if self.step % t.eval_every == 0:

@@ -185,3 +185,26 @@ def test_rows_concatenate_and_split_back() -> None:
     back = take_rows(both, slice(2, 5))
     torch.testing.assert_close(back.goal, b.episode.goal)
     torch.testing.assert_close(back.loads.curl, b.episode.loads.curl)
+
+
+def test_a_stopped_ensemble_checkpoints_its_last_iteration_before_reporting_it(tmp_path) -> None:
+    """As Trainer.train: the iteration after which the stop is seen is kept before its metrics are sent."""
+
+    class Events(ListSink):
+        def __init__(self) -> None:
+            super().__init__()
+            self.events: list[tuple[str, int]] = []
+
+        def on_metric(self, step: int, values: dict[str, float]) -> None:
+            self.events.append(("metric", step))
+
+        def on_checkpoint(self, step: int, path: str) -> None:
+            self.events.append(("checkpoint", step))
+
+    spec = _spec("tiny_point_mass", n_iterations=50, checkpoint_every=1000, eval_every=1000).with_updates({"train.replicates": 2})
+    ens = EnsembleTrainer(spec)
+    sinks = [Events(), Events()]
+    ens.train(sinks, should_stop=lambda: ens.step >= 2, checkpoint_paths=[tmp_path / "a.pt", tmp_path / "b.pt"])
+    for sink in sinks:
+        assert sink.events.index(("checkpoint", 2)) < sink.events.index(("metric", 2)), sink.events
+        assert sink.events.count(("checkpoint", 2)) == 1

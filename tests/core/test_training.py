@@ -124,6 +124,29 @@ def test_should_stop_is_polled_every_iteration() -> None:
     assert polls == [0, 1, 2] and summary.stopped and summary.step == 2
 
 
+class _EventSink(NullSink):
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+
+    def on_metric(self, step: int, values: dict[str, float]) -> None:
+        self.events.append(("metric", step))
+
+    def on_checkpoint(self, step: int, path: str) -> None:
+        self.events.append(("checkpoint", step))
+
+
+def test_an_iteration_that_completes_after_a_stop_request_is_checkpointed_before_it_is_reported(tmp_path) -> None:
+    """A stopping worker may be terminated any moment after its grace: the iteration that was running
+    when the stop came must not be shown (its metric) before it is kept (its checkpoint), or a resume
+    retrains a step the run showed (CI: checkpoint 1, step 2)."""
+    sink = _EventSink()
+    trainer = Trainer(_spec(n_iterations=50, checkpoint_every=1000, eval_every=1000))
+    summary = trainer.train(sink, should_stop=lambda: trainer.step >= 2, checkpoint_path=tmp_path / "ck.pt")
+    assert summary.stopped and summary.step == 2
+    assert sink.events.index(("checkpoint", 2)) < sink.events.index(("metric", 2)), sink.events
+    assert sink.events.count(("checkpoint", 2)) == 1
+
+
 def test_evaluate_policy_reaches_given_targets(tmp_path) -> None:
     trainer = Trainer(_spec(n_iterations=1))
     trainer.train(checkpoint_path=tmp_path / "ck.pt")
