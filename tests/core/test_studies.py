@@ -251,7 +251,9 @@ def test_curl_field_study_runs_streams_progress_and_writes_files(tmp_path):
 def test_should_stop_cancels_a_training_study():
     sink = ListSink()
     result = run_study("centre_out_curl_field", {**TINY, "iterations": 50}, sink=sink, should_stop=lambda: len(sink.metrics) >= 2)
-    assert result.cancelled and len(sink.metrics) == 2 and result.figures == {}
+    # polled after each iteration, before its metrics are reported (a stopped iteration is checkpointed
+    # first): true after the third, which is kept and reported, and nothing more trains
+    assert result.cancelled and len(sink.metrics) == 3 and result.figures == {}
 
 
 # -- posture and preferred directions --------------------------------------------------------------------
