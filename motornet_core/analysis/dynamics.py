@@ -118,13 +118,15 @@ def find_fixed_points(
     )
 
 
-def tangling(states: ArrayLike, dt: float, eps_fraction: float = 0.1) -> np.ndarray:
+def tangling(states: ArrayLike, dt: float, eps_fraction: float = 0.1, eps: float | None = None) -> np.ndarray:
     """Trajectory tangling Q(t) of Russo et al. (2018).
 
     Args:
         states: (C, T, D) conditions x times x dimensions (or (T, D), one condition), sampled every ``dt``.
         dt: sampling step [s]; derivatives are central differences (one-sided at the ends).
         eps_fraction: eps = ``eps_fraction`` x the total variance of the states (the paper: 0.1).
+        eps: an absolute eps [squared state units] in place of the fraction, e.g. one taken from a
+            reference set of trajectories so that two sets are compared with the same eps.
 
     Returns:
         (C, T) (or (T,)) Q(t) [1/s^2], the max over every time t' of every condition.
@@ -137,11 +139,14 @@ def tangling(states: ArrayLike, dt: float, eps_fraction: float = 0.1) -> np.ndar
         raise ValueError(f"states must be (C, T, D) or (T, D) with T >= 2, got shape {np.shape(states)}")
     if dt <= 0:
         raise ValueError(f"dt must be > 0, got {dt}")
+    if eps is not None and not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps}")
     c, t, d = x.shape
     dx = np.gradient(x, dt, axis=1)
     flat, dflat = x.reshape(-1, d), dx.reshape(-1, d)
     # constant states (no variance): eps would be 0 and 0/0 undefined; they are untangled (Q = 0)
-    eps = max(eps_fraction * flat.var(0).sum(), np.finfo(float).tiny)
+    if eps is None:
+        eps = max(eps_fraction * flat.var(0).sum(), np.finfo(float).tiny)
     q = np.empty(c * t)
     for start in range(0, c * t, 512):  # row blocks keep the pairwise matrices small
         sl = slice(start, start + 512)

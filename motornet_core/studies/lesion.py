@@ -7,8 +7,10 @@ trained together (:class:`~motornet_core.training.EnsembleTrainer`) on arm26 cen
 each is evaluated on the noise-free centre-out set intact and with the premotor area silenced from
 ``lesion_start`` to the end of the trial (an ``InterventionSpec`` silence of the area).
 
-Per seed and condition: the mean endpoint error [cm], the motor area's RMS activity and its
-target-related variance (:func:`condition_variance`). Across seeds: n, mean and 95% bootstrap
+Per seed and condition: the mean endpoint error [cm], the motor area's RMS activity, its
+target-related variance (:func:`condition_variance`) and its trajectory tangling while the lesion is
+on (:func:`motor_tangling`: Russo et al. 2018's Q(t) in the intact activity's top principal
+components, one eps for both conditions, summarised by its 90th percentile). Across seeds: n, mean and 95% bootstrap
 interval per condition (``experiments.aggregate.summarise``) and the paired comparison lesioned -
 intact (mean difference with its 95% interval, paired t-test: ``aggregate.compare_paired``).
 """
@@ -21,7 +23,9 @@ import numpy as np
 import torch
 from pydantic import Field, model_validator
 
+from motornet_core.analysis.dynamics import tangling
 from motornet_core.analysis.kinematics import endpoint_error
+from motornet_core.analysis.neural import pca
 from motornet_core.experiments.aggregate import compare_paired, summarise
 from motornet_core.run_presets import two_area_policy
 from motornet_core.specs.areas import InterventionSpec
@@ -34,7 +38,9 @@ from motornet_core.training.rollout import ClosedLoop, rollout
 from motornet_core.training.sinks import NullSink, TrainingSink
 
 QUICK = {"iterations": 20, "seeds": 3, "premotor_size": 8, "motor_size": 8, "duration": 0.3, "batch_size": 8, "n_targets": 4}
-MEASURES = ("endpoint_error_cm", "motor_rms", "motor_condition_variance", "premotor_rms")
+MEASURES = ("endpoint_error_cm", "motor_rms", "motor_condition_variance", "motor_tangling", "premotor_rms")
+TANGLING_PCS = 8
+TANGLING_PERCENTILE = 90.0
 CONDITIONS = ("intact", "lesioned")
 
 
@@ -70,6 +76,35 @@ def rms(hidden: np.ndarray) -> float:
     """Root-mean-square activity over units, averaged over trials and time."""
     h = np.asarray(hidden, dtype=np.float64)
     return float(np.sqrt((h**2).mean(axis=-1)).mean())
+
+
+def motor_tangling(
+    intact: np.ndarray, lesioned: np.ndarray, dt: float, start: int = 0, n_components: int = TANGLING_PCS
+) -> tuple[float, float]:
+    """Tangling of one network's motor-area trajectories, intact and lesioned, measured alike.
+
+    Both sets are projected onto the top ``n_components`` principal components of the intact activity
+    and Q(t) (:func:`~motornet_core.analysis.dynamics.tangling`) is computed for each set with the same
+    eps, 0.1 x the intact projection's total variance, so that a change of scale alone does not change
+    Q. Each value is the 90th percentile of Q(t) over every trial and the times from ``start`` on.
+
+    Args:
+        intact: (B, T, N) motor-area activity of B trials (one per target), intact.
+        lesioned: (B, T, N) the same trials with the intervention.
+        dt: sampling step [s].
+        start: first time index summarised (the lesion's onset).
+        n_components: principal components kept.
+
+    Returns:
+        (intact, lesioned) 90th percentiles of Q(t) [1/s^2].
+    """
+    basis = pca(intact, n_components)
+    mean, comps = basis["mean"], basis["components"]
+    a = basis["projection"]
+    b = (np.asarray(lesioned, float) - mean) @ comps.T
+    eps = max(0.1 * a.reshape(-1, a.shape[-1]).var(0).sum(), np.finfo(float).tiny)
+    q = [tangling(x, dt, eps=eps)[:, start:] for x in (a, b)]
+    return float(np.percentile(q[0], TANGLING_PERCENTILE)), float(np.percentile(q[1], TANGLING_PERCENTILE))
 
 
 def lesion(start: float) -> InterventionSpec:
@@ -135,14 +170,16 @@ def run_lesion(p: LesionParams, ctx: StudyContext) -> tuple[dict[str, dict], lis
     activity: dict[str, list[np.ndarray]] = {c: [] for c in CONDITIONS}
     for i, rep in enumerate(ens.replicates):
         ctx.check()
-        for cond, ivs in (("intact", []), ("lesioned", [lesion(p.lesion_start)])):
-            ev = evaluate(rep, ivs)
-            row = measures(ev)
+        evs = {cond: evaluate(rep, ivs) for cond, ivs in (("intact", []), ("lesioned", [lesion(p.lesion_start)]))}
+        motors = {c: ev["hidden"][..., ev["slices"]["motor"]] for c, ev in evs.items()}
+        onset = min(round(p.lesion_start / evs["intact"]["dt"]), motors["intact"].shape[1] - 1)
+        q = dict(zip(CONDITIONS, motor_tangling(motors["intact"], motors["lesioned"], evs["intact"]["dt"], onset), strict=True))
+        for cond, ev in evs.items():
+            row = {**measures(ev), "motor_tangling": q[cond]}
             for m in MEASURES:
                 per[cond][m].append(row[m])
             table.append({"seed": rep.spec.train.seed, "condition": cond, **row, "final_loss": rep.history[-1]})
-            motor = ev["hidden"][..., ev["slices"]["motor"]]
-            activity[cond].append(np.sqrt((motor**2).mean(axis=-1)).mean(axis=0))  # (T,)
+            activity[cond].append(np.sqrt((motors[cond] ** 2).mean(axis=-1)).mean(axis=0))  # (T,)
             if i == 0:
                 example[cond] = ev
     summary: dict[str, Any] = {"n_seeds": p.seeds, "iterations": p.iterations, "lesion_start_s": p.lesion_start}
@@ -156,14 +193,19 @@ def run_lesion(p: LesionParams, ctx: StudyContext) -> tuple[dict[str, dict], lis
 def _figures(p: LesionParams, per: dict, example: dict, activity: dict) -> dict[str, dict]:
     seeds = list(range(p.seeds))
     data: list[dict] = []
-    titles = ["endpoint error [cm]", "motor RMS activity", "motor target-related variance"]
-    keys = ["endpoint_error_cm", "motor_rms", "motor_condition_variance"]
+    titles = [
+        "endpoint error [cm]",
+        "motor RMS activity",
+        "motor target-related variance",
+        "motor tangling (Q, 90th percentile) [1/s²]",
+    ]
+    keys = ["endpoint_error_cm", "motor_rms", "motor_condition_variance", "motor_tangling"]
     for k, key in enumerate(keys):
         for s in seeds:  # one line per seed: the pair
             y = [per["intact"][key][s], per["lesioned"][key][s]]
             trace = line([0, 1], y, f"seed {s}", s, axis=k + 1, legend=k == 0, mode="lines+markers")
             data.append(trace)
-    layout = grid_layout("Premotor lesion: each seed intact and lesioned", titles, ["", "", ""], titles)
+    layout = grid_layout("Premotor lesion: each seed intact and lesioned", titles, [""] * len(keys), titles, cols=2)
     for k in range(len(keys)):
         layout[f"xaxis{'' if k == 0 else k + 1}"].update(tickvals=[0, 1], ticktext=list(CONDITIONS), range=[-0.3, 1.3])
     paired = figure(data, layout)

@@ -12,7 +12,7 @@ from scipy import stats
 from motornet_core.errors import SpecError
 from motornet_core.experiments import compare_paired
 from motornet_core.studies import run_study
-from motornet_core.studies.lesion import condition_variance, rms
+from motornet_core.studies.lesion import condition_variance, motor_tangling, rms
 
 
 def test_paired_comparison_of_known_differences():
@@ -39,6 +39,21 @@ def test_population_measures_of_known_activity():
     assert rms(np.full((2, 3, 4), -2.0)) == pytest.approx(2.0)
 
 
+def test_motor_tangling_of_known_trajectories():
+    # a unit circle at w rad/s embedded in 6 units: Q = w^2 4 / (4 + eps), eps = 0.1 x its variance (1);
+    # the same circle at half the radius, measured with the intact eps: Q = w^2 1 / (1 + 0.1)
+    dt, w = 1e-3, 2 * math.pi
+    t = np.arange(0, 1.0, dt)
+    embed = np.linalg.qr(np.random.default_rng(0).normal(size=(6, 6)))[0][:2]  # (2, 6) orthonormal rows
+    circle = np.stack([np.cos(w * t), np.sin(w * t)], -1)[None] @ embed  # (1, T, 6)
+    intact, smaller = motor_tangling(circle, 0.5 * circle + 3.0, dt, start=1)
+    assert intact == pytest.approx(w**2 * 4 / 4.1, rel=2e-3)
+    assert smaller == pytest.approx(w**2 / 1.1, rel=2e-3)
+    # a path that crosses itself (a figure eight) is far more tangled than the circle
+    eight = np.stack([np.sin(w * t), np.sin(2 * w * t)], -1)[None] @ embed
+    assert motor_tangling(circle, eight, dt)[1] > 20 * intact
+
+
 def test_quick_lesion_study_silences_premotor_and_leaves_motor_blind_to_the_target(tmp_path):
     torch.set_num_threads(1)
     result = run_study("premotor_lesion", {"quick": True, "lesion_start": 0.0}, out_dir=tmp_path)
@@ -53,6 +68,8 @@ def test_quick_lesion_study_silences_premotor_and_leaves_motor_blind_to_the_targ
     assert lesioned == [0.0, 0.0, 0.0] and all(v > 0 for v in intact)
     paths = [t for t in result.figures["paths"]["data"] if t["name"] == "lesioned" and t["mode"] == "lines"]
     assert len(paths) == 4 and all(p["x"] == paths[0]["x"] and p["y"] == paths[0]["y"] for p in paths)
+    assert all(math.isfinite(r["motor_tangling"]) and r["motor_tangling"] >= 0 for r in result.table)
+    assert s["motor_tangling"]["lesioned_minus_intact"]["n"] == 3
     assert {"paired", "paths", "motor_activity"} <= set(result.figures)
     assert (tmp_path / "summary.json").is_file()
 
