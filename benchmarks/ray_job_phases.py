@@ -16,6 +16,11 @@ median of each phase [s] over the jobs:
 and the wall time of the 8 jobs.
 
     python benchmarks/ray_job_phases.py --executor ray --iterations 80
+    python benchmarks/ray_job_phases.py --executor local [--cold]   # the local executor with(out) its warm worker
+
+For the local executor, ``to_body`` includes the worker's imports when it starts cold (``--cold``: a
+fresh process per job, as before the warm worker); with the warm worker (the default) a job's process
+was started ahead and its imports are done.
 """
 
 from __future__ import annotations
@@ -63,14 +68,19 @@ def main() -> None:
     p.add_argument("--iterations", type=int, default=80)
     p.add_argument("--jobs", type=int, default=8)
     p.add_argument("--slots", type=int, default=2)
+    p.add_argument("--cold", action="store_true", help="local executor without its warm worker")
+    p.add_argument("--settle", type=float, default=0.0, help="seconds between open and the first job (an idle studio)")
     a = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="phases-") as tmp:
         root = Path(tmp)
-        settings = Settings(data_dir=root / "data", executor=a.executor, ray_num_cpus=a.slots, warmup=False)
+        settings = Settings(
+            data_dir=root / "data", executor=a.executor, ray_num_cpus=a.slots, warmup=False, warm_worker=not a.cold
+        )
         executor = make_executor(settings, stamped_job)
         t_open = time.time()
         executor.open()
-        print(f"{a.executor}: open {time.time() - t_open:.2f} s")
+        print(f"{a.executor}{' (cold)' if a.cold else ''}: open {time.time() - t_open:.2f} s")
+        time.sleep(a.settle)
         queue = [make_job(k + 1, a.iterations, root / "runs") for k in range(a.jobs)]
         active: dict[int, dict[str, Any]] = {}
         done: list[dict[str, float]] = []

@@ -36,6 +36,8 @@ START_TIMEOUT = 90.0
 # studio's idle warm-up is off. Tests of the "auto" decision and the warm-up switch them back on.
 os.environ.setdefault("MOTORNET_CORE_AUTO_COMPILE", "0")
 os.environ.setdefault("MOTORNET_STUDIO_WARMUP", "0")
+# the suite's many servers start their workers cold; tests/backend/test_warm_worker.py turns it on
+os.environ.setdefault("MOTORNET_STUDIO_WARM_WORKER", "0")
 
 
 def free_port() -> int:

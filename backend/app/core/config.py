@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         description="while idle, compile the training presets' chunks into inductor's disk cache "
         "(nice 19, stopped when work arrives)",
     )
+    warm_worker: bool = Field(
+        True,
+        description="keep one local worker process started ahead, torch imported, so that the next run starts "
+        "at once instead of after the ~5 s of a process start (idle, it holds ~400 MB); local executor only",
+    )
     warmup_idle_s: float = Field(10.0, ge=0, description="seconds with nothing queued or running before the idle warm-up starts")
     shutdown_grace: float = Field(
         5.0, gt=0, description="seconds the workers get to stop when the server shuts down (then they are killed)"

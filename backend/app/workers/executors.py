@@ -6,7 +6,8 @@ The :class:`~backend.app.workers.manager.WorkerManager` starts every job through
 and the same for every executor. Two implementations:
 
 - :class:`LocalExecutor` (the default, nothing to start): a spawn-context process per job with its
-  own one-way pipe.
+  own one-way pipe; with ``warm_worker`` the next job's process is started ahead, its imports done,
+  and waits for its job (a job still gets a process of its own, which ends with it).
 - :class:`backend.app.workers.ray_executor.RayExecutor` (``--executor ray``): a Ray task per job on a
   Ray cluster (worker processes reused across jobs), its messages through a shared channel actor, its
   files shipped back to the data dir.
@@ -15,10 +16,14 @@ and the same for every executor. Two implementations:
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing as mp
+import os
 import signal
 import socket
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_connections
 from typing import Any, Protocol
 
@@ -26,6 +31,7 @@ from backend.app.core.config import Settings
 from backend.app.workers.protocol import Channel, JobSpec, WorkerMessage
 
 JobTarget = Callable[[JobSpec, Any, Any], None]
+log = logging.getLogger(__name__)
 
 
 class WorkerHandle(Protocol):
@@ -97,9 +103,10 @@ def _exit_reason(code: int | None) -> str:
 class LocalHandle:
     """A spawned worker process and the manager's (reading) end of its pipe."""
 
-    def __init__(self, process: Any, conn: Any, stop_event: Any) -> None:
+    def __init__(self, process: Any, conn: Any, stop_event: Any, on_close: Callable[[], None] | None = None) -> None:
         self.process, self.conn, self.stop_event = process, conn, stop_event
         self.pid: int | None = process.pid
+        self.on_close = on_close
 
     def receive(self, wait: float = 0.0, limit: int = 5000) -> list[WorkerMessage]:
         out: list[WorkerMessage] = []
@@ -118,6 +125,13 @@ class LocalHandle:
 
     def alive(self) -> bool:
         return bool(self.process.is_alive())
+
+    def running(self) -> bool:
+        """Whether the process still runs (False once the handle is closed)."""
+        try:
+            return bool(self.process.is_alive())
+        except ValueError:  # closed
+            return False
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -144,22 +158,152 @@ class LocalHandle:
         self._close_pipe()
         with contextlib.suppress(ValueError):  # still running (a deleted run's, being killed)
             self.process.close()
+        notify, self.on_close = self.on_close, None
+        if notify is not None:
+            notify()
+
+
+def _warm_main(target: JobTarget, jobs: Any, writer: Any, node: str, stop_event: Any) -> None:
+    """A worker started ahead of its job: import the training stack, wait for one job, run it, exit.
+
+    The imports are what a cold worker spends most of its first seconds on (torch, the core). The
+    job's own set-up (its memory cap, its thread count) is still :func:`run_job`'s, as in a cold
+    worker. The server closing ``jobs`` without sending (shutdown) ends the process.
+    """
+    import torch  # noqa: F401
+
+    import motornet_core.training  # noqa: F401
+
+    try:
+        job = jobs.recv()
+    except (EOFError, OSError):
+        return
+    finally:
+        jobs.close()
+    target(job, Channel(writer, node=node), stop_event)
+
+
+@dataclass
+class _Warm:
+    """A started worker waiting for its job: the process, the job pipe's sending end, the message
+    pipe's reading end and the job's stop flag."""
+
+    process: Any
+    jobs: Any
+    reader: Any
+    stop_event: Any
+
+    def discard(self) -> None:
+        """Stop the waiting process (it holds no job and no state) and release its pipes."""
+        for conn in (self.jobs, self.reader):
+            with contextlib.suppress(OSError):
+                conn.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(2.0)
 
 
 class LocalExecutor:
-    """Each job in a fresh spawn-context process of this machine (``node`` = its host name)."""
+    """Each job in its own spawn-context process of this machine (``node`` = its host name).
+
+    With ``warm`` one process is kept started ahead, its imports done (~3-5 s of a cold start on a
+    2-core VM, ~400 MB idle): a job takes it, and the next one is started while fewer jobs run than
+    the machine has cores (so that its imports never compete with training for a core; on a machine
+    full of jobs, jobs start cold as without it). A warm process that died meanwhile is replaced by a
+    cold start, so a job never waits on it.
+    """
 
     name = "local"
 
-    def __init__(self, target: JobTarget) -> None:
+    def __init__(self, target: JobTarget, warm: bool = False) -> None:
         self.target = target
+        self.warm = warm
         self.ctx = mp.get_context("spawn")
         self.node = f"local ({socket.gethostname()})"
+        self._spare: _Warm | None = None
+        self._jobs: list[LocalHandle] = []  # started jobs, pruned when checked
+        self.cores = os.cpu_count() or 1
+        self._closed = False
+        self._lock = threading.Lock()  # the manager's thread starts jobs; close() may come from another
+
+    @property
+    def spare_pid(self) -> int | None:
+        """The process id of the worker waiting for the next job, if one is."""
+        return None if self._spare is None else self._spare.process.pid
 
     def open(self) -> None:
+        with self._lock:
+            self._closed = False
+            self._refill()
+
+    def _refill(self) -> None:
+        """Start a worker for the next job when warm, none waits and a core is free of jobs (a failure
+        is logged: jobs then start cold)."""
+        if not self.warm or self._closed or self._spare is not None:
+            return
+        self._jobs = [h for h in self._jobs if h.running()]
+        if len(self._jobs) >= self.cores:
+            return
+        reader, writer = self.ctx.Pipe(duplex=False)
+        jobs_in, jobs_out = self.ctx.Pipe(duplex=False)
+        stop_event = self.ctx.Event()
+        process = self.ctx.Process(
+            target=_warm_main,
+            args=(self.target, jobs_in, writer, self.node, stop_event),
+            name="motornet-worker-warm",
+            daemon=True,
+        )
+        try:
+            process.start()
+        except Exception as exc:
+            log.warning("could not start a warm worker (jobs start cold): %s", exc)
+            for conn in (reader, jobs_out):
+                conn.close()
+            return
+        finally:
+            writer.close()
+            jobs_in.close()
+        self._spare = _Warm(process, jobs_out, reader, stop_event)
+
+    def _take_spare(self, job: JobSpec) -> LocalHandle | None:
+        """The warm worker, given ``job``; None when there is none or it cannot take it."""
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        if spare.process.is_alive():
+            try:
+                spare.jobs.send(job)
+            except (OSError, ValueError) as exc:
+                log.warning(
+                    "the warm worker %s could not take run %d (%s): starting one cold", spare.process.pid, job.run_id, exc
+                )
+            else:
+                spare.jobs.close()
+                log.info("run %d starts in the warm worker %s", job.run_id, spare.process.pid)
+                return LocalHandle(spare.process, spare.reader, spare.stop_event)
+        else:
+            log.warning(
+                "the warm worker %s had exited (%s): run %d starts cold", spare.process.pid, spare.process.exitcode, job.run_id
+            )
+        spare.discard()
         return None
 
     def start(self, job: JobSpec) -> LocalHandle:
+        with self._lock:
+            handle = self._take_spare(job) if self.warm else None
+            if handle is None:
+                handle = self._start_cold(job)
+            self._jobs.append(handle)
+            self._refill()
+        handle.on_close = self._job_closed
+        return handle
+
+    def _job_closed(self) -> None:
+        """A job's handle was closed: its core may be free for the next warm worker."""
+        with self._lock:
+            self._refill()
+
+    def _start_cold(self, job: JobSpec) -> LocalHandle:
         reader, writer = self.ctx.Pipe(duplex=False)
         stop_event = self.ctx.Event()
         process = self.ctx.Process(
@@ -179,13 +323,18 @@ class LocalExecutor:
 
     def wait(self, handles: Sequence[WorkerHandle], timeout: float) -> None:
         conns = [h.conn for h in handles if isinstance(h, LocalHandle) and h.conn is not None]
-        if not conns:
-            return
-        with contextlib.suppress(OSError, ValueError):  # a pipe closed by delete() meanwhile
-            wait_connections(conns, timeout=timeout)
+        if conns:
+            with contextlib.suppress(OSError, ValueError):  # a pipe closed by delete() meanwhile
+                wait_connections(conns, timeout=timeout)
+        with self._lock:
+            self._refill()  # a job that ended may have freed a core
 
     def close(self) -> None:
-        return None
+        with self._lock:
+            self._closed = True
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.discard()
 
 
 def make_executor(settings: Settings, target: JobTarget) -> Executor:
@@ -194,4 +343,4 @@ def make_executor(settings: Settings, target: JobTarget) -> Executor:
         from backend.app.workers.ray_executor import RayExecutor
 
         return RayExecutor(settings, target)
-    return LocalExecutor(target)
+    return LocalExecutor(target, warm=settings.warm_worker)

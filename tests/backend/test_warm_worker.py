@@ -1,0 +1,114 @@
+"""The local executor's warm worker: a process started ahead takes the next job, and its promises hold."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import fake_jobs
+from backend_helpers import make_settings, wait_for
+from fastapi.testclient import TestClient
+
+from backend.app.main import create_app
+from backend.app.workers.executors import LocalExecutor
+from backend.app.workers.protocol import JobSpec
+
+MEDIUM = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 60}}  # ~1.2 s of a fake job
+LONG = {"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 100_000}}
+
+
+def _spare(client, other_than: int | None = None) -> int:
+    """The pid of the executor's waiting worker (a new one, when ``other_than`` is given)."""
+    executor = client.app.state.manager.executor
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pid = executor.spare_pid
+        if pid is not None and pid != other_than:
+            return pid
+        time.sleep(0.05)
+    raise AssertionError("no warm worker was started")
+
+
+def _gone(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    return not status.exists() or "zombie" in status.read_text()
+
+
+def _running_pid(client, rid: int) -> int:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/runs/{rid}").json()
+        if run["status"] == "running" and run["worker_pid"] and run["step"] > 0:
+            return int(run["worker_pid"])
+        time.sleep(0.05)
+    raise AssertionError(f"run {rid} never got going: {run}")
+
+
+def test_each_run_starts_in_the_worker_started_ahead_and_a_new_one_waits(make_client):
+    c = make_client(job_target=fake_jobs.sleepy_job, warm_worker=True)
+    first = _spare(c)
+    rid = c.post("/api/runs", json=MEDIUM).json()["id"]
+    assert _running_pid(c, rid) == first  # the job runs in the process started before it was asked for
+    wait_for(c, rid, "finished")
+    assert c.get(f"/api/runs/{rid}/metrics").json()["series"]["loss"]["step"] == list(range(1, 61))
+    second = _spare(c, other_than=first)  # and the next job's process is already there
+    rid2 = c.post("/api/runs", json=MEDIUM).json()["id"]
+    assert _running_pid(c, rid2) == second
+    wait_for(c, rid2, "finished")
+    assert _gone(first)  # a worker still serves one job: it ended with its job
+
+
+def test_cancel_and_a_dead_warm_worker_keep_their_promises(make_client):
+    c = make_client(job_target=fake_jobs.sleepy_job, warm_worker=True)
+    warm = _spare(c)
+    rid = c.post("/api/runs", json=LONG).json()["id"]
+    assert _running_pid(c, rid) == warm
+    assert c.post(f"/api/runs/{rid}/cancel").status_code == 200
+    wait_for(c, rid, "cancelled", timeout=5.0)  # the stop flag reaches a job in a warm worker
+    # a warm worker that died while it waited is replaced by a cold start: the run still trains
+    dead = _spare(c, other_than=warm)
+    os.kill(dead, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not _gone(dead) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    rid2 = c.post("/api/runs", json=MEDIUM).json()["id"]
+    assert _running_pid(c, rid2) not in (warm, dead)
+    wait_for(c, rid2, "finished")
+    assert c.get(f"/api/runs/{rid2}/metrics").json()["series"]["loss"]["step"] == list(range(1, 61))
+
+
+def test_the_server_stops_its_warm_worker(tmp_path):
+    with TestClient(create_app(make_settings(tmp_path / "data", warm_worker=True), job_target=fake_jobs.sleepy_job)) as c:
+        pid = _spare(c)
+    assert _gone(pid)
+
+
+def test_a_real_training_run_in_a_warm_worker(make_client):
+    c = make_client(warm_worker=True)  # the real job: torch and the core imported before the job came
+    warm = _spare(c)
+    rid = c.post("/api/runs", json={"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 300}}).json()["id"]
+    assert _running_pid(c, rid) == warm
+    run = wait_for(c, rid, "finished", timeout=120)
+    assert run["step"] == 300 and run["checkpoint_step"] == 300
+    assert c.get(f"/api/runs/{rid}/metrics").json()["series"]["loss"]["step"] == list(range(1, 301))
+
+
+def test_no_warm_worker_competes_with_jobs_for_the_last_core(tmp_path):
+    executor = LocalExecutor(fake_jobs.stubborn_job, warm=True)
+    executor.cores = 1  # a machine with one core, busy with the job below
+    executor.open()
+    try:
+        first = executor.spare_pid
+        assert first is not None  # idle: one waits
+        job = JobSpec(1, MEDIUM, str(tmp_path / "checkpoint.pt"))
+        handle = executor.start(job)
+        assert handle.pid == first and executor.spare_pid is None  # the job took it; no core left for another
+        handle.kill()
+        handle.join(5.0)
+        handle.close()  # the job is over: its core is free again
+        assert executor.spare_pid not in (None, first)
+    finally:
+        executor.close()
+    assert executor.spare_pid is None
