@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import time
+import weakref
 from pathlib import Path
 
 import fake_jobs
+import pytest
 from backend_helpers import make_settings, wait_for
 from fastapi.testclient import TestClient
 
@@ -88,11 +91,11 @@ def test_the_server_stops_its_warm_worker(tmp_path):
 def test_a_real_training_run_in_a_warm_worker(make_client):
     c = make_client(warm_worker=True)  # the real job: torch and the core imported before the job came
     warm = _spare(c)
-    rid = c.post("/api/runs", json={"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 300}}).json()["id"]
+    rid = c.post("/api/runs", json={"preset": "tiny_point_mass", "overrides": {"train.n_iterations": 120}}).json()["id"]
     assert _running_pid(c, rid) == warm
     run = wait_for(c, rid, "finished", timeout=120)
-    assert run["step"] == 300 and run["checkpoint_step"] == 300
-    assert c.get(f"/api/runs/{rid}/metrics").json()["series"]["loss"]["step"] == list(range(1, 301))
+    assert run["step"] == 120 and run["checkpoint_step"] == 120
+    assert c.get(f"/api/runs/{rid}/metrics").json()["series"]["loss"]["step"] == list(range(1, 121))
 
 
 def test_no_warm_worker_competes_with_jobs_for_the_last_core(tmp_path):
@@ -112,3 +115,24 @@ def test_no_warm_worker_competes_with_jobs_for_the_last_core(tmp_path):
     finally:
         executor.close()
     assert executor.spare_pid is None
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_the_executor_keeps_no_job_past_its_end(tmp_path, warm):
+    # a closed job's handle (its process object and stop flag's named semaphores) must not be held on to
+    executor = LocalExecutor(fake_jobs.sleepy_job, warm=warm)
+    executor.open()
+    try:
+        refs = []
+        for k in range(3):
+            handle = executor.start(JobSpec(k + 1, {"train": {"n_iterations": 1}}, str(tmp_path / f"{k}.pt")))
+            handle.join(30.0)
+            assert not handle.alive()
+            handle.receive()
+            handle.close()
+            refs.append(weakref.ref(handle))
+            del handle
+        gc.collect()
+        assert [r() for r in refs] == [None, None, None]
+    finally:
+        executor.close()

@@ -239,10 +239,8 @@ class LocalExecutor:
     def _refill(self) -> None:
         """Start a worker for the next job when warm, none waits and a core is free of jobs (a failure
         is logged: jobs then start cold)."""
-        if not self.warm or self._closed or self._spare is not None:
-            return
-        self._jobs = [h for h in self._jobs if h.running()]
-        if len(self._jobs) >= self.cores:
+        self._jobs = [h for h in self._jobs if h.running()]  # (also drops closed handles: no job kept past its end)
+        if not self.warm or self._closed or self._spare is not None or len(self._jobs) >= self.cores:
             return
         reader, writer = self.ctx.Pipe(duplex=False)
         jobs_in, jobs_out = self.ctx.Pipe(duplex=False)
