@@ -103,10 +103,10 @@ def _exit_reason(code: int | None) -> str:
 class LocalHandle:
     """A spawned worker process and the manager's (reading) end of its pipe."""
 
-    def __init__(self, process: Any, conn: Any, stop_event: Any, on_close: Callable[[], None] | None = None) -> None:
+    def __init__(self, process: Any, conn: Any, stop_event: Any) -> None:
         self.process, self.conn, self.stop_event = process, conn, stop_event
         self.pid: int | None = process.pid
-        self.on_close = on_close
+        self.on_close: Callable[[], None] | None = None  # called once, when the handle is closed
 
     def receive(self, wait: float = 0.0, limit: int = 5000) -> list[WorkerMessage]:
         out: list[WorkerMessage] = []
@@ -124,13 +124,9 @@ class LocalHandle:
         return out
 
     def alive(self) -> bool:
-        return bool(self.process.is_alive())
-
-    def running(self) -> bool:
-        """Whether the process still runs (False once the handle is closed)."""
         try:
             return bool(self.process.is_alive())
-        except ValueError:  # closed
+        except ValueError:  # the handle is closed
             return False
 
     def request_stop(self) -> None:
@@ -221,7 +217,7 @@ class LocalExecutor:
         self.ctx = mp.get_context("spawn")
         self.node = f"local ({socket.gethostname()})"
         self._spare: _Warm | None = None
-        self._jobs: list[LocalHandle] = []  # started jobs, pruned when checked
+        self._jobs: list[LocalHandle] = []  # started jobs, pruned at each start and each close
         self.cores = os.cpu_count() or 1
         self._closed = False
         self._lock = threading.Lock()  # the manager's thread starts jobs; close() may come from another
@@ -239,7 +235,7 @@ class LocalExecutor:
     def _refill(self) -> None:
         """Start a worker for the next job when warm, none waits and a core is free of jobs (a failure
         is logged: jobs then start cold)."""
-        self._jobs = [h for h in self._jobs if h.running()]  # (also drops closed handles: no job kept past its end)
+        self._jobs = [h for h in self._jobs if h.alive()]  # (drops closed handles: no job is kept past its end)
         if not self.warm or self._closed or self._spare is not None or len(self._jobs) >= self.cores:
             return
         reader, writer = self.ctx.Pipe(duplex=False)
@@ -321,11 +317,10 @@ class LocalExecutor:
 
     def wait(self, handles: Sequence[WorkerHandle], timeout: float) -> None:
         conns = [h.conn for h in handles if isinstance(h, LocalHandle) and h.conn is not None]
-        if conns:
-            with contextlib.suppress(OSError, ValueError):  # a pipe closed by delete() meanwhile
-                wait_connections(conns, timeout=timeout)
-        with self._lock:
-            self._refill()  # a job that ended may have freed a core
+        if not conns:
+            return
+        with contextlib.suppress(OSError, ValueError):  # a pipe closed by delete() meanwhile
+            wait_connections(conns, timeout=timeout)
 
     def close(self) -> None:
         with self._lock:
