@@ -8,8 +8,8 @@ AVX-512, BLAS) round differently on different CPUs, so the loss of the same seed
 last bits between machine types. ``tests/core/test_pure_transition.py`` requires today's loop to match
 *one* of the recorded sets bit for bit. This script runs the old tree (not today's code) in a fresh
 process on this machine and adds its results to ``tests/core/fixtures/eager_losses_88941a2.json``
-under this machine's description, so the test holds here too. The cases and their settings come from
-the fixture and are the test's.
+under this machine's description, so the test holds here too. The cases (a preset and the full
+updates of its small run) come from the fixture, which the test reads too.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "core" / "fixtures" / "eager_losses_88941a2.json"
 log = logging.getLogger("record_eager_losses")
 
-# runs inside the old tree: the same calls and settings as the test
+# runs inside the old tree: the test's calls, on the fixture's cases (preset and full updates)
 _CHILD = r"""
 import json, sys
 import torch
@@ -36,10 +36,7 @@ from motornet_core.training import Trainer
 cases = json.loads(sys.stdin.read())
 out = {}
 for name, case in cases.items():
-    upd = case["updates"]
-    fixed = {} if "task" in upd else {"task.duration": 0.2}
-    small = {"train.batch_size": 4, "train.n_iterations": 5, "train.seed": 3}
-    spec = run_preset(case["preset"]).with_updates({**upd, **fixed, **small})
+    spec = run_preset(case["preset"]).with_updates(case["updates"])
     trainer = Trainer(spec)
     trainer.train()
     snap = trainer.evaluate()
