@@ -15,15 +15,19 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from motornet_core import native
 from motornet_core.errors import SimulationError
 from motornet_core.geometry import build_geometry
 from motornet_core.integrate import STEPPERS
 from motornet_core.kernels import (
     Arm26HillStep,
+    NativePointMassReluStep,
     PointMassReluStep,
     apply_kernel,
     arm26_hill_applies,
     kernels_allowed,
+    native_dtype,
+    point_mass_native_applies,
     point_mass_relu_applies,
 )
 from motornet_core.muscles import build_muscles
@@ -94,6 +98,7 @@ class Effector(nn.Module):
         # a hand-derived eager step where one exists for this model (motornet_core.kernels)
         self._point_mass_kernel = point_mass_relu_applies(self)
         self._arm26_kernel = arm26_hill_applies(self)
+        self._point_mass_native: bool | None = None  # NativePointMassReluStep applies (decided on first use)
 
     def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Effector:
         """``nn.Module._apply`` (behind ``to``, ``double``, ``cuda``, ...), then: a constant cast up to
@@ -286,10 +291,16 @@ class Effector(nn.Module):
     ) -> EffectorState:
         """:meth:`step` through :class:`~motornet_core.kernels.PointMassReluStep` (same values, one autograd node)."""
         h = self.dt / self.n_ministeps
+        kernel: type[torch.autograd.Function] = PointMassReluStep
+        if native.ENABLED and native_dtype(state.position):
+            if self._point_mass_native is None:
+                self._point_mass_native = point_mass_native_applies(self)
+            if self._point_mass_native:
+                kernel = NativePointMassReluStep
         for _ in range(self.n_ministeps):
             m, g = state.muscle, state.geometry
             q, qd, a, f, length, velocity, arm, tip = apply_kernel(
-                PointMassReluStep,
+                kernel,
                 self,
                 h,
                 state.position,

@@ -280,6 +280,117 @@ class PointMassReluStep(torch.autograd.Function):
         return None, None, g_q, g_qd, g_a, g_force, g_moment_arm, g_e, g_endpoint, g_joint
 
 
+_POINT_MASS_NATIVE_SOURCES = ("min_activation", "max_activation", "tau_act", "tau_deact", "max_iso_force")
+
+
+def _point_mass_native_constants(eff: Effector) -> Tensor:
+    """The packed constants of ``point_mass.c`` (REAL[8 M + 11], its header), cached on the effector until
+    a buffer is replaced or changed in place."""
+    _, _, _, mb, sb, gb = _parts(eff)
+    sources = (
+        *(mb[n] for n in _POINT_MASS_NATIVE_SOURCES),
+        gb["mass_weight"], gb["end_xy"], gb["start_xy"],
+        sb["mass"], sb["vel_lb"], sb["vel_ub"], sb["pos_lb"], sb["pos_ub"], eff._buffers["damping"],
+    )  # fmt: skip
+
+    def make() -> Tensor:
+        m = gb["end_xy"].shape[-1]
+        parts = [mb[n].expand(m) for n in _POINT_MASS_NATIVE_SOURCES]
+        parts += [gb["mass_weight"].expand(m), (gb["end_xy"] - gb["start_xy"]).reshape(-1)]
+        parts += [sb[n].expand(2) for n in ("mass", "vel_lb", "vel_ub", "pos_lb", "pos_ub")]
+        parts.append(eff._buffers["damping"].reshape(1))  # type: ignore[union-attr]
+        return torch.cat(parts).contiguous()
+
+    packed: Tensor = _cached(eff, "_native_point_mass_constants", sources, make)
+    return packed
+
+
+def _ptr(t: Tensor | None) -> int | None:
+    return None if t is None else t.data_ptr()
+
+
+def _contig(t: Tensor | None) -> Tensor | None:
+    return None if t is None else t.contiguous()
+
+
+class NativePointMassReluStep(torch.autograd.Function):
+    """:class:`PointMassReluStep` (one-segment geometry) with its forward and backward in C
+    (:mod:`motornet_core.native`, ``point_mass.c``): one call each way instead of ~70 tensor operations.
+
+    Same inputs and outputs; the forward evaluates the generic path's expressions in its order; the
+    backward recomputes the forward's intermediates per row instead of saving them.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: FunctionCtx,
+        eff: Effector,
+        h: float,
+        q: Tensor,
+        qd: Tensor,
+        a: Tensor,
+        force: Tensor,
+        moment_arm: Tensor,
+        e: Tensor,
+        endpoint: Tensor | None,
+        joint: Tensor | None,
+    ) -> tuple[Tensor, ...]:
+        from motornet_core import native
+
+        lib: Any = native.library()
+        suffix = "f32" if q.dtype == torch.float32 else "f64"
+        c = _point_mass_native_constants(eff)
+        ins = [t.contiguous() for t in (q, qd, a, force, moment_arm, e)]
+        endpoint, joint = _contig(endpoint), _contig(joint)
+        b, m = ins[2].shape
+        new = q.new_empty
+        outs = (new(b, 2), new(b, 2), new(b, m), new(b, m), new(b, m), new(b, m), new(b, 2, m), new(b, 4))
+        getattr(lib, f"point_mass_forward_{suffix}")(
+            b, m, h, c.data_ptr(), *(t.data_ptr() for t in ins), _ptr(endpoint), _ptr(joint), *(t.data_ptr() for t in outs)
+        )
+        ctx.save_for_backward(*ins, endpoint, joint)  # type: ignore[arg-type]  # None is allowed
+        ctx.c, ctx.h, ctx.suffix = c, h, suffix  # type: ignore[attr-defined]
+        ctx.set_materialize_grads(False)
+        return outs
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
+        from motornet_core import native
+
+        lib: Any = native.library()
+        saved = ctx.saved_tensors
+        q, a, endpoint, joint = saved[0], saved[2], saved[6], saved[7]
+        c = ctx.c
+        b, m = a.shape
+        gs = [_contig(g) for g in grads]
+        new = q.new_empty
+        outs = (new(b, 2), new(b, 2), new(b, m), new(b, m), new(b, 2, m), new(b, m), new(b, 2))
+        getattr(lib, f"point_mass_backward_{ctx.suffix}")(
+            b, m, ctx.h, c.data_ptr(), *(_ptr(t) for t in saved), *(_ptr(g) for g in gs), *(t.data_ptr() for t in outs)
+        )
+        g_q, g_qd, g_a, g_force, g_arm, g_e, g_total = outs
+        g_endpoint = g_total if endpoint is not None else None
+        g_joint = (g_total if endpoint is None else g_total.clone()) if joint is not None else None
+        return None, None, g_q, g_qd, g_a, g_force, g_arm, g_e, g_endpoint, g_joint
+
+
+def point_mass_native_applies(eff: Effector) -> bool:
+    """Whether :class:`NativePointMassReluStep` computes ``eff``'s step: :func:`point_mass_relu_applies`,
+    one segment per muscle, one weight per segment and the native library available (built on the
+    first call; the dtype and device are checked per call, :func:`native_dtype`)."""
+    from motornet_core import native
+
+    if not point_mass_relu_applies(eff):
+        return False
+    _, _, geo, _, _, gb = _parts(eff)
+    return bool(geo.one_segment) and gb["mass_weight"].dim() <= 1 and native.available()
+
+
+def native_dtype(t: Tensor) -> bool:
+    """Whether a native kernel takes ``t``'s dtype and device (float32 or float64 on the CPU)."""
+    return t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64)
+
+
 def point_mass_relu_applies(eff: Effector) -> bool:
     """Whether :class:`PointMassReluStep` computes ``eff``'s euler step (checked once per effector)."""
     from motornet_core.geometry.models import PathGeometry
@@ -672,12 +783,17 @@ class GRUCellFunction(torch.autograd.Function):
         z = h_z.add(i_z).sigmoid_()
         n = i_n.add(h_n * r).tanh_()
         out = (h - n).mul_(z).add_(n)
-        ctx.save_for_backward(x, h, w_ih, w_hh, r, z, n, h_n)
+        ctx.save_for_backward(x, h, w_ih, w_hh, r, z, n, gh)
         return out
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
-        x, h, w_ih, w_hh, r, z, n, h_n = ctx.saved_tensors
+        x, h, w_ih, w_hh, r, z, n, gh = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        lib = _native_library(g)
+        if lib is not None:
+            return _gru_backward_native(lib, need, g, x, h, w_ih, w_hh, r, z, n, gh)
+        h_n = gh.unsafe_chunk(3, 1)[2]
         # out = (h - n) z + n
         g_n = g * torch.rsub(z, 1)
         g_pre_n = g_n * torch.rsub(n * n, 1)  # tanh'
@@ -685,7 +801,6 @@ class GRUCellFunction(torch.autograd.Function):
         g_pre_r = g_pre_n * h_n * (r * torch.rsub(r, 1))
         g_i = torch.cat([g_pre_r, g_pre_z, g_pre_n], dim=1)  # (B, 3H) of gi
         g_h_gates = torch.cat([g_pre_r, g_pre_z, g_pre_n * r], dim=1)  # of gh
-        need = ctx.needs_input_grad
         g_x = g_i @ w_ih if need[0] else None
         g_h = torch.addmm(g * z, g_h_gates, w_hh) if need[1] else None
         g_w_ih = g_i.t() @ x if need[2] else None
@@ -693,6 +808,31 @@ class GRUCellFunction(torch.autograd.Function):
         g_b_ih = g_i.sum(0) if need[4] else None
         g_b_hh = g_h_gates.sum(0) if need[5] else None
         return g_x, g_h, g_w_ih, g_w_hh, g_b_ih, g_b_hh
+
+
+def _native_library(like: Tensor) -> Any:
+    """The native library where it is on and takes ``like``'s dtype and device, else None."""
+    from motornet_core import native
+
+    return native.library() if native.ENABLED and native_dtype(like) else None
+
+
+def _gru_backward_native(
+    lib: Any, need: tuple[bool, ...], g: Tensor, x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor,
+    r: Tensor, z: Tensor, n: Tensor, gh: Tensor,
+) -> tuple[Tensor | None, ...]:  # fmt: skip
+    """:meth:`GRUCellFunction.backward` with its elementwise part in C (``gru.c``) and the products in BLAS."""
+    g, h, r, z, n, gh = (t.contiguous() for t in (g, h, r, z, n, gh))
+    b, hid = h.shape
+    new = h.new_empty
+    g_i, g_hg, g_hz, g_b_ih, g_b_hh = new(b, 3 * hid), new(b, 3 * hid), new(b, hid), new(3 * hid), new(3 * hid)
+    fn = lib.gru_backward_f32 if h.dtype == torch.float32 else lib.gru_backward_f64
+    fn(b, hid, *(t.data_ptr() for t in (g, h, r, z, n, gh, g_i, g_hg, g_hz, g_b_ih, g_b_hh)))
+    g_x = g_i @ w_ih if need[0] else None
+    g_h = torch.addmm(g_hz, g_hg, w_hh) if need[1] else None
+    g_w_ih = g_i.t() @ x if need[2] else None
+    g_w_hh = g_hg.t() @ h if need[3] else None
+    return g_x, g_h, g_w_ih, g_w_hh, g_b_ih if need[4] else None, g_b_hh if need[5] else None
 
 
 def gru_cell(cell: torch.nn.GRUCell, x: Tensor, h: Tensor) -> Tensor:

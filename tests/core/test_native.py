@@ -1,0 +1,206 @@
+"""The native (C) eager kernels: built here, the same forward values as the Python kernels and the
+generic graph, gradients checked against autograd in float64, and a fallback where they cannot build."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import motornet_core.kernels as kernels
+from motornet_core import build_effector, native, presets
+from motornet_core.kernels import GRUCellFunction, NativePointMassReluStep, PointMassReluStep, apply_kernel
+from motornet_core.run_presets import run_preset
+
+
+def test_the_library_builds_on_this_machine() -> None:
+    """CI machines have a C compiler (as inductor needs): the native path must be the one tested."""
+    assert native.compiler() is not None
+    assert native.available()
+    assert native.library_path().exists()
+
+
+def _point_mass_inputs(seed: int, dtype: torch.dtype, endpoint: bool, joint: bool, batch: int = 16):
+    """Inputs that reach every clamp: excitations and activations outside [0, 1], positions past the
+    walls (so the wall and its velocity pin act), large forces and random moment arms."""
+    g = torch.Generator().manual_seed(seed)
+
+    def r(*shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=g, dtype=dtype)
+
+    args = [
+        r(batch, 2) * 2.4 - 1.2,
+        (r(batch, 2) - 0.5) * 6,
+        r(batch, 4) * 1.4 - 0.2,
+        r(batch, 4) * 500,
+        torch.randn(batch, 2, 4, generator=g, dtype=dtype),
+        r(batch, 4) * 1.6 - 0.3,
+        torch.randn(batch, 2, generator=g, dtype=dtype) * 20 if endpoint else None,
+        torch.randn(batch, 2, generator=g, dtype=dtype) * 5 if joint else None,
+    ]
+    return [None if a is None else a.requires_grad_() for a in args]
+
+
+@pytest.mark.parametrize("loads", [(False, False), (True, False), (False, True), (True, True)], ids=str)
+def test_point_mass_native_step_equals_the_python_kernel(loads: tuple[bool, bool]) -> None:
+    """Forward bit-identical (float32), gradients equal to rounding, with every output's gradient used."""
+    eff = build_effector(presets.point_mass_24())
+    assert kernels.point_mass_native_applies(eff)
+    for seed in range(5):
+        args = _point_mass_inputs(seed, torch.float32, *loads)
+        ours = apply_kernel(NativePointMassReluStep, eff, 0.01, *args)
+        theirs = apply_kernel(PointMassReluStep, eff, 0.01, *args)
+        for a, b in zip(ours, theirs, strict=True):
+            assert torch.equal(a, b)
+        weights = [torch.randn_like(t) for t in theirs]
+        inputs = [a for a in args if a is not None]
+        g_ours = torch.autograd.grad(ours, inputs, weights)
+        g_theirs = torch.autograd.grad(theirs, inputs, weights)
+        for a, b in zip(g_ours, g_theirs, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6 * float(b.abs().max()))
+
+
+def test_point_mass_native_step_with_some_gradients_absent() -> None:
+    """Only the fingertip's gradient flows back (the others are None in the backward)."""
+    eff = build_effector(presets.point_mass_24())
+    args = _point_mass_inputs(7, torch.float32, True, False)
+    inputs = [a for a in args if a is not None]
+    tip_ours = apply_kernel(NativePointMassReluStep, eff, 0.01, *args)[-1]
+    tip_theirs = apply_kernel(PointMassReluStep, eff, 0.01, *args)[-1]
+    w = torch.randn_like(tip_ours)
+    g_ours = torch.autograd.grad(tip_ours, inputs, w, allow_unused=True)
+    g_theirs = torch.autograd.grad(tip_theirs, inputs, w, allow_unused=True)
+    for a, b in zip(g_ours, g_theirs, strict=True):
+        if b is None:  # the Python kernel gives None where no gradient reaches; the C one zeros
+            assert a is None or not a.any()
+        else:
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_point_mass_native_step_gradcheck() -> None:
+    """Float64 gradients against finite differences, away from the clamps' kinks."""
+    eff = build_effector(presets.point_mass_24()).to(torch.float64)
+    g = torch.Generator().manual_seed(3)
+
+    def r(*shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=g, dtype=torch.float64)
+
+    def n(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=g, dtype=torch.float64)
+
+    args = [r(3, 2) * 0.5, r(3, 2) - 0.5, 0.1 + 0.8 * r(3, 4), 100 + 300 * r(3, 4), n(3, 2, 4)]
+    args += [0.1 + 0.8 * r(3, 4), n(3, 2), n(3, 2)]
+    args = [a.requires_grad_() for a in args]
+
+    def fn(*a: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out: tuple[torch.Tensor, ...] = apply_kernel(NativePointMassReluStep, eff, 0.01, *a)
+        return out
+
+    assert torch.autograd.gradcheck(fn, args, eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+def test_point_mass_rollout_takes_the_native_kernel_and_matches_the_generic_graph() -> None:
+    """A 60-step rollout with endpoint loads through Effector.step: bit-identical states, gradients to rounding."""
+    eff = build_effector(presets.point_mass_24())
+    g = torch.Generator().manual_seed(0)
+    u = torch.rand(60, 8, 4, generator=g).requires_grad_()
+    q0 = torch.rand(8, 2, generator=g) * 0.5
+
+    def run() -> torch.Tensor:
+        s = eff.reset(8, position=q0)
+        out = []
+        for k in range(60):
+            s = eff.step(s, u[k] * 1.3 - 0.1, endpoint_load=torch.full((8, 2), 3.0))
+            out.append(torch.cat([s.fingertip, s.muscle.force, s.geometry.length], -1))
+        return torch.stack(out)
+
+    fast = run()
+    assert fast.grad_fn is not None
+    g_fast = torch.autograd.grad(fast.sum(), u)[0]
+    with kernels.generic_path():
+        slow = run()
+        g_slow = torch.autograd.grad(slow.sum(), u)[0]
+    assert torch.equal(fast.detach(), slow.detach())
+    torch.testing.assert_close(g_fast, g_slow, rtol=1e-5, atol=1e-6 * float(g_slow.abs().max()))
+    assert eff._point_mass_native is True  # the step took the C kernel
+
+
+def test_gru_native_backward_gradcheck_and_equals_the_python_backward() -> None:
+    cell = torch.nn.GRUCell(5, 7).double()
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(4, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    h = torch.randn(4, 7, generator=g, dtype=torch.float64, requires_grad=True)
+    params = (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+    assert torch.autograd.gradcheck(lambda *a: apply_kernel(GRUCellFunction, *a), (x, h, *params))
+    w = torch.randn(4, 7, generator=g, dtype=torch.float64)
+    ours = torch.autograd.grad(apply_kernel(GRUCellFunction, x, h, *params), (x, h, *params), w)
+    with native.python_kernels():
+        theirs = torch.autograd.grad(apply_kernel(GRUCellFunction, x, h, *params), (x, h, *params), w)
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+_FALLBACK = """
+import json, logging, sys, torch
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+from motornet_core import build_effector, native, presets
+eff = build_effector(presets.point_mass_24())
+u = torch.full((2, 4), 0.3, requires_grad=True)
+s = eff.reset(2, position=torch.tensor([[0.1, -0.2], [0.3, 0.4]]))
+for _ in range(3):
+    s = eff.step(s, u)
+s.fingertip.sum().backward()
+print(json.dumps({"available": native.available(), "native": eff._point_mass_native, "grad": u.grad.sum().item()}))
+"""
+
+
+def test_without_a_compiler_the_python_kernels_are_used_and_a_warning_names_why(tmp_path: Path) -> None:
+    env = {**os.environ, "CC": str(tmp_path / "no-such-cc"), "MOTORNET_CORE_NATIVE_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", _FALLBACK], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["available"] is False and out["native"] is False  # the step took the Python kernel
+    assert "native eager kernels unavailable" in done.stderr and "no-such-cc" in done.stderr
+    with_native = subprocess.run(
+        [sys.executable, "-c", _FALLBACK],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MOTORNET_CORE_NATIVE_CACHE": str(tmp_path / "cache2")},
+        timeout=120,
+    )
+    assert with_native.returncode == 0, with_native.stderr
+    built = json.loads(with_native.stdout)
+    assert built["available"] is True and built["native"] is True
+    assert built["grad"] == pytest.approx(out["grad"], rel=1e-6)
+    assert list((tmp_path / "cache2").glob("motornet_native_*.so"))  # built into the cache named
+    assert not list((tmp_path / "cache2").glob("*.tmp"))  # and nothing half-written left
+
+
+def test_training_takes_the_native_kernels_and_follows_the_python_kernels(monkeypatch) -> None:
+    """tiny_point_mass with a GRU: every step goes through the C step; losses equal the Python kernels' to rounding."""
+    from motornet_core.training import Trainer
+
+    spec = run_preset("tiny_point_mass").with_updates({"train.compile": False, "train.batch_size": 4})
+    calls = {"n": 0}
+    forward = NativePointMassReluStep.forward
+
+    def counted(*args):
+        calls["n"] += 1
+        return forward(*args)
+
+    monkeypatch.setattr(NativePointMassReluStep, "forward", staticmethod(counted))
+    fast = Trainer(spec)
+    with native.python_kernels():
+        slow = Trainer(spec)
+    for _ in range(3):
+        fast.train_step()
+        with native.python_kernels():
+            slow.train_step()
+    assert calls["n"] > 0 and calls["n"] % 3 == 0
+    assert fast.history[0] == slow.history[0]  # the same forward
+    assert fast.history == pytest.approx(slow.history, rel=1e-5)
