@@ -21,10 +21,12 @@ from motornet_core.geometry import build_geometry
 from motornet_core.integrate import STEPPERS
 from motornet_core.kernels import (
     Arm26HillStep,
+    NativeArm26HillStep,
     NativePointMassReluStep,
     PointMassReluStep,
     apply_kernel,
     arm26_hill_applies,
+    arm26_native_applies,
     kernels_allowed,
     native_dtype,
     point_mass_native_applies,
@@ -99,6 +101,7 @@ class Effector(nn.Module):
         self._point_mass_kernel = point_mass_relu_applies(self)
         self._arm26_kernel = arm26_hill_applies(self)
         self._point_mass_native: bool | None = None  # NativePointMassReluStep applies (decided on first use)
+        self._arm26_native: bool | None = None  # NativeArm26HillStep applies (decided on first use)
 
     def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Effector:
         """``nn.Module._apply`` (behind ``to``, ``double``, ``cuda``, ...), then: a constant cast up to
@@ -322,10 +325,16 @@ class Effector(nn.Module):
     ) -> EffectorState:
         """:meth:`step` through :class:`~motornet_core.kernels.Arm26HillStep` (same values, one autograd node)."""
         h = self.dt / self.n_ministeps
+        kernel: type[torch.autograd.Function] = Arm26HillStep
+        if native.ENABLED and native_dtype(state.position):
+            if self._arm26_native is None:
+                self._arm26_native = arm26_native_applies(self)
+            if self._arm26_native:
+                kernel = NativeArm26HillStep
         for _ in range(self.n_ministeps):
             m, g = state.muscle, state.geometry
             q, qd, a, length, f, f_pe, f_ce, act, g_len, g_vel, arm, tip = apply_kernel(
-                Arm26HillStep,
+                kernel,
                 self,
                 h,
                 state.position,

@@ -342,13 +342,15 @@ class NativePointMassReluStep(torch.autograd.Function):
         c = _point_mass_native_constants(eff)
         ins = [t.contiguous() for t in (q, qd, a, force, moment_arm, e)]
         endpoint, joint = _contig(endpoint), _contig(joint)
+        rf = (moment_arm * force[:, None, :]).sum(-1).contiguous()  # PyTorch's order of addition, as the generic path
         b, m = ins[2].shape
         new = q.new_empty
         outs = (new(b, 2), new(b, 2), new(b, m), new(b, m), new(b, m), new(b, m), new(b, 2, m), new(b, 4))
         getattr(lib, f"point_mass_forward_{suffix}")(
-            b, m, h, c.data_ptr(), *(t.data_ptr() for t in ins), _ptr(endpoint), _ptr(joint), *(t.data_ptr() for t in outs)
-        )
-        ctx.save_for_backward(*ins, endpoint, joint)  # type: ignore[arg-type]  # None is allowed
+            b, m, h, c.data_ptr(), *(t.data_ptr() for t in ins), _ptr(endpoint), _ptr(joint), rf.data_ptr(),
+            *(t.data_ptr() for t in outs),
+        )  # fmt: skip
+        ctx.save_for_backward(*ins, endpoint, joint, rf)  # type: ignore[arg-type]  # None is allowed
         ctx.c, ctx.h, ctx.suffix = c, h, suffix  # type: ignore[attr-defined]
         ctx.set_materialize_grads(False)
         return outs
@@ -748,6 +750,138 @@ class Arm26HillStep(torch.autograd.Function):
         return (
             None, None, g_qin, g_qd, g_a, g_force, g_glen, g_gvel, g_moment_arm, g_e, g_endpoint, g_joint,
         )  # fmt: skip
+
+
+_ARM_NATIVE_MUSCLE = (
+    "min_activation", "max_activation", "tau_act", "tau_deact", "max_iso_force", "l0_ce", "l0_se", "l0_pe", "k_pe",
+    "vmax", "s_as", "fl_width_sq", "q_crit", "a_rel", "b_rel", "min_fl",
+)  # fmt: skip
+ARM_NATIVE_MAX_MUSCLES = 16
+"""The most muscles ``arm26.c`` takes (its per-row scratch)."""
+
+
+def _arm26_native_constants(eff: Effector) -> Tensor:
+    """The packed constants of ``arm26.c`` (REAL[26 M + 21], its header), cached on the effector until a
+    buffer is replaced or changed in place."""
+    _, _, _, mb, sb, gb = _parts(eff)
+    sources = (
+        *(mb[n] for n in _ARM_NATIVE_MUSCLE), *(gb[n] for n in ("a0", "a1", "a2", "a3")),
+        *(sb[n] for n in (*_ARM_SOURCES, "vel_lb", "vel_ub", "pos_lb", "pos_ub")), eff._buffers["damping"],
+    )  # fmt: skip
+
+    def make() -> Tensor:
+        m = gb["a0"].shape[-1]
+        parts = [mb[n].expand(m) for n in _ARM_NATIVE_MUSCLE]
+        parts += [0.005 - mb["q_crit"].expand(m), gb["a0"].expand(m)]  # as _hill_constants computes it
+        parts += [gb[n].expand(2, m).reshape(-1) for n in ("a1", "a2", "a3")]
+        parts.append((2 * gb["a2"]).expand(2, m).reshape(-1))
+        c3, m3, _, _, _, _, L1, L2, nL1, nL2, k, cv = _arm_constants(sb)
+        parts += [m3, c3, torch.stack([k, cv, L1, L2, nL1, nL2])]
+        parts += [sb[n].expand(2) for n in ("vel_lb", "vel_ub", "pos_lb", "pos_ub")]
+        parts.append(eff._buffers["damping"].reshape(1))  # type: ignore[union-attr]
+        return torch.cat(parts).contiguous()
+
+    packed: Tensor = _cached(eff, "_native_arm26_constants", sources, make)
+    return packed
+
+
+class NativeArm26HillStep(torch.autograd.Function):
+    """:class:`Arm26HillStep` (polynomial geometry) with its forward and backward in C
+    (:mod:`motornet_core.native`, ``arm26.c``).
+
+    Same inputs and outputs. The sines and cosines are PyTorch's, on the same tensors as the generic
+    path (its kernels round differently from the C library's); the rest is one C call each way, the
+    forward in the generic path's order of operations, the backward recomputing the forward per row.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: FunctionCtx,
+        eff: Effector,
+        h: float,
+        q: Tensor,
+        qd: Tensor,
+        a: Tensor,
+        force: Tensor,
+        g_length: Tensor,
+        g_velocity: Tensor,
+        moment_arm: Tensor,
+        e: Tensor,
+        endpoint: Tensor | None,
+        joint: Tensor | None,
+    ) -> tuple[Tensor, ...]:
+        from motornet_core import native
+
+        lib: Any = native.library()
+        suffix = "f32" if q.dtype == torch.float32 else "f64"
+        c = _arm26_native_constants(eff)
+        q1, q2 = q[:, 0], q[:, 1]
+        trig = [torch.cos(q2), torch.sin(q2)]
+        if endpoint is not None:
+            q12 = q1 + q2
+            trig += [torch.sin(q1), torch.cos(q1), torch.sin(q12), torch.cos(q12)]
+        trig = [t.contiguous() for t in trig]
+        rf = (moment_arm * force[:, None, :]).sum(-1).contiguous()  # PyTorch's order of addition, as the generic path
+        ins = [t.contiguous() for t in (q, qd, a, force, g_length, g_velocity, moment_arm, e)]
+        endpoint, joint = _contig(endpoint), _contig(joint)
+        b, m = ins[2].shape
+        new = q.new_empty
+        outs = (new(b, 2), new(b, 2), *(new(b, m) for _ in range(8)), new(b, 2, m))
+        trig_ptrs = [t.data_ptr() for t in trig] + [None] * (6 - len(trig))
+        rc = getattr(lib, f"arm26_forward_{suffix}")(
+            b, m, h, c.data_ptr(), *(t.data_ptr() for t in ins), _ptr(endpoint), _ptr(joint), rf.data_ptr(), *trig_ptrs,
+            *(t.data_ptr() for t in outs),
+        )  # fmt: skip
+        if rc != 0:
+            raise ValueError(f"arm26.c takes at most {ARM_NATIVE_MAX_MUSCLES} muscles, got {m}")
+        qb, qd3 = outs[0], outs[1]
+        t1 = qb[:, 0]
+        t12 = t1 + qb[:, 1]
+        tip_trig = [t.contiguous() for t in (torch.sin(t1), torch.cos(t1), torch.sin(t12), torch.cos(t12))]
+        tip = new(b, 4)
+        getattr(lib, f"arm26_tip_{suffix}")(b, c.data_ptr(), m, qd3.data_ptr(), *(t.data_ptr() for t in tip_trig), tip.data_ptr())
+        ctx.save_for_backward(*ins, endpoint, joint, rf, *trig, *tip_trig)  # type: ignore[arg-type]  # None is allowed
+        ctx.c, ctx.h, ctx.suffix, ctx.n_trig = c, h, suffix, len(trig)  # type: ignore[attr-defined]
+        ctx.set_materialize_grads(False)
+        return (*outs, tip)
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
+        from motornet_core import native
+
+        lib: Any = native.library()
+        saved = ctx.saved_tensors
+        ins, endpoint, joint, rf = saved[:8], saved[8], saved[9], saved[10]
+        trig = list(saved[11 : 11 + ctx.n_trig])
+        tip_trig = saved[11 + ctx.n_trig :]
+        q, a = ins[0], ins[2]
+        b, m = a.shape
+        gs = [_contig(g) for g in grads]
+        new = q.new_empty
+        outs = (new(b, 2), new(b, 2), *(new(b, m) for _ in range(4)), new(b, 2, m), new(b, m), new(b, 2), new(b, 2))
+        trig_ptrs = [t.data_ptr() for t in trig] + [None] * (6 - len(trig))
+        getattr(lib, f"arm26_backward_{ctx.suffix}")(
+            b, m, ctx.h, ctx.c.data_ptr(), *(t.data_ptr() for t in ins), _ptr(endpoint), _ptr(joint), rf.data_ptr(),
+            *trig_ptrs,
+            *(t.data_ptr() for t in tip_trig), *(_ptr(g) for g in gs), *(t.data_ptr() for t in outs),
+        )  # fmt: skip
+        g_q, g_qd, g_a, g_force, g_glen, g_gvel, g_arm, g_e, g_Q, g_ep = outs
+        g_endpoint = g_ep if endpoint is not None else None
+        g_joint = g_Q if joint is not None else None
+        return None, None, g_q, g_qd, g_a, g_force, g_glen, g_gvel, g_arm, g_e, g_endpoint, g_joint
+
+
+def arm26_native_applies(eff: Effector) -> bool:
+    """Whether :class:`NativeArm26HillStep` computes ``eff``'s step: :func:`arm26_hill_applies` with the
+    polynomial geometry, at most :data:`ARM_NATIVE_MAX_MUSCLES` muscles and the native library available
+    (the dtype and device are checked per call, :func:`native_dtype`)."""
+    from motornet_core import native
+    from motornet_core.geometry.models import PolynomialGeometry
+
+    if not arm26_hill_applies(eff) or type(eff.geometry) is not PolynomialGeometry:
+        return False
+    _, _, _, _, _, gb = _parts(eff)
+    return gb["a0"].shape[-1] <= ARM_NATIVE_MAX_MUSCLES and native.available()
 
 
 def arm26_hill_applies(eff: Effector) -> bool:

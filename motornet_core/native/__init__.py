@@ -33,7 +33,7 @@ from pathlib import Path
 
 _log = logging.getLogger(__name__)
 
-SOURCES = ("point_mass.c", "gru.c")
+SOURCES = ("point_mass.c", "gru.c", "arm26.c")
 """The C files built into the library (in this package's folder)."""
 
 FLAGS = ("-O2", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math")
@@ -109,11 +109,20 @@ def _declare(lib: ctypes.CDLL) -> None:
     ptr, long_, dbl = ctypes.c_void_p, ctypes.c_long, ctypes.c_double
     for suffix in ("f32", "f64"):
         fwd = getattr(lib, f"point_mass_forward_{suffix}")
-        fwd.argtypes = [long_, long_, dbl] + [ptr] * 17
+        fwd.argtypes = [long_, long_, dbl] + [ptr] * 18
         fwd.restype = None
         bwd = getattr(lib, f"point_mass_backward_{suffix}")
-        bwd.argtypes = [long_, long_, dbl] + [ptr] * 24
+        bwd.argtypes = [long_, long_, dbl] + [ptr] * 25
         bwd.restype = None
+        arm_fwd = getattr(lib, f"arm26_forward_{suffix}")
+        arm_fwd.argtypes = [long_, long_, dbl] + [ptr] * 29
+        arm_fwd.restype = ctypes.c_int
+        tip = getattr(lib, f"arm26_tip_{suffix}")
+        tip.argtypes = [long_, ptr, long_] + [ptr] * 6
+        tip.restype = None
+        arm_bwd = getattr(lib, f"arm26_backward_{suffix}")
+        arm_bwd.argtypes = [long_, long_, dbl] + [ptr] * 44
+        arm_bwd.restype = ctypes.c_int
         gru = getattr(lib, f"gru_backward_{suffix}")
         gru.argtypes = [long_, long_] + [ptr] * 11
         gru.restype = None

@@ -6,7 +6,9 @@
  * the same expressions in the same order as the generic path (tests/core/test_native.py compares).
  *
  * Layout (all C-contiguous, rows b = 0..B-1, M muscles = G segments, J = 2 axes):
- *   q, qd (B, 2); a, force, e (B, M); arm (B, 2, M); endpoint, joint (B, 2) or NULL.
+ *   q, qd (B, 2); a, force, e (B, M); arm (B, 2, M); endpoint, joint (B, 2) or NULL;
+ *   rf (B, 2): (arm * force[:, None, :]).sum(-1) as PyTorch computes it (its order of addition varies
+ *   with M).
  *   c: constants, REAL[8 M + 11]: a_min, a_max, tau_act, tau_deact, max_iso_force, w (M each),
  *      dxy (2, M) = end_xy - start_xy, then mass (2), vel_lb (2), vel_ub (2), pos_lb (2), pos_ub (2),
  *      damping (1).
@@ -24,17 +26,18 @@
                                                                                                                \
     void point_mass_forward_##SUFFIX(long B, long M, double h_, const REAL *c, const REAL *q, const REAL *qd,  \
                                      const REAL *a, const REAL *force, const REAL *arm, const REAL *e,         \
-                                     const REAL *endpoint, const REAL *joint, REAL *q_out, REAL *qd_out,       \
+                                     const REAL *endpoint, const REAL *joint, const REAL *rf, REAL *q_out,     \
+                                     REAL *qd_out,                                                             \
                                      REAL *a_out, REAL *f_out, REAL *len_out, REAL *vel_out, REAL *arm_out,    \
                                      REAL *tip_out) {                                                          \
         const REAL h = (REAL)h_;                                                                               \
+        (void)force, (void)arm; /* their product's sum comes in as rf */                                       \
         const REAL *a_min = c, *a_max = c + M, *tau_act = c + 2 * M, *tau_deact = c + 3 * M;                   \
         const REAL *fmax = c + 4 * M, *w = c + 5 * M, *dxy = c + 6 * M;                                        \
         const REAL *mass = c + 8 * M, *vlb = mass + 2, *vub = mass + 4, *plb = mass + 6, *pub = mass + 8;      \
         const REAL damping = mass[10];                                                                         \
         for (long b = 0; b < B; ++b) {                                                                         \
-            const REAL *qb = q + 2 * b, *qdb = qd + 2 * b, *ab = a + M * b, *fb = force + M * b;               \
-            const REAL *Rb = arm + 2 * M * b, *eb = e + M * b;                                                 \
+            const REAL *qb = q + 2 * b, *qdb = qd + 2 * b, *ab = a + M * b, *eb = e + M * b;                   \
             REAL q2[2], qd3[2];                                                                                \
             for (long m = 0; m < M; ++m) {                                                                     \
                 REAL u = clamp_##SUFFIX(eb[m], a_min[m], a_max[m]);                                            \
@@ -47,9 +50,7 @@
                 f_out[M * b + m] = an * fmax[m];                                                               \
             }                                                                                                  \
             for (int j = 0; j < 2; ++j) {                                                                      \
-                REAL s = 0;                                                                                    \
-                for (long m = 0; m < M; ++m) s += Rb[j * M + m] * fb[m];                                       \
-                REAL qf = -s;                                                                                  \
+                REAL qf = -rf[2 * b + j]; /* PyTorch's sum of R F over the muscles (its order) */              \
                 if (joint) qf = qf + joint[2 * b + j];                                                         \
                 qf = qf - damping * qdb[j];                                                                    \
                 REAL total = endpoint ? qf + endpoint[2 * b + j] : qf;                                         \
@@ -83,7 +84,7 @@
     void point_mass_backward_##SUFFIX(                                                                         \
         long B, long M, double h_, const REAL *c, const REAL *q, const REAL *qd, const REAL *a,                \
         const REAL *force, const REAL *arm, const REAL *e, const REAL *endpoint, const REAL *joint,            \
-        const REAL *gq2, const REAL *gqd3, const REAL *gan, const REAL *gf, const REAL *glen, const REAL *gvel, \
+        const REAL *rf, const REAL *gq2, const REAL *gqd3, const REAL *gan, const REAL *gf, const REAL *glen, const REAL *gvel, \
         const REAL *garm, const REAL *gtip, REAL *g_q, REAL *g_qd, REAL *g_a, REAL *g_force, REAL *g_arm,      \
         REAL *g_e, REAL *g_total_out) {                                                                        \
         const REAL h = (REAL)h_;                                                                               \
@@ -96,9 +97,7 @@
             const REAL *Rb = arm + 2 * M * b, *eb = e + M * b;                                                 \
             REAL q2[2], qd3[2], m_pos[2], m_qd[2], g2[2], gw[2];                                               \
             for (int j = 0; j < 2; ++j) {                                                                      \
-                REAL s = 0;                                                                                    \
-                for (long m = 0; m < M; ++m) s += Rb[j * M + m] * fb[m];                                       \
-                REAL qf = -s;                                                                                  \
+                REAL qf = -rf[2 * b + j]; /* PyTorch's sum of R F over the muscles (its order) */              \
                 if (joint) qf = qf + joint[2 * b + j];                                                         \
                 qf = qf - damping * qdb[j];                                                                    \
                 REAL total = endpoint ? qf + endpoint[2 * b + j] : qf;                                         \

@@ -250,7 +250,8 @@ def test_arm26_training_takes_the_kernel_and_matches_the_generic_path(monkeypatc
     """tiny_arm26 (delays, noise): every effector step of the kernels' run goes through Arm26HillStep, none
     of the generic run's; the first loss is bit-identical and training follows the generic path to rounding."""
     spec = run_preset("tiny_arm26").with_updates({"train.compile": False})
-    calls = _count_forwards(monkeypatch, Arm26HillStep)
+    # the C kernel where it builds (tests/core/test_native.py asserts it does), else the Python one
+    calls = _count_forwards(monkeypatch, kernels.NativeArm26HillStep if native.available() else Arm26HillStep)
     fast, slow = _train_twice(spec)
     assert calls["steps"] == 2 * 10  # 0.1 s episodes at dt 0.01
     assert fast.history[0] == slow.history[0]

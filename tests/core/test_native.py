@@ -204,3 +204,85 @@ def test_training_takes_the_native_kernels_and_follows_the_python_kernels(monkey
     assert calls["n"] > 0 and calls["n"] % 3 == 0
     assert fast.history[0] == slow.history[0]  # the same forward
     assert fast.history == pytest.approx(slow.history, rel=1e-5)
+
+
+def _arm26_float32_inputs(seed: int, endpoint: bool, joint: bool, batch: int = 32):
+    """Inputs that reach the Hill muscle's branches and every clamp: activations around q_crit and outside
+    [a_min, 1], fibres from slack to stretched, shortening and lengthening, joints past their limits."""
+    g = torch.Generator().manual_seed(seed)
+
+    def r(*shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=g)
+
+    args = [
+        r(batch, 2) * 3.2 - 0.3,
+        (r(batch, 2) - 0.5) * 10,
+        r(batch, 6) * 1.2 - 0.1,
+        r(batch, 6) * 800,
+        0.15 + r(batch, 6) * 0.25,
+        (r(batch, 6) - 0.5) * 2,
+        torch.randn(batch, 2, 6, generator=g) * 0.03,
+        r(batch, 6) * 1.4 - 0.2,
+        torch.randn(batch, 2, generator=g) * 5 if endpoint else None,
+        torch.randn(batch, 2, generator=g) if joint else None,
+    ]
+    return [None if a is None else a.requires_grad_() for a in args]
+
+
+@pytest.mark.parametrize("loads", [(False, False), (True, False), (False, True), (True, True)], ids=str)
+def test_arm26_native_step_equals_the_python_kernel(loads: tuple[bool, bool]) -> None:
+    """Forward bit-identical (float32; the trig is PyTorch's on the same tensors), gradients to rounding."""
+    eff = build_effector(presets.arm26())
+    assert kernels.arm26_native_applies(eff)
+    for seed in range(6):
+        args = _arm26_float32_inputs(seed, *loads)
+        ours = apply_kernel(kernels.NativeArm26HillStep, eff, 0.01, *args)
+        theirs = apply_kernel(kernels.Arm26HillStep, eff, 0.01, *args)
+        for a, b in zip(ours, theirs, strict=True):
+            assert torch.equal(a, b)
+        weights = [torch.randn_like(t) for t in theirs]
+        inputs = [a for a in args if a is not None]
+        g_ours = torch.autograd.grad(ours, inputs, weights)
+        g_theirs = torch.autograd.grad(theirs, inputs, weights)
+        for a, b in zip(g_ours, g_theirs, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5 * float(b.abs().max()))
+
+
+@pytest.mark.parametrize("stretched", [False, True], ids=["normal", "stretched"])
+def test_arm26_native_step_gradcheck(stretched: bool) -> None:
+    """Float64 gradients of every output against finite differences, both loads on."""
+    from tests.core.test_kernels import _arm26_inputs
+
+    eff, args = _arm26_inputs(stretched, seed=3)
+
+    def fn(*a: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out: tuple[torch.Tensor, ...] = apply_kernel(kernels.NativeArm26HillStep, eff, 0.01, *a)
+        return out
+
+    assert torch.autograd.gradcheck(fn, args, eps=1e-6, atol=1e-6, rtol=1e-4)
+    # and without the loads (their gradients' branches off)
+    assert torch.autograd.gradcheck(lambda *a: fn(*a, None, None), args[:8], eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+def test_arm26_rollout_takes_the_native_kernel_and_matches_the_generic_graph() -> None:
+    eff = build_effector(presets.arm26())
+    g = torch.Generator().manual_seed(5)
+    u = torch.rand(50, 8, 6, generator=g).requires_grad_()
+    q0 = torch.tensor([[0.8, 1.5]]).repeat(8, 1) + 0.2 * torch.randn(8, 2, generator=g)
+
+    def run() -> torch.Tensor:
+        s = eff.reset(8, position=q0)
+        out = []
+        for k in range(50):
+            s = eff.step(s, u[k], endpoint_load=torch.full((8, 2), 2.0))
+            out.append(torch.cat([s.fingertip, s.muscle.force, s.geometry.length], -1))
+        return torch.stack(out)
+
+    fast = run()
+    g_fast = torch.autograd.grad(fast.sum(), u)[0]
+    with kernels.generic_path():
+        slow = run()
+        g_slow = torch.autograd.grad(slow.sum(), u)[0]
+    assert torch.equal(fast.detach(), slow.detach())
+    torch.testing.assert_close(g_fast, g_slow, rtol=1e-4, atol=1e-5 * float(g_slow.abs().max()))
+    assert eff._arm26_native is True
