@@ -20,6 +20,7 @@ from motornet_core.errors import SimulationError
 from motornet_core.geometry import build_geometry
 from motornet_core.integrate import STEPPERS
 from motornet_core.kernels import (
+    NATIVE_COMPILED_MIN_BATCH,
     Arm26HillStep,
     NativeArm26HillStep,
     NativePointMassReluStep,
@@ -27,6 +28,8 @@ from motornet_core.kernels import (
     apply_kernel,
     arm26_hill_applies,
     arm26_native_applies,
+    arm26_native_struct,
+    arm26_step_compiled,
     kernels_allowed,
     native_dtype,
     point_mass_native_applies,
@@ -102,6 +105,8 @@ class Effector(nn.Module):
         self._arm26_kernel = arm26_hill_applies(self)
         self._point_mass_native: bool | None = None  # NativePointMassReluStep applies (decided on first use)
         self._arm26_native: bool | None = None  # NativeArm26HillStep applies (decided on first use)
+        # the model NativeArm26HillStep computes (compiled graphs of large batches call its C step)
+        self._arm26_native_struct = arm26_native_struct(self)
 
     def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Effector:
         """``nn.Module._apply`` (behind ``to``, ``double``, ``cuda``, ...), then: a constant cast up to
@@ -277,6 +282,17 @@ class Effector(nn.Module):
             if self._point_mass_kernel:
                 return self._point_mass_relu(state, excitation, endpoint_load, joint_load)
             return self._arm26_hill(state, excitation, endpoint_load, joint_load)
+        if (
+            self._arm26_native_struct
+            and native.LOADED
+            and native.ENABLED
+            and torch.compiler.is_compiling()
+            and torch.is_grad_enabled()
+            and state.position.shape[0] >= NATIVE_COMPILED_MIN_BATCH
+            and native_dtype(state.position)
+            and not self._learnable()
+        ):  # a compiled graph of a large batch: the C step as one operator (kernels.arm26_step_op)
+            return self._arm26_compiled(state, excitation, endpoint_load, joint_load)
         u = self.muscles.clip_excitation(excitation)
         loads = Loads(endpoint_load, joint_load)
         stepper = STEPPERS[self.integration]
@@ -318,6 +334,21 @@ class Effector(nn.Module):
             # the relu muscle's length and velocity are the geometry it was evaluated from (the step's start)
             muscle = MuscleState(a, g.length, g.velocity, f)
             state = EffectorState(q, qd, muscle, GeometryState(length, velocity, arm), tip)
+        return state
+
+    def _arm26_compiled(
+        self, state: EffectorState, excitation: Tensor, endpoint_load: Tensor | None, joint_load: Tensor | None
+    ) -> EffectorState:
+        """:meth:`step` inside a compiled graph through :func:`~motornet_core.kernels.arm26_step_compiled`."""
+        h = self.dt / self.n_ministeps
+        for _ in range(self.n_ministeps):
+            m, g = state.muscle, state.geometry
+            q, qd, a, length, f, f_pe, f_ce, act, g_len, g_vel, arm, tip = arm26_step_compiled(
+                self, h, state.position, state.velocity, m.activation, m.force, g.length, g.velocity, g.moment_arm,
+                excitation, endpoint_load, joint_load,
+            )  # fmt: skip
+            muscle = MuscleState(a, length, g.velocity, f, f_pe, f_ce, act)
+            state = EffectorState(q, qd, muscle, GeometryState(g_len, g_vel, arm), tip)
         return state
 
     def _arm26_hill(

@@ -20,11 +20,20 @@ equations as one (B, 2) operation) it does so only where every element gets the 
 on the same operands; transcendental functions see the same tensors (layout included) as in the
 generic path, so the forward values stay bit-identical (tests/core/test_kernels.py).
 
+Native versions (:mod:`motornet_core.native`, plain C built on first use) replace the physics
+kernels' tensor operations by one call each way, and the GRU cell's elementwise backward by one:
+
+* :class:`NativePointMassReluStep` and :class:`NativeArm26HillStep`: the same forward values (the
+  arm's sines and cosines and both models' muscle-torque sums stay PyTorch's, on the generic path's
+  tensors), backwards that recompute the forward per row; float32 and float64 on the CPU.
+* :func:`GRUCellFunction.backward <GRUCellFunction>` with ``gru.c`` for the gates.
+
 They are used only where they apply: gradients on, no compilation being traced (compiled chunks
 keep the generic graph, which inductor fuses), no functorch transform active and no effector
-constant made learnable. ``MOTORNET_CORE_EAGER_KERNELS=0`` turns them off (the generic path, e.g.
-to compare). Their gradients are checked against autograd with ``torch.autograd.gradcheck`` in
-float64 (tests/core/test_kernels.py).
+constant made learnable. ``MOTORNET_CORE_EAGER_KERNELS=0`` turns them all off (the generic path,
+e.g. to compare), ``MOTORNET_CORE_NATIVE_KERNELS=0`` only the native ones (the Python kernels here).
+Their gradients are checked against autograd with ``torch.autograd.gradcheck`` in float64
+(tests/core/test_kernels.py, tests/core/test_native.py).
 """
 
 from __future__ import annotations
@@ -876,12 +885,19 @@ def arm26_native_applies(eff: Effector) -> bool:
     polynomial geometry, at most :data:`ARM_NATIVE_MAX_MUSCLES` muscles and the native library available
     (the dtype and device are checked per call, :func:`native_dtype`)."""
     from motornet_core import native
+
+    return arm26_native_struct(eff) and native.available()
+
+
+def arm26_native_struct(eff: Effector) -> bool:
+    """Whether ``eff`` is the model ``arm26.c`` computes (:func:`arm26_hill_applies` with the polynomial
+    geometry and at most :data:`ARM_NATIVE_MAX_MUSCLES` muscles), whether or not the library is built."""
     from motornet_core.geometry.models import PolynomialGeometry
 
     if not arm26_hill_applies(eff) or type(eff.geometry) is not PolynomialGeometry:
         return False
     _, _, _, _, _, gb = _parts(eff)
-    return gb["a0"].shape[-1] <= ARM_NATIVE_MAX_MUSCLES and native.available()
+    return bool(gb["a0"].shape[-1] <= ARM_NATIVE_MAX_MUSCLES)
 
 
 def arm26_hill_applies(eff: Effector) -> bool:
@@ -975,3 +991,136 @@ def gru_cell(cell: torch.nn.GRUCell, x: Tensor, h: Tensor) -> Tensor:
         out: Tensor = apply_kernel(GRUCellFunction, x, h, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
         return out
     return cell(x, h)
+
+
+# -- the arm26 C step inside compiled graphs ------------------------------------------------------------------
+
+NATIVE_COMPILED_MIN_BATCH = 512
+"""From this many rows a compiled graph calls the arm26 C step (:func:`arm26_step_op`) instead of
+tracing the generic step into inductor's kernels: at large batches the C loop (which saves only the
+step's inputs for the backward and recomputes the rest) is faster than the fused graph (memory
+traffic of its saved activations); below it, the fused graph wins (the op's per-call cost)."""
+
+_OptT = Tensor | None
+
+
+@torch.library.custom_op("motornet_core::arm26_step", mutates_args=())
+def arm26_step_op(
+    c: Tensor, q: Tensor, qd: Tensor, a: Tensor, force: Tensor, glen: Tensor, gvel: Tensor, arm: Tensor,
+    e: Tensor, endpoint: _OptT, joint: _OptT, rf: Tensor, c2: Tensor, s2: Tensor, s1: _OptT, c1: _OptT,
+    s12: _OptT, c12: _OptT, h: float,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:  # fmt: skip
+    """``arm26.c``'s forward as an operator compiled graphs can call: the step's outputs but the
+    fingertip (qb, qd3, a', fibre length, F', F_PE, F_CE, active force, new length, velocity, moment
+    arms), from the packed constants ``c``, the inputs, PyTorch's R F sum ``rf`` and the trig of ``q``."""
+    from motornet_core import native
+
+    lib: Any = native.library()
+    b, m = a.shape
+    outs = tuple(q.new_empty(s) for s in [(b, 2), (b, 2), *[(b, m)] * 8, (b, 2, m)])
+    suffix = "f32" if q.dtype == torch.float32 else "f64"
+    # contiguous copies kept alive until the call returns (a pointer into a dropped copy dangles)
+    ins = [_contig(t) for t in (c, q, qd, a, force, glen, gvel, arm, e, endpoint, joint, rf, c2, s2, s1, c1, s12, c12)]
+    getattr(lib, f"arm26_forward_{suffix}")(b, m, h, *(_ptr(t) for t in ins), *(t.data_ptr() for t in outs))
+    return outs  # type: ignore[return-value]
+
+
+@arm26_step_op.register_fake
+def _(c, q, qd, a, force, glen, gvel, arm, e, endpoint, joint, rf, c2, s2, s1, c1, s12, c12, h):
+    b, m = a.shape
+    return tuple(q.new_empty(s) for s in [(b, 2), (b, 2), *[(b, m)] * 8, (b, 2, m)])
+
+
+@torch.library.custom_op("motornet_core::arm26_step_backward", mutates_args=())
+def arm26_step_backward_op(
+    c: Tensor, q: Tensor, qd: Tensor, a: Tensor, force: Tensor, glen: Tensor, gvel: Tensor, arm: Tensor,
+    e: Tensor, endpoint: _OptT, joint: _OptT, rf: Tensor, c2: Tensor, s2: Tensor, s1: _OptT, c1: _OptT,
+    s12: _OptT, c12: _OptT, h: float, grads: list[Tensor | None],
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:  # fmt: skip
+    """``arm26.c``'s backward (no fingertip: compiled graphs differentiate it as PyTorch operations):
+    gradients of q, qd, a, F, length, velocity, moment arms, e, the joint torques and the endpoint load."""
+    from motornet_core import native
+
+    lib: Any = native.library()
+    b, m = a.shape
+    outs = tuple(q.new_zeros(s) for s in [(b, 2), (b, 2), *[(b, m)] * 4, (b, 2, m), (b, m), (b, 2), (b, 2)])
+    suffix = "f32" if q.dtype == torch.float32 else "f64"
+    # contiguous copies kept alive until the call returns (a pointer into a dropped copy dangles)
+    ins = [_contig(t) for t in (c, q, qd, a, force, glen, gvel, arm, e, endpoint, joint, rf, c2, s2, s1, c1, s12, c12)]
+    gs = [_contig(g) for g in grads]
+    getattr(lib, f"arm26_backward_{suffix}")(
+        b, m, h, *(_ptr(t) for t in ins), None, None, None, None, *(_ptr(g) for g in gs), None,  # no fingertip gradient
+        *(t.data_ptr() for t in outs),
+    )  # fmt: skip
+    return outs  # type: ignore[return-value]
+
+
+@arm26_step_backward_op.register_fake
+def _(c, q, qd, a, force, glen, gvel, arm, e, endpoint, joint, rf, c2, s2, s1, c1, s12, c12, h, grads):
+    b, m = a.shape
+    return tuple(q.new_empty(s) for s in [(b, 2), (b, 2), *[(b, m)] * 4, (b, 2, m), (b, m), (b, 2), (b, 2)])
+
+
+def _arm26_op_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+    ctx.save_for_backward(*(t for t in inputs[:18] if t is not None))
+    ctx.present = [t is not None for t in inputs[:18]]
+    ctx.h = inputs[18]
+
+
+def _arm26_op_backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
+    it = iter(ctx.saved_tensors)
+    ins = [next(it) if present else None for present in ctx.present]
+    g_q, g_qd, g_a, g_force, g_glen, g_gvel, g_arm, g_e, g_Q, g_ep = arm26_step_backward_op(*ins, ctx.h, list(grads))
+    endpoint, joint = ins[9], ins[10]
+    return (
+        None, g_q, g_qd, g_a, g_force, g_glen, g_gvel, g_arm, g_e,
+        g_ep if endpoint is not None else None, g_Q if joint is not None else None,
+        *([None] * 7), None,
+    )  # fmt: skip
+
+
+arm26_step_op.register_autograd(_arm26_op_backward, setup_context=_arm26_op_setup)
+
+
+def arm26_step_compiled(
+    eff: Effector, h: float, q: Tensor, qd: Tensor, a: Tensor, force: Tensor, g_length: Tensor, g_velocity: Tensor,
+    moment_arm: Tensor, e: Tensor, endpoint: Tensor | None, joint: Tensor | None,
+) -> tuple[Tensor, ...]:  # fmt: skip
+    """:class:`NativeArm26HillStep`'s outputs inside a compiled graph: the trig and the fingertip as
+    PyTorch operations (inductor fuses them), the rest as :func:`arm26_step_op`."""
+    sb = _parts(eff)[4]
+    c = _arm26_native_constants_traced(eff)
+    q1, q2 = q[:, 0], q[:, 1]
+    trig: list[Tensor | None] = [torch.cos(q2), torch.sin(q2)]
+    if endpoint is not None:
+        q12 = q1 + q2
+        trig += [torch.sin(q1), torch.cos(q1), torch.sin(q12), torch.cos(q12)]
+    else:
+        trig += [None] * 4
+    rf = (moment_arm * force[:, None, :]).sum(-1)
+    outs = arm26_step_op(c, q, qd, a, force, g_length, g_velocity, moment_arm, e, endpoint, joint, rf, *trig, h)
+    qb, qd3 = outs[0], outs[1]
+    lengths = sb["lengths"]
+    L1, L2 = lengths[0], lengths[1]
+    t1, t12 = qb[:, 0], qb[:, 0] + qb[:, 1]
+    ts1, tc1, ts12, tc12 = torch.sin(t1), torch.cos(t1), torch.sin(t12), torch.cos(t12)
+    w1, w2 = qd3[:, 0], qd3[:, 1]
+    tx, ty = L1 * tc1 + L2 * tc12, L1 * ts1 + L2 * ts12
+    tip = torch.stack([tx, ty, -ty * w1 - L2 * ts12 * w2, tx * w1 + L2 * tc12 * w2], dim=-1)
+    return (*outs, tip)
+
+
+def _arm26_native_constants_traced(eff: Effector) -> Tensor:
+    """The packed constants built from the buffers as graph operations (no cache: compiled graphs
+    trace the buffers, and a cached tensor would be baked in as a constant)."""
+    _, _, _, mb, sb, gb = _parts(eff)
+    m = gb["a0"].shape[-1]
+    parts = [mb[n].expand(m) for n in _ARM_NATIVE_MUSCLE]
+    parts += [0.005 - mb["q_crit"].expand(m), gb["a0"].expand(m)]
+    parts += [gb[n].expand(2, m).reshape(-1) for n in ("a1", "a2", "a3")]
+    parts.append((2 * gb["a2"]).expand(2, m).reshape(-1))
+    c3, m3, _, _, _, _, L1, L2, nL1, nL2, k, cv = _arm_constants(sb)
+    parts += [m3, c3, torch.stack([k, cv, L1, L2, nL1, nL2])]
+    parts += [sb[n].expand(2) for n in ("vel_lb", "vel_ub", "pos_lb", "pos_ub")]
+    parts.append(eff._buffers["damping"].reshape(1))  # type: ignore[union-attr]
+    return torch.cat(parts)

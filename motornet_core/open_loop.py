@@ -19,7 +19,11 @@ logger = logging.getLogger(__name__)
 
 
 def compile_chunk(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``torch.compile`` for a chunk of steps (static shapes)."""
+    """``torch.compile`` for a chunk of steps (static shapes); loads the native kernels first (a graph of
+    a large arm26 batch calls their C step, :data:`motornet_core.kernels.NATIVE_COMPILED_MIN_BATCH`)."""
+    from motornet_core import native
+
+    native.available()
     return torch.compile(fn, dynamic=False)
 
 

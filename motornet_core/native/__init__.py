@@ -42,6 +42,10 @@ FLAGS = ("-O2", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-
 ENABLED = os.environ.get("MOTORNET_CORE_NATIVE_KERNELS", "1") != "0"
 """Whether the native kernels are used where they apply (``MOTORNET_CORE_NATIVE_KERNELS``, read at import)."""
 
+LOADED = False
+"""Whether :func:`library` has loaded the library in this process (read by compiled graphs, which must
+not build it while tracing: :func:`motornet_core.open_loop.compile_chunk` loads it first)."""
+
 _lock = threading.Lock()
 _state: dict[str, object] = {}
 
@@ -148,6 +152,8 @@ def library() -> ctypes.CDLL | None:
                 _log.warning("native eager kernels unavailable, using the Python kernels: %s", err)
                 lib = None
             _state["lib"] = lib
+            global LOADED
+            LOADED = lib is not None
     return _state["lib"]  # type: ignore[return-value]
 
 

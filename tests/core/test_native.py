@@ -286,3 +286,82 @@ def test_arm26_rollout_takes_the_native_kernel_and_matches_the_generic_graph() -
     assert torch.equal(fast.detach(), slow.detach())
     torch.testing.assert_close(g_fast, g_slow, rtol=1e-4, atol=1e-5 * float(g_slow.abs().max()))
     assert eff._arm26_native is True
+
+
+def _op_inputs(dtype: torch.dtype, batch: int = 4, loads: bool = True):
+    """Arguments of kernels.arm26_step_op (with the constants, R F sum and trig computed as the caller does)."""
+    eff = build_effector(presets.arm26()).to(dtype)
+    args = _arm26_float32_inputs(11, loads, loads, batch=batch)
+    args = [None if a is None else a.detach().to(dtype).requires_grad_() for a in args]
+    q, qd, a, force, glen, gvel, arm, e, endpoint, joint = args
+    with torch.no_grad():
+        c = kernels._arm26_native_constants(eff).clone()
+        rf = (arm * force[:, None, :]).sum(-1)
+        q1, q2 = q[:, 0], q[:, 1]
+        trig = [torch.cos(q2), torch.sin(q2)]
+        q12 = q1 + q2
+        trig += [torch.sin(q1), torch.cos(q1), torch.sin(q12), torch.cos(q12)] if loads else [None] * 4
+    return eff, (c, q, qd, a, force, glen, gvel, arm, e, endpoint, joint, rf, *trig, 0.01)
+
+
+def test_the_compiled_graphs_operator_passes_opcheck_and_gradcheck() -> None:
+    """The arm26 C step as a custom operator: schema, fake (meta) kernel, autograd registration and
+    eager-vs-AOT gradients (torch.library.opcheck), and the compiled step's gradients against finite
+    differences in float64."""
+    _, args = _op_inputs(torch.float64)
+    torch.library.opcheck(kernels.arm26_step_op, args)
+    _, no_loads = _op_inputs(torch.float64, loads=False)
+    torch.library.opcheck(kernels.arm26_step_op, no_loads)
+
+    # the operator takes the trig of q as given (its backward differentiates through it): check the
+    # composite a compiled graph runs, trig and fingertip included, called eagerly
+    eff = build_effector(presets.arm26()).to(torch.float64)
+
+    def fn(*t: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return kernels.arm26_step_compiled(eff, 0.01, *t)
+
+    assert torch.autograd.gradcheck(fn, args[1:11], eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+def test_a_compiled_large_batch_calls_the_c_step_and_matches_eager() -> None:
+    """OpenLoop at NATIVE_COMPILED_MIN_BATCH rows: the compiled graph calls motornet_core::arm26_step
+    (seen by the profiler) and gives the eager states and gradients to float32 rounding."""
+    from torch.profiler import profile
+
+    from motornet_core import OpenLoop
+
+    torch._dynamo.reset()
+    eff = build_effector(presets.arm26())
+    b = kernels.NATIVE_COMPILED_MIN_BATCH
+    g = torch.Generator().manual_seed(0)
+    u = [torch.rand(b, 6, generator=g).requires_grad_() for _ in range(4)]
+    loads = [torch.randn(b, 2, generator=g) for _ in range(4)]
+    s0 = eff.reset(b, position=torch.tensor([[0.8, 1.5]]).repeat(b, 1))
+    compiled = OpenLoop(eff, compile=True, chunk=4)
+    compiled.run(s0, u, loads)  # compiles
+    with profile() as prof:
+        sim = compiled.run(s0, u, loads)
+        grads = torch.autograd.grad(sim.fingertip.sum() + sim.activation.sum(), u)
+    names = {e.name for e in prof.events()}
+    assert "motornet_core::arm26_step" in names and "motornet_core::arm26_step_backward" in names
+    eager = OpenLoop(eff, compile=False).run(s0, u, loads)
+    g_eager = torch.autograd.grad(eager.fingertip.sum() + eager.activation.sum(), u)
+    torch.testing.assert_close(sim.fingertip, eager.fingertip, rtol=1e-5, atol=1e-5)
+    for a, e in zip(grads, g_eager, strict=True):
+        torch.testing.assert_close(a, e, rtol=1e-4, atol=1e-5 * float(e.abs().max()))
+
+
+@pytest.mark.parametrize("which", ["point_mass", "arm26"])
+def test_native_steps_take_expanded_gradients(which: str) -> None:
+    """Gradients that are views with zero strides (the backward of ``out.sum()``) are read as such."""
+    if which == "point_mass":
+        eff, fast, slow = build_effector(presets.point_mass_24()), NativePointMassReluStep, PointMassReluStep
+        args = _point_mass_inputs(4, torch.float32, True, True)
+    else:
+        eff, fast, slow = build_effector(presets.arm26()), kernels.NativeArm26HillStep, kernels.Arm26HillStep
+        args = _arm26_float32_inputs(4, True, True)
+    inputs = [a for a in args if a is not None]
+    ours = torch.autograd.grad(sum(o.sum() for o in apply_kernel(fast, eff, 0.01, *args)), inputs)
+    theirs = torch.autograd.grad(sum(o.sum() for o in apply_kernel(slow, eff, 0.01, *args)), inputs)
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5 * float(b.abs().max()))
