@@ -44,8 +44,12 @@ WARM_COMPILE_S = 4.0
 """Seconds the same graph takes to load from inductor's on-disk cache (~3 s measured)."""
 MIN_COMPILE_S = 1.0
 """The least a compiled chunk is assumed to cost even from the cache (dynamo traces it anew in every process)."""
-SPEED_UP = 3.0
-"""Compiled over eager iterations per second assumed without a measurement (3.0-3.9x measured for the presets)."""
+SPEED_UP = 2.0
+"""Compiled over eager iterations per second assumed without a measurement (tutorial, 2026-12-07: 1.5-2.6x
+over the native eager kernels; 3.0-3.9x over the Python kernels before them)."""
+EAGER_PATH_VERSION = 2
+"""Bumped when the eager path gets faster (2: native kernels), so that earlier runs' eager timings
+(:func:`graph_key`) are not read as today's."""
 TIMINGS_FORMAT = "motornet_core.timings/1"
 AUTO_ENV = "MOTORNET_CORE_AUTO_COMPILE"
 """Set to 0 (or false/off/no) and ``auto`` never compiles (explicit ``true`` still does): for machines
@@ -56,7 +60,10 @@ Requested = bool | Literal["auto"]
 
 def graph_key(spec: RunSpec) -> str:
     """A short hash of what shapes a run's compiled training chunk: effector, task, policy, batch
-    size, replicates and device, plus the torch version (16 hex digits)."""
+    size, replicates and device, plus the torch version and which eager path this machine runs
+    (:data:`EAGER_PATH_VERSION`, native kernels or not: the eager timings depend on it) (16 hex digits)."""
+    from motornet_core import kernels, native
+
     t = spec.train
     parts = {
         "effector": spec.effector.model_dump(mode="json"),
@@ -66,6 +73,7 @@ def graph_key(spec: RunSpec) -> str:
         "replicates": t.replicates,
         "device": t.device,
         "torch": torch.__version__,
+        "eager_path": [EAGER_PATH_VERSION, kernels.ENABLED, native.available()],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 

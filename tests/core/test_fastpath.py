@@ -21,11 +21,12 @@ def cache(tmp_path, monkeypatch):
 
 
 def test_decide_compiles_when_the_saving_exceeds_the_compilation() -> None:
-    # saving = remaining * eager_s * (1 - 1/3): 1000 * 0.1 * 2/3 = 66.7 s > 25 s
+    # saving = remaining * eager_s * (1 - 1/2): 1000 * 0.1 * 1/2 = 50 s > 25 s
+    assert fastpath.SPEED_UP == 2.0 and fastpath.COLD_COMPILE_S == 25.0
     d = decide(1000, 0.1, None)
-    assert d.compiled and "save ~67 s > ~25 s" in d.reason and "cold cache" in d.reason
-    # break-even at remaining = 25 / (0.1 * 2/3) = 375 iterations
-    assert not decide(374, 0.1, None).compiled and decide(376, 0.1, None).compiled
+    assert d.compiled and "save ~50 s > ~25 s" in d.reason and "cold cache" in d.reason
+    # break-even at remaining = 25 / (0.1 * 1/2) = 500 iterations
+    assert not decide(499, 0.1, None).compiled and decide(501, 0.1, None).compiled
     assert not decide(0, 1.0, None).compiled
 
 

@@ -38,6 +38,9 @@ def warm_presets(names: Sequence[str] | None = None) -> None:
     torch.set_num_threads(1)
     torch._inductor.config.compile_threads = 1  # no compile pool: one process to stop
     prefer_scalar_cpu_kernels()  # the kernels training workers compile (the cache key includes it)
+    from motornet_core import native
+
+    native.available()  # builds the native eager kernels into their cache first (well under a second)
     for name in names if names is not None else list(RUN_PRESETS):
         t0 = time.perf_counter()
         timing = warm(run_preset(name))
