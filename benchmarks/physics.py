@@ -8,7 +8,8 @@ in a fresh spawned process, one after another).
     .venv/bin/python benchmarks/physics.py [--batches 1 64 1024 8192] [--steps 100] [--threads 1] [--compile] [--kernels]
 
 ``--kernels`` adds a column for our eager path with the hand-derived kernels off
-(``motornet_core.kernels``: the generic autograd graph) and the on/off ratio.
+(``motornet_core.kernels``: the generic autograd graph) and the on/off ratio; ``--native`` one for
+the Python kernels (the C kernels of ``motornet_core.native`` off) and the native/Python ratio.
 
 ``--compile`` adds a column for :class:`motornet_core.OpenLoop` (``--chunk`` steps per
 ``torch.compile``'d call, default 4; ``--chunk 1`` is ``torch.compile(effector.step)``) and prints how
@@ -37,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train import isolated
 
 import motornet_core.kernels as eager_kernels
-from motornet_core import OpenLoop, build_effector, presets
+from motornet_core import OpenLoop, build_effector, native, presets
 
 Q0 = [0.785398, 1.570796]
 
@@ -95,7 +96,8 @@ def motornet_baseline(batch: int, steps: int, backward: bool) -> Callable[[], No
 
 
 def measure(impl: str, batch: int, steps: int, backward: bool, repeats: int, chunk: int) -> tuple[float | None, float]:
-    """Steps x batch per second of ``impl`` ("ours", "generic": ours with the eager kernels off,
+    """Steps x batch per second of ``impl`` ("ours", "generic": ours with the eager kernels off, "python":
+    ours with the native kernels off,
     "motornet" or "compiled"; None: MotorNet is not installed) and the seconds its first run took
     (the compilation, for "compiled")."""
     if impl == "motornet":
@@ -104,6 +106,9 @@ def measure(impl: str, batch: int, steps: int, backward: bool, repeats: int, chu
             return None, 0.0
     elif impl == "generic":
         eager_kernels.ENABLED = False  # this process only (each measurement runs in a fresh one)
+        run = ours(batch, steps, backward)
+    elif impl == "python":
+        native.ENABLED = False  # the Python kernels, this process only
         run = ours(batch, steps, backward)
     else:
         run = ours(batch, steps, backward, compile=impl == "compiled", chunk=chunk)
@@ -125,6 +130,7 @@ def main() -> None:
     parser.add_argument(
         "--kernels", action="store_true", help="also time ours with the eager kernels off (the generic autograd graph)"
     )
+    parser.add_argument("--native", action="store_true", help="also time ours with the native (C) kernels off")
     parser.add_argument("--modes", nargs="+", default=["forward", "forward+backward"], choices=["forward", "forward+backward"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -136,9 +142,11 @@ def main() -> None:
     print(f"# arm26 rigid Hill, euler, dt 0.01, {args.steps} steps per rollout; figures in simulated steps x batch / s")
     print(f"{'mode':18s} {'batch':>6s} {'ours':>12s} {'motornet':>12s} {'speed-up':>9s}", end="")
     print(f" {'kernels off':>12s} {'on/off':>7s}" if args.kernels else "", end="")
+    print(f" {'python kern.':>12s} {'native/py':>9s}" if args.native else "", end="")
     print(f" {'compiled':>12s} {'speed-up':>9s}  compile" if args.compile else "")
     ratios: dict[tuple[str, int], list[tuple[float, float | None]]] = {}
     on_off: dict[tuple[str, int], list[float]] = {}
+    native_py: dict[tuple[str, int], list[float]] = {}
     for _ in range(args.rounds):
         for mode in args.modes:
             backward = mode == "forward+backward"
@@ -154,6 +162,10 @@ def main() -> None:
                     off_rate, _ = isolated(args.threads, measure, "generic", *cfg)
                     line += f" {off_rate:12.0f} {ours_rate / off_rate:6.2f}x"
                     on_off.setdefault((mode, batch), []).append(ours_rate / off_rate)
+                if args.native:
+                    py_rate, _ = isolated(args.threads, measure, "python", *cfg)
+                    line += f" {py_rate:12.0f} {ours_rate / py_rate:8.2f}x"
+                    native_py.setdefault((mode, batch), []).append(ours_rate / py_rate)
                 if args.compile:
                     rate, first = isolated(args.threads, measure, "compiled", *cfg)
                     ratio = f"{rate / base_rate:8.2f}x" if base_rate else f"{'':>9s}"
@@ -173,6 +185,9 @@ def main() -> None:
             if (mode, batch) in on_off:
                 k = on_off[(mode, batch)]
                 line += f"  eager kernels on/off {statistics.median(k):.2f}x ({min(k):.2f}-{max(k):.2f})"
+            if (mode, batch) in native_py:
+                k = native_py[(mode, batch)]
+                line += f"  native/Python kernels {statistics.median(k):.2f}x ({min(k):.2f}-{max(k):.2f})"
             print(line)
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 import motornet_core.kernels as eager_kernels
-from motornet_core import prefer_scalar_cpu_kernels
+from motornet_core import native, prefer_scalar_cpu_kernels
 from motornet_core.policies import build_policy
 from motornet_core.run_presets import run_preset
 from motornet_core.training import Trainer
@@ -63,7 +63,12 @@ def tutorial(compile: bool = False, scalar: bool = True, preset: str = "tutorial
 
 
 def ours(
-    iterations: int, compile: bool = False, scalar: bool = True, kernels: bool = True, preset: str = "tutorial_point_mass"
+    iterations: int,
+    compile: bool = False,
+    scalar: bool = True,
+    kernels: bool = True,
+    preset: str = "tutorial_point_mass",
+    native_kernels: bool = True,
 ) -> float:
     """Iterations/s of :class:`Trainer` on the tutorial preset (after 2 warm-up iterations).
 
@@ -71,9 +76,13 @@ def ours(
         kernels: False turns the eager kernels off for this process, as ``MOTORNET_CORE_EAGER_KERNELS=0``
             does (call in a fresh process).
         preset: the run preset's name.
+        native_kernels: False turns the native (C) kernels off for this process (the Python kernels), as
+            ``MOTORNET_CORE_NATIVE_KERNELS=0`` does.
     """
     if not kernels:
         eager_kernels.ENABLED = False
+    if not native_kernels:
+        native.ENABLED = False
     trainer = tutorial(compile, scalar, preset)
     for _ in range(2):
         trainer.train_step()
@@ -199,6 +208,9 @@ def main() -> None:
         help="also time the eager path with the hand-derived kernels off (MOTORNET_CORE_EAGER_KERNELS=0), for the "
         "tutorial and for arm26 centre-out, on and off in alternating order",
     )
+    parser.add_argument(
+        "--native", action="store_true", help="also time the tutorial with the native (C) kernels off (the Python kernels)"
+    )
     parser.add_argument("--arm26-iterations", type=int, default=10, help="timed iterations of the arm26 rows of --kernels")
     args = parser.parse_args()
     n = args.threads
@@ -212,6 +224,7 @@ def main() -> None:
     ratios: dict[str, list[float]] = {
         "eager": [],
         "eager, kernels off": [],
+        "eager, Python kernels": [],
         "compiled": [],
         "default": [],
         "default, first N": [],
@@ -231,6 +244,12 @@ def main() -> None:
         print(f"{'iterations/s':24s}{a:14.2f}   {b_text}{ratio}", flush=True)
         if isinstance(b, float):
             ratios["eager"].append(a / b)
+        if args.native:
+            py = isolated(n, ours, args.iterations, False, True, True, "tutorial_point_mass", False)
+            ratio = f"   ({py / b:.2f}x)" if isinstance(b, float) else ""
+            print(f"{'  eager, Python kernels':24s}{py:14.2f}{ratio}   [native/Python {a / py:.2f}x]", flush=True)
+            if isinstance(b, float):
+                ratios["eager, Python kernels"].append(py / b)
         if off is not None:
             on_off["tutorial"].append(a / off)
             ratio = f"   ({off / b:.2f}x)" if isinstance(b, float) else ""
