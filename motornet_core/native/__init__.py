@@ -144,7 +144,12 @@ def library() -> ctypes.CDLL | None:
             try:
                 path = library_path()
                 if not path.exists():
-                    build(path)
+                    try:
+                        build(path)
+                    except PermissionError:  # a read-only home: a per-user folder under the temp dir
+                        path = Path(tempfile.gettempdir()) / f"motornet_core_native_{os.getuid()}" / path.name
+                        if not path.exists():
+                            build(path)
                     _log.info("built the native eager kernels: %s", path)
                 lib = ctypes.CDLL(str(path))
                 _declare(lib)

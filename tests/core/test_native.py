@@ -365,3 +365,25 @@ def test_native_steps_take_expanded_gradients(which: str) -> None:
     theirs = torch.autograd.grad(sum(o.sum() for o in apply_kernel(slow, eff, 0.01, *args)), inputs)
     for a, b in zip(ours, theirs, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5 * float(b.abs().max()))
+
+
+def test_an_unwritable_cache_falls_back_to_a_folder_under_the_temp_dir(tmp_path: Path, monkeypatch) -> None:
+    """(Root ignores file permissions, so the cache's refusal is simulated.)"""
+    cache = tmp_path / "read-only"
+    monkeypatch.setenv("MOTORNET_CORE_NATIVE_CACHE", str(cache))
+    monkeypatch.setattr(native.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    real_build = native.build
+    built: list[Path] = []
+
+    def build(path: Path | None = None) -> Path:
+        assert path is not None
+        if cache in path.parents:
+            raise PermissionError(13, "Permission denied", str(path))
+        built.append(real_build(path))
+        return built[-1]
+
+    monkeypatch.setattr(native, "build", build)
+    monkeypatch.setattr(native, "_state", {})
+    assert native.library() is not None
+    assert len(built) == 1 and (tmp_path / "tmp") in built[0].parents and built[0].exists()
