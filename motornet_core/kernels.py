@@ -778,20 +778,23 @@ def _arm26_native_constants(eff: Effector) -> Tensor:
         *(sb[n] for n in (*_ARM_SOURCES, "vel_lb", "vel_ub", "pos_lb", "pos_ub")), eff._buffers["damping"],
     )  # fmt: skip
 
-    def make() -> Tensor:
-        m = gb["a0"].shape[-1]
-        parts = [mb[n].expand(m) for n in _ARM_NATIVE_MUSCLE]
-        parts += [0.005 - mb["q_crit"].expand(m), gb["a0"].expand(m)]  # as _hill_constants computes it
-        parts += [gb[n].expand(2, m).reshape(-1) for n in ("a1", "a2", "a3")]
-        parts.append((2 * gb["a2"]).expand(2, m).reshape(-1))
-        c3, m3, _, _, _, _, L1, L2, nL1, nL2, k, cv = _arm_constants(sb)
-        parts += [m3, c3, torch.stack([k, cv, L1, L2, nL1, nL2])]
-        parts += [sb[n].expand(2) for n in ("vel_lb", "vel_ub", "pos_lb", "pos_ub")]
-        parts.append(eff._buffers["damping"].reshape(1))  # type: ignore[union-attr]
-        return torch.cat(parts).contiguous()
-
-    packed: Tensor = _cached(eff, "_native_arm26_constants", sources, make)
+    packed: Tensor = _cached(eff, "_native_arm26_constants", sources, lambda: _arm26_pack(eff).contiguous())
     return packed
+
+
+def _arm26_pack(eff: Effector) -> Tensor:
+    """The packed constants of ``arm26.c`` from the buffers (graph operations when traced)."""
+    _, _, _, mb, sb, gb = _parts(eff)
+    m = gb["a0"].shape[-1]
+    parts = [mb[n].expand(m) for n in _ARM_NATIVE_MUSCLE]
+    parts += [0.005 - mb["q_crit"].expand(m), gb["a0"].expand(m)]  # as _hill_constants computes it
+    parts += [gb[n].expand(2, m).reshape(-1) for n in ("a1", "a2", "a3")]
+    parts.append((2 * gb["a2"]).expand(2, m).reshape(-1))
+    c3, m3, _, _, _, _, L1, L2, nL1, nL2, k, cv = _arm_constants(sb)
+    parts += [m3, c3, torch.stack([k, cv, L1, L2, nL1, nL2])]
+    parts += [sb[n].expand(2) for n in ("vel_lb", "vel_ub", "pos_lb", "pos_ub")]
+    parts.append(eff._buffers["damping"].reshape(1))  # type: ignore[union-attr]
+    return torch.cat(parts)
 
 
 class NativeArm26HillStep(torch.autograd.Function):
@@ -1113,14 +1116,4 @@ def arm26_step_compiled(
 def _arm26_native_constants_traced(eff: Effector) -> Tensor:
     """The packed constants built from the buffers as graph operations (no cache: compiled graphs
     trace the buffers, and a cached tensor would be baked in as a constant)."""
-    _, _, _, mb, sb, gb = _parts(eff)
-    m = gb["a0"].shape[-1]
-    parts = [mb[n].expand(m) for n in _ARM_NATIVE_MUSCLE]
-    parts += [0.005 - mb["q_crit"].expand(m), gb["a0"].expand(m)]
-    parts += [gb[n].expand(2, m).reshape(-1) for n in ("a1", "a2", "a3")]
-    parts.append((2 * gb["a2"]).expand(2, m).reshape(-1))
-    c3, m3, _, _, _, _, L1, L2, nL1, nL2, k, cv = _arm_constants(sb)
-    parts += [m3, c3, torch.stack([k, cv, L1, L2, nL1, nL2])]
-    parts += [sb[n].expand(2) for n in ("vel_lb", "vel_ub", "pos_lb", "pos_ub")]
-    parts.append(eff._buffers["damping"].reshape(1))  # type: ignore[union-attr]
-    return torch.cat(parts)
+    return _arm26_pack(eff)

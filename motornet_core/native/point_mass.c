@@ -24,6 +24,28 @@
         return y > hi ? hi : y;                                                                                \
     }                                                                                                          \
                                                                                                                \
+    /* Joint j of one row: forces to accelerations, the euler update and the limits (Skeleton.apply_limits): \
+     * the limited position q2 and velocity qd3, and where their gradients pass (m_pos, m_qd). */           \
+    static void pm_joint_##SUFFIX(int j, REAL h, const REAL *mass, REAL damping, const REAL *qb, const REAL *qdb, \
+                                  const REAL *rf, const REAL *endpoint, const REAL *joint, REAL *q2, REAL *qd3,  \
+                                  REAL *m_pos, REAL *m_qd) {                                                   \
+        const REAL *vlb = mass + 2, *vub = mass + 4, *plb = mass + 6, *pub = mass + 8;                         \
+        REAL qf = -rf[j]; /* PyTorch's sum of R F over the muscles (its order of addition) */                  \
+        if (joint) qf = qf + joint[j];                                                                         \
+        qf = qf - damping * qdb[j];                                                                            \
+        REAL total = endpoint ? qf + endpoint[j] : qf;                                                         \
+        REAL qdd = total / mass[j];                                                                            \
+        REAL qd1 = qdb[j] + h * qdd;                                                                           \
+        REAL q1 = qb[j] + h * qdb[j];                                                                          \
+        REAL qd2 = clamp_##SUFFIX(qd1, vlb[j], vub[j]);                                                        \
+        REAL lo = q1 <= plb[j] ? (REAL)0 : -(REAL)INFINITY;                                                    \
+        REAL hi = q1 >= pub[j] ? (REAL)0 : (REAL)INFINITY;                                                     \
+        qd3[j] = clamp_##SUFFIX(qd2, lo, hi);                                                                  \
+        q2[j] = clamp_##SUFFIX(q1, plb[j], pub[j]);                                                            \
+        m_pos[j] = q2[j] == q1;                                                                                \
+        m_qd[j] = (qd3[j] == qd2) && (qd2 == qd1);                                                             \
+    }                                                                                                          \
+                                                                                                               \
     void point_mass_forward_##SUFFIX(long B, long M, double h_, const REAL *c, const REAL *q, const REAL *qd,  \
                                      const REAL *a, const REAL *force, const REAL *arm, const REAL *e,         \
                                      const REAL *endpoint, const REAL *joint, const REAL *rf, REAL *q_out,     \
@@ -34,11 +56,11 @@
         (void)force, (void)arm; /* their product's sum comes in as rf */                                       \
         const REAL *a_min = c, *a_max = c + M, *tau_act = c + 2 * M, *tau_deact = c + 3 * M;                   \
         const REAL *fmax = c + 4 * M, *w = c + 5 * M, *dxy = c + 6 * M;                                        \
-        const REAL *mass = c + 8 * M, *vlb = mass + 2, *vub = mass + 4, *plb = mass + 6, *pub = mass + 8;      \
+        const REAL *mass = c + 8 * M; /* then vel_lb, vel_ub, pos_lb, pos_ub (pm_joint_*) */                   \
         const REAL damping = mass[10];                                                                         \
         for (long b = 0; b < B; ++b) {                                                                         \
             const REAL *qb = q + 2 * b, *qdb = qd + 2 * b, *ab = a + M * b, *eb = e + M * b;                   \
-            REAL q2[2], qd3[2];                                                                                \
+            REAL q2[2], qd3[2], m_pos[2], m_qd[2];                                                             \
             for (long m = 0; m < M; ++m) {                                                                     \
                 REAL u = clamp_##SUFFIX(eb[m], a_min[m], a_max[m]);                                            \
                 REAL ac = clamp_##SUFFIX(ab[m], a_min[m], a_max[m]);                                           \
@@ -50,18 +72,8 @@
                 f_out[M * b + m] = an * fmax[m];                                                               \
             }                                                                                                  \
             for (int j = 0; j < 2; ++j) {                                                                      \
-                REAL qf = -rf[2 * b + j]; /* PyTorch's sum of R F over the muscles (its order) */              \
-                if (joint) qf = qf + joint[2 * b + j];                                                         \
-                qf = qf - damping * qdb[j];                                                                    \
-                REAL total = endpoint ? qf + endpoint[2 * b + j] : qf;                                         \
-                REAL qdd = total / mass[j];                                                                    \
-                REAL qd1 = qdb[j] + h * qdd;                                                                   \
-                REAL q1 = qb[j] + h * qdb[j];                                                                  \
-                REAL qd2 = clamp_##SUFFIX(qd1, vlb[j], vub[j]);                                                \
-                REAL lo = q1 <= plb[j] ? (REAL)0 : -(REAL)INFINITY;                                            \
-                REAL hi = q1 >= pub[j] ? (REAL)0 : (REAL)INFINITY;                                             \
-                qd3[j] = clamp_##SUFFIX(qd2, lo, hi);                                                          \
-                q2[j] = clamp_##SUFFIX(q1, plb[j], pub[j]);                                                    \
+                pm_joint_##SUFFIX(j, h, mass, damping, qb, qdb, rf + 2 * b, endpoint ? endpoint + 2 * b : NULL,      \
+                                  joint ? joint + 2 * b : NULL, q2, qd3, m_pos, m_qd);                         \
             }                                                                                                  \
             for (long g = 0; g < M; ++g) {                                                                     \
                 REAL d0 = dxy[g] + q2[0] * w[g], d1 = dxy[M + g] + q2[1] * w[g];                               \
@@ -90,27 +102,15 @@
         const REAL h = (REAL)h_;                                                                               \
         const REAL *a_min = c, *a_max = c + M, *tau_act = c + 2 * M, *tau_deact = c + 3 * M;                   \
         const REAL *fmax = c + 4 * M, *w = c + 5 * M, *dxy = c + 6 * M;                                        \
-        const REAL *mass = c + 8 * M, *vlb = mass + 2, *vub = mass + 4, *plb = mass + 6, *pub = mass + 8;      \
+        const REAL *mass = c + 8 * M; /* then vel_lb, vel_ub, pos_lb, pos_ub (pm_joint_*) */                   \
         const REAL damping = mass[10];                                                                         \
         for (long b = 0; b < B; ++b) {                                                                         \
             const REAL *qb = q + 2 * b, *qdb = qd + 2 * b, *ab = a + M * b, *fb = force + M * b;               \
             const REAL *Rb = arm + 2 * M * b, *eb = e + M * b;                                                 \
             REAL q2[2], qd3[2], m_pos[2], m_qd[2], g2[2], gw[2];                                               \
             for (int j = 0; j < 2; ++j) {                                                                      \
-                REAL qf = -rf[2 * b + j]; /* PyTorch's sum of R F over the muscles (its order) */              \
-                if (joint) qf = qf + joint[2 * b + j];                                                         \
-                qf = qf - damping * qdb[j];                                                                    \
-                REAL total = endpoint ? qf + endpoint[2 * b + j] : qf;                                         \
-                REAL qdd = total / mass[j];                                                                    \
-                REAL qd1 = qdb[j] + h * qdd;                                                                   \
-                REAL q1 = qb[j] + h * qdb[j];                                                                  \
-                REAL qd2 = clamp_##SUFFIX(qd1, vlb[j], vub[j]);                                                \
-                REAL lo = q1 <= plb[j] ? (REAL)0 : -(REAL)INFINITY;                                            \
-                REAL hi = q1 >= pub[j] ? (REAL)0 : (REAL)INFINITY;                                             \
-                qd3[j] = clamp_##SUFFIX(qd2, lo, hi);                                                          \
-                q2[j] = clamp_##SUFFIX(q1, plb[j], pub[j]);                                                    \
-                m_pos[j] = q2[j] == q1;                                                                        \
-                m_qd[j] = (qd3[j] == qd2) && (qd2 == qd1);                                                     \
+                pm_joint_##SUFFIX(j, h, mass, damping, qb, qdb, rf + 2 * b, endpoint ? endpoint + 2 * b : NULL,      \
+                                  joint ? joint + 2 * b : NULL, q2, qd3, m_pos, m_qd);                         \
                 g2[j] = (gq2 ? gq2[2 * b + j] : 0) + (gtip ? gtip[4 * b + j] : 0);                             \
                 gw[j] = (gqd3 ? gqd3[2 * b + j] : 0) + (gtip ? gtip[4 * b + 2 + j] : 0);                       \
             }                                                                                                  \

@@ -186,14 +186,9 @@ def test_training_takes_the_native_kernels_and_follows_the_python_kernels(monkey
     from motornet_core.training import Trainer
 
     spec = run_preset("tiny_point_mass").with_updates({"train.compile": False, "train.batch_size": 4})
-    calls = {"n": 0}
-    forward = NativePointMassReluStep.forward
+    from tests.core.test_kernels import _count_forwards
 
-    def counted(*args):
-        calls["n"] += 1
-        return forward(*args)
-
-    monkeypatch.setattr(NativePointMassReluStep, "forward", staticmethod(counted))
+    calls = _count_forwards(monkeypatch, NativePointMassReluStep)
     fast = Trainer(spec)
     with native.python_kernels():
         slow = Trainer(spec)
@@ -201,7 +196,7 @@ def test_training_takes_the_native_kernels_and_follows_the_python_kernels(monkey
         fast.train_step()
         with native.python_kernels():
             slow.train_step()
-    assert calls["n"] > 0 and calls["n"] % 3 == 0
+    assert calls["steps"] > 0 and calls["steps"] % 3 == 0
     assert fast.history[0] == slow.history[0]  # the same forward
     assert fast.history == pytest.approx(slow.history, rel=1e-5)
 
