@@ -346,6 +346,28 @@ def test_a_compiled_large_batch_calls_the_c_step_and_matches_eager() -> None:
         torch.testing.assert_close(a, e, rtol=1e-4, atol=1e-5 * float(e.abs().max()))
 
 
+@pytest.mark.parametrize("loads", [False, True], ids=["no_loads", "loads"])
+def test_arm26_row_blocks_give_the_one_row_bits(loads: bool) -> None:
+    """arm26.c runs blocks of ARM_W = 8 float32 rows as vectors and the rest row by row: every row of a
+    37-row call (4 blocks and a tail of 5) equals, bit for bit, the same row called alone (the scalar
+    code), forward and backward, with some output gradients absent."""
+    _, args = _op_inputs(torch.float32, batch=37, loads=loads)
+    args = tuple(a.detach() if isinstance(a, torch.Tensor) else a for a in args)
+    full = kernels.arm26_step_op(*args)
+    g = torch.Generator().manual_seed(5)
+    grads = [torch.randn(o.shape, generator=g) for o in full]
+    grads[3] = grads[7] = None  # no gradient for the fibre length and the active force
+    back = kernels.arm26_step_backward_op(*args, grads)
+    for i in range(37):
+        row = tuple(a[i : i + 1] if isinstance(a, torch.Tensor) and a.dim() > 0 and a.shape[0] == 37 else a for a in args)
+        one = kernels.arm26_step_op(*row)
+        for x, y in zip(one, full, strict=True):
+            assert torch.equal(x[0], y[i]), i
+        g_row = [None if t is None else t[i : i + 1] for t in grads]
+        for x, y in zip(kernels.arm26_step_backward_op(*row, g_row), back, strict=True):
+            assert torch.equal(x[0], y[i]), i
+
+
 @pytest.mark.parametrize("which", ["point_mass", "arm26"])
 def test_native_steps_take_expanded_gradients(which: str) -> None:
     """Gradients that are views with zero strides (the backward of ``out.sum()``) are read as such."""
