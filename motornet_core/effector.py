@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+import motornet_core.kernels as _kernels
 from motornet_core import native
 from motornet_core.errors import SimulationError
 from motornet_core.geometry import build_geometry
@@ -30,8 +32,10 @@ from motornet_core.kernels import (
     arm26_native_applies,
     arm26_native_struct,
     arm26_step_compiled,
+    forward_only,
     kernels_allowed,
     native_dtype,
+    native_forward_allowed,
     point_mass_native_applies,
     point_mass_relu_applies,
 )
@@ -264,24 +268,31 @@ class Effector(nn.Module):
             endpoint_load: (B, 2) [N] at the fingertip.
             joint_load: (B, n) [N m] joint torques.
         """
+        inputs = (
+            excitation,
+            state.position,
+            state.velocity,
+            state.muscle.activation,
+            state.muscle.force,
+            state.geometry.length,
+            state.geometry.velocity,
+            endpoint_load,
+            joint_load,
+        )
         if (
-            (self._point_mass_kernel or self._arm26_kernel)
-            and kernels_allowed(
-                excitation,
-                state.position,
-                state.velocity,
-                state.muscle.activation,
-                state.muscle.force,
-                state.geometry.length,
-                state.geometry.velocity,
-                endpoint_load,
-                joint_load,
-            )
-            and not self._learnable()
+            (self._point_mass_kernel or self._arm26_kernel) and kernels_allowed(*inputs) and not self._learnable()
         ):  # a learnable constant: the generic graph
             if self._point_mass_kernel:
                 return self._point_mass_relu(state, excitation, endpoint_load, joint_load)
             return self._arm26_hill(state, excitation, endpoint_load, joint_load)
+        if (
+            (self._point_mass_kernel or self._arm26_kernel)
+            and native_forward_allowed(*inputs)
+            and self.native_kernel(state.position) is not None
+        ):  # no gradient wanted: the native step's forward alone (the generic graph's values)
+            if self._point_mass_kernel:
+                return self._point_mass_relu(state, excitation, endpoint_load, joint_load, forward_only)
+            return self._arm26_hill(state, excitation, endpoint_load, joint_load, forward_only)
         if (
             self._arm26_native_struct
             and native.LOADED
@@ -301,14 +312,39 @@ class Effector(nn.Module):
             state = stepper(self, state, u, loads, h)
         return state
 
+    def native_kernel(self, like: Tensor) -> str | None:
+        """``"point_mass"`` or ``"arm26"`` where a native C step (:class:`~motornet_core.kernels.NativePointMassReluStep`,
+        :class:`~motornet_core.kernels.NativeArm26HillStep`) computes :meth:`step` for tensors like ``like``
+        (float32 or float64 on the CPU) in one call, else None: the eager kernels and native kernels on,
+        one ministep, no learnable constant."""
+        if not _kernels.ENABLED or not native.ENABLED or self.n_ministeps != 1 or not native_dtype(like):
+            return None
+        if self._point_mass_kernel:
+            if self._point_mass_native is None:
+                self._point_mass_native = point_mass_native_applies(self)
+            kind = "point_mass" if self._point_mass_native else None
+        elif self._arm26_kernel:
+            if self._arm26_native is None:
+                self._arm26_native = arm26_native_applies(self)
+            kind = "arm26" if self._arm26_native else None
+        else:
+            return None
+        return None if kind is None or self._learnable() else kind
+
     def _learnable(self) -> bool:
         """Whether any constant is a parameter (:meth:`make_learnable`)."""
         return any(m._parameters for m in (self, *self._modules.values()))  # type: ignore[union-attr]
 
     def _point_mass_relu(
-        self, state: EffectorState, excitation: Tensor, endpoint_load: Tensor | None, joint_load: Tensor | None
+        self,
+        state: EffectorState,
+        excitation: Tensor,
+        endpoint_load: Tensor | None,
+        joint_load: Tensor | None,
+        run: Callable[..., Any] = apply_kernel,
     ) -> EffectorState:
-        """:meth:`step` through :class:`~motornet_core.kernels.PointMassReluStep` (same values, one autograd node)."""
+        """:meth:`step` through :class:`~motornet_core.kernels.PointMassReluStep` (same values, one autograd
+        node; ``run`` :func:`~motornet_core.kernels.forward_only`: no node)."""
         h = self.dt / self.n_ministeps
         kernel: type[torch.autograd.Function] = PointMassReluStep
         if native.ENABLED and native_dtype(state.position):
@@ -318,7 +354,7 @@ class Effector(nn.Module):
                 kernel = NativePointMassReluStep
         for _ in range(self.n_ministeps):
             m, g = state.muscle, state.geometry
-            q, qd, a, f, length, velocity, arm, tip = apply_kernel(
+            q, qd, a, f, length, velocity, arm, tip = run(
                 kernel,
                 self,
                 h,
@@ -352,9 +388,15 @@ class Effector(nn.Module):
         return state
 
     def _arm26_hill(
-        self, state: EffectorState, excitation: Tensor, endpoint_load: Tensor | None, joint_load: Tensor | None
+        self,
+        state: EffectorState,
+        excitation: Tensor,
+        endpoint_load: Tensor | None,
+        joint_load: Tensor | None,
+        run: Callable[..., Any] = apply_kernel,
     ) -> EffectorState:
-        """:meth:`step` through :class:`~motornet_core.kernels.Arm26HillStep` (same values, one autograd node)."""
+        """:meth:`step` through :class:`~motornet_core.kernels.Arm26HillStep` (same values, one autograd
+        node; ``run`` :func:`~motornet_core.kernels.forward_only`: no node)."""
         h = self.dt / self.n_ministeps
         kernel: type[torch.autograd.Function] = Arm26HillStep
         if native.ENABLED and native_dtype(state.position):
@@ -364,7 +406,7 @@ class Effector(nn.Module):
                 kernel = NativeArm26HillStep
         for _ in range(self.n_ministeps):
             m, g = state.muscle, state.geometry
-            q, qd, a, length, f, f_pe, f_ce, act, g_len, g_vel, arm, tip = apply_kernel(
+            q, qd, a, length, f, f_pe, f_ce, act, g_len, g_vel, arm, tip = run(
                 kernel,
                 self,
                 h,

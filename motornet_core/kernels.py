@@ -117,6 +117,37 @@ def kernels_allowed(*tensors: Tensor | None) -> bool:
     return any(t is not None and t.requires_grad for t in tensors)
 
 
+def native_forward_allowed(*tensors: Tensor | None) -> bool:
+    """Whether a native kernel's forward alone may compute a step no gradient is wanted of: the kernels
+    :data:`ENABLED`, nothing being compiled, no functorch transform, and gradients off or no input
+    requiring grad (evaluation, replay, the playground, RL rollouts)."""
+    if not ENABLED or torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
+        return False
+    return not torch.is_grad_enabled() or not any(t is not None and t.requires_grad for t in tensors)
+
+
+class DirectCtx:
+    """What a kernel's static ``forward`` and ``backward`` need of their ``ctx`` when called directly,
+    outside autograd (:func:`forward_only`, the fused loop step): ``save_for_backward`` and
+    ``saved_tensors``, ``needs_input_grad``, attributes."""
+
+    def __init__(self, needs_input_grad: tuple[bool, ...] = ()) -> None:
+        self.saved_tensors: tuple[Any, ...] = ()
+        self.needs_input_grad = needs_input_grad
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        self.saved_tensors = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        pass
+
+
+def forward_only(fn: type[torch.autograd.Function], *args: Any) -> Any:
+    """``fn``'s forward called directly: its outputs, with no autograd node (callers checked
+    :func:`native_forward_allowed`)."""
+    return fn.forward(DirectCtx(), *args)
+
+
 def apply_kernel(fn: type[torch.autograd.Function], *args: Any) -> Any:
     """``fn.apply(*args)`` without ``Function.apply``'s functorch bookkeeping (callers checked
     :func:`kernels_allowed`: no transform is active, so there is nothing to unwrap)."""

@@ -404,3 +404,41 @@ def test_an_unwritable_cache_falls_back_to_a_folder_under_the_temp_dir(tmp_path:
     monkeypatch.setattr(native, "_state", {})
     assert native.library() is not None
     assert len(built) == 1 and (tmp_path / "tmp") in built[0].parents and built[0].exists()
+
+
+@pytest.mark.parametrize("which", ["point_mass", "arm26"])
+@pytest.mark.parametrize("mode", ["no_grad", "nothing_requires_grad"])
+def test_steps_no_gradient_is_wanted_of_take_the_native_forward_alone(which: str, mode: str, monkeypatch) -> None:
+    """Evaluation, replay, the playground and RL step without gradients: the native step's forward
+    alone (no autograd node) gives the generic graph's values bit for bit, loads on, 19 rows (arm26:
+    two vector blocks and a tail)."""
+    from tests.core.test_kernels import _count_forwards
+
+    if which == "point_mass":
+        eff, fn, q0 = build_effector(presets.point_mass_24()), NativePointMassReluStep, torch.rand(19, 2) * 0.5
+    else:
+        eff, fn, q0 = build_effector(presets.arm26()), kernels.NativeArm26HillStep, torch.tensor([0.7, 1.4])
+    calls = _count_forwards(monkeypatch, fn)
+    g = torch.Generator().manual_seed(8)
+    u = torch.rand(10, 19, eff.n_muscles, generator=g)
+    ep = torch.randn(10, 19, 2, generator=g)
+
+    def run() -> list[torch.Tensor]:
+        s = eff.reset(19, position=q0)
+        out = []
+        for k in range(10):
+            s = eff.step(s, u[k], ep[k])
+            out += [s.position, s.velocity, s.muscle.activation, s.muscle.force, s.geometry.moment_arm, s.fingertip]
+        return out
+
+    if mode == "no_grad":
+        with torch.no_grad():
+            fast = run()
+    else:
+        fast = run()
+    assert calls["steps"] == 10 and all(t.grad_fn is None and not t.requires_grad for t in fast)
+    with kernels.generic_path():
+        slow = run()
+    assert calls["steps"] == 10
+    for a, b in zip(fast, slow, strict=True):
+        assert torch.equal(a, b)
