@@ -97,17 +97,28 @@ class OpenLoop:
 
     Args:
         effector: the effector to drive.
-        compile: compile the chunk (off: the plain eager loop).
+        compile: True: compile the chunk; False: the plain eager loop; None (the default): compiled
+            chunks, except for runs with gradients where the effector has a native C step
+            (:meth:`Effector.native_kernel`: the point mass and arm26 on the CPU), which run eagerly:
+            there the eager step was faster than compiled chunks at every batch measured (64 to
+            8192 rows, forward + backward, README "Performance"), and nothing waits for a compilation.
         chunk: steps per compiled call (more: less overhead per step, longer compilation: ~30 s
             for 4 steps of arm26 on a 2-core CPU, a few seconds from inductor's on-disk cache).
     """
 
-    def __init__(self, effector: Effector, compile: bool = True, chunk: int = DEFAULT_CHUNK) -> None:
+    def __init__(self, effector: Effector, compile: bool | None = None, chunk: int = DEFAULT_CHUNK) -> None:
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
         self.effector = effector
         self.chunk = chunk
-        self._compiled = compile_chunk(self._steps) if compile else None
+        self._auto = compile is None
+        self._compiled = compile_chunk(self._steps) if compile is not False else None
+
+    def compiles(self, state: EffectorState, needs_grad: bool) -> bool:
+        """Whether :meth:`run` from ``state`` takes compiled chunks (``needs_grad``: gradients wanted)."""
+        if self._compiled is None:
+            return False
+        return not (self._auto and needs_grad and self.effector.native_kernel(state.position) is not None)
 
     def _steps(
         self, state: EffectorState, u: list[Tensor], endpoint: list[Tensor] | None, joint: list[Tensor] | None
@@ -146,11 +157,12 @@ class OpenLoop:
         inputs = [*u, *(endpoint or []), *(joint or []), *self.effector.parameters()]
         needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in inputs)
         n_steps, k = len(u), 0
-        if needs_grad and self._compiled is not None:
+        compiled = self._compiled if self.compiles(state, needs_grad) else None
+        if needs_grad and compiled is not None:
             state = state.requiring_grad()  # chunks from the first step, one compiled variant
         tips, positions, activations = [state.fingertip[:, None]], [state.position[:, None]], [state.muscle.activation[:, None]]
         while k < n_steps:
-            run, size = (self._compiled, self.chunk) if self._compiled and n_steps - k >= self.chunk else (self._steps, 1)
+            run, size = (compiled, self.chunk) if compiled and n_steps - k >= self.chunk else (self._steps, 1)
             window = slice(k, k + size)
             state, tip, position, activation = run(
                 state, u[window], None if endpoint is None else endpoint[window], None if joint is None else joint[window]

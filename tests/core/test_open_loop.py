@@ -19,7 +19,7 @@ def test_compiled_chunks_match_the_eager_steps_and_their_gradients():
     start = torch.tensor([[0.8, 1.5], [0.6, 1.2], [1.0, 1.8]])
     eager = eff.rollout(eff.reset(3, position=start), u, endpoint_loads=loads)
     (g_eager,) = torch.autograd.grad(eager[-1].fingertip[:, :2].sum(), u)
-    loop = OpenLoop(eff, chunk=3)
+    loop = OpenLoop(eff, compile=True, chunk=3)
     with torch._dynamo.config.patch(error_on_recompile=True):  # one variant with gradients
         sim = loop.run(eff.reset(3, position=start), u, endpoint_loads=loads)
     (g_sim,) = torch.autograd.grad(sim.state.fingertip[:, :2].sum(), u)
@@ -31,6 +31,25 @@ def test_compiled_chunks_match_the_eager_steps_and_their_gradients():
     with torch.no_grad():  # no gradients: chunks from the first step
         quiet = loop.run(eff.reset(3, position=start), u.detach(), endpoint_loads=loads)
     torch.testing.assert_close(quiet.position, sim.position.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_by_default_runs_with_gradients_take_the_native_eager_step_and_others_compile():
+    """compile=None: with gradients, an effector with a native C step runs eagerly (faster there, no
+    compilation); forward-only runs, and effectors without a native step, compile."""
+    arm = build_effector(presets.arm26())
+    loop = OpenLoop(arm)
+    s0 = arm.reset(2, position=torch.tensor([0.8, 1.5]))
+    assert arm.native_kernel(s0.position) == "arm26"
+    assert not loop.compiles(s0, needs_grad=True)
+    assert loop.compiles(s0, needs_grad=False)
+    assert OpenLoop(arm, compile=True).compiles(s0, needs_grad=True)
+    assert not OpenLoop(arm, compile=False).compiles(s0, needs_grad=False)
+    u = torch.full((2, 5, 6), 0.3, requires_grad=True)
+    sim = loop.run(s0, u)  # eager: no compilation, the native step's autograd node
+    assert sim.state.fingertip.grad_fn is not None and "Native" in type(sim.state.fingertip.grad_fn).__name__
+    compliant = build_effector(presets.arm26_compliant())
+    s1 = compliant.reset(2, position=torch.tensor([0.8, 1.5]))
+    assert compliant.native_kernel(s1.position) is None and OpenLoop(compliant).compiles(s1, needs_grad=True)
 
 
 def test_open_loop_checks_its_arguments():
