@@ -47,9 +47,9 @@ MIN_COMPILE_S = 1.0
 SPEED_UP = 2.0
 """Compiled over eager iterations per second assumed without a measurement (tutorial, 2026-12-07: 1.5-2.6x
 over the native eager kernels; 3.0-3.9x over the Python kernels before them)."""
-EAGER_PATH_VERSION = 2
-"""Bumped when the eager path gets faster (2: native kernels), so that earlier runs' eager timings
-(:func:`graph_key`) are not read as today's."""
+EAGER_PATH_VERSION = 3
+"""Bumped when the eager path gets faster (2: native kernels; 3: arm26.c's vector blocks), so that
+earlier runs' eager timings (:func:`graph_key`) are not read as today's."""
 TIMINGS_FORMAT = "motornet_core.timings/1"
 AUTO_ENV = "MOTORNET_CORE_AUTO_COMPILE"
 """Set to 0 (or false/off/no) and ``auto`` never compiles (explicit ``true`` still does): for machines
