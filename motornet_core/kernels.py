@@ -127,13 +127,12 @@ def native_forward_allowed(*tensors: Tensor | None) -> bool:
 
 
 class DirectCtx:
-    """What a kernel's static ``forward`` and ``backward`` need of their ``ctx`` when called directly,
-    outside autograd (:func:`forward_only`, the fused loop step): ``save_for_backward`` and
-    ``saved_tensors``, ``needs_input_grad``, attributes."""
+    """What a kernel's static ``forward`` needs of its ``ctx`` when called directly, outside autograd
+    (:func:`forward_only`): ``save_for_backward`` (kept, never read), ``set_materialize_grads`` and
+    attributes."""
 
-    def __init__(self, needs_input_grad: tuple[bool, ...] = ()) -> None:
+    def __init__(self) -> None:
         self.saved_tensors: tuple[Any, ...] = ()
-        self.needs_input_grad = needs_input_grad
 
     def save_for_backward(self, *tensors: Any) -> None:
         self.saved_tensors = tensors
