@@ -315,21 +315,26 @@ class Effector(nn.Module):
     def native_kernel(self, like: Tensor) -> str | None:
         """``"point_mass"`` or ``"arm26"`` where a native C step (:class:`~motornet_core.kernels.NativePointMassReluStep`,
         :class:`~motornet_core.kernels.NativeArm26HillStep`) computes :meth:`step` for tensors like ``like``
-        (float32 or float64 on the CPU) in one call, else None: the eager kernels and native kernels on,
-        one ministep, no learnable constant."""
-        if not _kernels.ENABLED or not native.ENABLED or self.n_ministeps != 1 or not native_dtype(like):
+        (float32 or float64 on the CPU), else None: the eager kernels and native kernels on, no
+        learnable constant."""
+        if not _kernels.ENABLED or not self._native_step(like) or self._learnable():
             return None
+        return "point_mass" if self._point_mass_kernel else "arm26"
+
+    def _native_step(self, like: Tensor) -> bool:
+        """Whether this effector's hand-derived kernel has a native C version for tensors like ``like``
+        (the library on and built, the model covered: decided on first use)."""
+        if not native.ENABLED or not native_dtype(like):
+            return False
         if self._point_mass_kernel:
             if self._point_mass_native is None:
                 self._point_mass_native = point_mass_native_applies(self)
-            kind = "point_mass" if self._point_mass_native else None
-        elif self._arm26_kernel:
+            return self._point_mass_native
+        if self._arm26_kernel:
             if self._arm26_native is None:
                 self._arm26_native = arm26_native_applies(self)
-            kind = "arm26" if self._arm26_native else None
-        else:
-            return None
-        return None if kind is None or self._learnable() else kind
+            return self._arm26_native
+        return False
 
     def _learnable(self) -> bool:
         """Whether any constant is a parameter (:meth:`make_learnable`)."""
@@ -346,12 +351,7 @@ class Effector(nn.Module):
         """:meth:`step` through :class:`~motornet_core.kernels.PointMassReluStep` (same values, one autograd
         node; ``run`` :func:`~motornet_core.kernels.forward_only`: no node)."""
         h = self.dt / self.n_ministeps
-        kernel: type[torch.autograd.Function] = PointMassReluStep
-        if native.ENABLED and native_dtype(state.position):
-            if self._point_mass_native is None:
-                self._point_mass_native = point_mass_native_applies(self)
-            if self._point_mass_native:
-                kernel = NativePointMassReluStep
+        kernel = NativePointMassReluStep if self._native_step(state.position) else PointMassReluStep
         for _ in range(self.n_ministeps):
             m, g = state.muscle, state.geometry
             q, qd, a, f, length, velocity, arm, tip = run(
@@ -398,12 +398,7 @@ class Effector(nn.Module):
         """:meth:`step` through :class:`~motornet_core.kernels.Arm26HillStep` (same values, one autograd
         node; ``run`` :func:`~motornet_core.kernels.forward_only`: no node)."""
         h = self.dt / self.n_ministeps
-        kernel: type[torch.autograd.Function] = Arm26HillStep
-        if native.ENABLED and native_dtype(state.position):
-            if self._arm26_native is None:
-                self._arm26_native = arm26_native_applies(self)
-            if self._arm26_native:
-                kernel = NativeArm26HillStep
+        kernel = NativeArm26HillStep if self._native_step(state.position) else Arm26HillStep
         for _ in range(self.n_ministeps):
             m, g = state.muscle, state.geometry
             q, qd, a, length, f, f_pe, f_ce, act, g_len, g_vel, arm, tip = run(

@@ -110,32 +110,32 @@ def kernels_allowed(*tensors: Tensor | None) -> bool:
     True when the kernels are :data:`ENABLED`, gradients are on, some input requires grad, nothing
     is being compiled and no functorch transform (vmap, grad) is active.
     """
-    if not ENABLED or not torch.is_grad_enabled() or torch.compiler.is_compiling():
-        return False
-    if torch._C._are_functorch_transforms_active():
-        return False
-    return any(t is not None and t.requires_grad for t in tensors)
+    return _eager_context() and torch.is_grad_enabled() and _any_requires_grad(tensors)
 
 
 def native_forward_allowed(*tensors: Tensor | None) -> bool:
     """Whether a native kernel's forward alone may compute a step no gradient is wanted of: the kernels
     :data:`ENABLED`, nothing being compiled, no functorch transform, and gradients off or no input
     requiring grad (evaluation, replay, the playground, RL rollouts)."""
-    if not ENABLED or torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
-        return False
-    return not torch.is_grad_enabled() or not any(t is not None and t.requires_grad for t in tensors)
+    return _eager_context() and not (torch.is_grad_enabled() and _any_requires_grad(tensors))
+
+
+def _eager_context() -> bool:
+    """The kernels :data:`ENABLED`, nothing being compiled and no functorch transform (vmap, grad) active."""
+    return ENABLED and not torch.compiler.is_compiling() and not torch._C._are_functorch_transforms_active()
+
+
+def _any_requires_grad(tensors: tuple[Tensor | None, ...]) -> bool:
+    return any(t is not None and t.requires_grad for t in tensors)
 
 
 class DirectCtx:
     """What a kernel's static ``forward`` needs of its ``ctx`` when called directly, outside autograd
-    (:func:`forward_only`): ``save_for_backward`` (kept, never read), ``set_materialize_grads`` and
-    attributes."""
-
-    def __init__(self) -> None:
-        self.saved_tensors: tuple[Any, ...] = ()
+    (:func:`forward_only`): attributes, and a ``save_for_backward`` and ``set_materialize_grads``
+    that do nothing (no backward follows)."""
 
     def save_for_backward(self, *tensors: Any) -> None:
-        self.saved_tensors = tensors
+        pass
 
     def set_materialize_grads(self, value: bool) -> None:
         pass

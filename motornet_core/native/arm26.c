@@ -381,9 +381,8 @@ ARM26_ROW(double, double, ARM_SEL_S, ARM_BC_S, f64)
 
 #define ARM_NO_BLOCKS(...) 0L
 
-#if defined(__GNUC__)
-/* Blocks of ARM_W float rows as GCC vectors (lowered to the machine's widest float vectors: SSE2 on
- * any x86-64, AVX2 in the target clones below). */
+/* Blocks of ARM_W float rows as GCC vectors (gcc and clang; lowered to the machine's widest float
+ * vectors: SSE2 on any x86-64, AVX2 in the target clones below). */
 #define ARM_W 8
 typedef float arm_v8f __attribute__((vector_size(32)));
 typedef int arm_v8i __attribute__((vector_size(32)));
@@ -491,7 +490,4 @@ ARM_CLONES static long arm26_backward_blocks(
 }
 
 ARM26_DRIVERS(float, f32, arm26_forward_blocks, arm26_backward_blocks)
-#else
-ARM26_DRIVERS(float, f32, ARM_NO_BLOCKS, ARM_NO_BLOCKS)
-#endif
 ARM26_DRIVERS(double, f64, ARM_NO_BLOCKS, ARM_NO_BLOCKS)
