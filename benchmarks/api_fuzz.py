@@ -214,10 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=300.0, help="overall time budget")
     parser.add_argument("--live", action="store_true", help="a real server on 127.0.0.1 instead of the app in process")
     parser.add_argument("--st", action="store_true", help="Schemathesis's st run --checks all against a real server")
+    parser.add_argument("--seed", type=int, default=1, help="Schemathesis's seed (--st)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.CRITICAL)
     if args.st:
-        rc, output = st_live(args.seconds)
+        rc, output = st_live(args.seconds, st_seed=args.seed)
         sys.stdout.write(output)
         return rc
     if args.live:
@@ -264,7 +265,7 @@ def fuzz_live(examples: int, seconds: float) -> FuzzReport:
 ST_HOOKS = Path(__file__).resolve().parent / "st_hooks.py"
 
 
-def st_command(url: str, seconds: float, workers: int = 1) -> list[str]:
+def st_command(url: str, seconds: float, workers: int = 1, st_seed: int = 1) -> list[str]:
     """``st run`` with every check (ST202 by way of :mod:`st_hooks`), bounded to ``seconds``."""
     st = Path(sys.executable).with_name("st")
     return [
@@ -285,12 +286,12 @@ def st_command(url: str, seconds: float, workers: int = 1) -> list[str]:
         "120",  # and the response-time check (ST112) then holds answers to the same bound
         "--continue-on-failure",
         "--seed",
-        "1",
+        str(st_seed),
         "--no-color",
     ]
 
 
-def st_live(seconds: float) -> tuple[int, str]:
+def st_live(seconds: float, st_seed: int = 1) -> tuple[int, str]:
     """``st run`` against a fresh ``motornet-studio serve`` (one stored run, effector and task first);
     returns its exit status and output."""
     import os
@@ -305,7 +306,8 @@ def st_live(seconds: float) -> tuple[int, str]:
         with httpx.Client(base_url=url, timeout=30) as client:
             seed(client)
         env = {**os.environ, "SCHEMATHESIS_HOOKS": str(ST_HOOKS)}
-        done = subprocess.run(st_command(url, seconds), cwd=tmp, env=env, capture_output=True, text=True, timeout=seconds + 600)
+        command = st_command(url, seconds, st_seed=st_seed)
+        done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True, timeout=seconds + 600)
         return done.returncode, done.stdout + done.stderr
 
 

@@ -158,3 +158,21 @@ def test_unusable_checkpoint_is_409(app_client, finished, tmp_path):
     with app_client.websocket_connect("/ws/sim") as ws:
         ws.send_json({"type": "init", "run_id": rid})
         assert "cannot be used" in ws.receive_json()["message"]
+
+
+def test_a_run_without_a_checkpoint_yet_is_409_not_404(app_client, finished):
+    """The run exists; only its state forbids the download (Schemathesis ST302 found the 404)."""
+    with app_client.app.state.sessions() as s:
+        run = Run(name="no-checkpoint", spec=finished["spec"], status="running")
+        s.add(run)
+        s.commit()
+        rid = run.id
+    r = app_client.get(f"/api/runs/{rid}/checkpoint")
+    assert r.status_code == 409 and "no checkpoint yet" in r.json()["detail"], r.text
+    r = app_client.post("/api/simulate", json={"run_id": rid, "targets": [[0.1, 0.0]]})
+    assert r.status_code == 409 and "no checkpoint yet" in r.json()["detail"], r.text
+    with app_client.websocket_connect("/ws/sim") as ws:
+        ws.send_json({"type": "init", "run_id": rid})
+        assert "no checkpoint yet" in ws.receive_json()["message"]
+    responses = app_client.get("/openapi.json").json()["paths"]["/api/runs/{run_id}/checkpoint"]["get"]["responses"]
+    assert "409" in responses

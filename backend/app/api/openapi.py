@@ -56,7 +56,7 @@ REASONS = {
 # (method, path) -> status codes its service raises beyond the generic ones (see errors.py)
 RAISES: dict[tuple[str, str], tuple[str, ...]] = {
     ("post", "/api/runs"): ("429",),
-    ("post", "/api/simulate"): ("404", "409"),  # a closed-loop run_id: unknown, or its checkpoint unusable
+    ("post", "/api/simulate"): ("404", "409"),  # a closed-loop run_id: unknown, or no checkpoint yet / unusable
     ("get", "/api/runs/{run_id}/spec"): ("409",),
     ("post", "/api/runs/{run_id}/cancel"): ("409",),
     ("post", "/api/runs/{run_id}/resume"): ("409", "429"),
@@ -69,7 +69,7 @@ RAISES: dict[tuple[str, str], tuple[str, ...]] = {
     ("get", "/api/studies/{name}"): ("404",),
     ("get", "/api/runs/{run_id}/result"): ("409",),
     ("get", "/api/runs/{run_id}/result/{filename}"): ("409",),
-    ("get", "/api/runs/{run_id}/checkpoint"): ("404",),
+    ("get", "/api/runs/{run_id}/checkpoint"): ("409",),  # no checkpoint yet
 }
 
 

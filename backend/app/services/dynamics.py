@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backend.app.core.errors import Conflict, NotFound, Overloaded, spec_error
-from backend.app.models import Run
-from backend.app.services.runs import run_spec
+from backend.app.core.errors import Conflict, Overloaded, spec_error
+from backend.app.services.runs import checkpoint_file, get_run, run_spec
 from motornet_core import MotornetError
 from motornet_core.training.dynamics import DynamicsParams, analyse_dynamics
 
@@ -26,15 +24,6 @@ log = logging.getLogger(__name__)
 
 MAX_CONCURRENT = 1
 _slots = threading.BoundedSemaphore(MAX_CONCURRENT)
-
-
-def _checkpoint(session: Session, run_id: int) -> tuple[Run, Path]:
-    run = session.get(Run, run_id)
-    if run is None:
-        raise NotFound(f"run {run_id} not found")
-    if not run.checkpoint_path or not Path(run.checkpoint_path).is_file():
-        raise Conflict(f"run {run_id} has no checkpoint yet: analyse it once it has saved one")
-    return run, Path(run.checkpoint_path)
 
 
 def analyse_run(session: Session, run_id: int, params: DynamicsParams) -> dict[str, Any]:
@@ -49,7 +38,8 @@ def analyse_run(session: Session, run_id: int, params: DynamicsParams) -> dict[s
     """
     from motornet_core.training import Trainer
 
-    run, path = _checkpoint(session, run_id)
+    path = checkpoint_file(session, run_id)
+    run = get_run(session, run_id)
     replicates = run_spec(run).train.replicates  # (409 for a study run)
     if replicates != 1:
         raise spec_error("train.replicates", "dynamics analyses need a single network (replicates 1)", replicates)

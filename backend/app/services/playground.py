@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
 from sqlalchemy.orm import Session
 
-from backend.app.core.errors import Conflict, NotFound, spec_error
-from backend.app.models import Run
+from backend.app.core.errors import Conflict, spec_error
 from backend.app.services.kinematics import as_tensor, mid_position, workspace_grids
+from backend.app.services.runs import checkpoint_file
 from motornet_core import Effector, EffectorState, MotornetError, build_effector
 from motornet_core.envs import EnvState, FunctionalEnv, LoadPlan, plan_loads
 from motornet_core.policies import Policy
@@ -26,15 +25,6 @@ from motornet_core.specs import PerturbationSpec
 from motornet_core.training import ClosedLoop
 
 MAX_STEPS_PER_MESSAGE = 100
-
-
-def _checkpoint(session: Session, run_id: int) -> Path:
-    run = session.get(Run, run_id)
-    if run is None:
-        raise NotFound(f"run {run_id} not found")
-    if not run.checkpoint_path or not Path(run.checkpoint_path).is_file():
-        raise NotFound(f"run {run_id} has no checkpoint yet")
-    return Path(run.checkpoint_path)
 
 
 def _check_targets(targets: list[list[float]] | None) -> None:
@@ -49,7 +39,7 @@ def evaluate_run(session: Session, run_id: int, targets: list[list[float]] | Non
     """Snapshot of a saved run's policy reaching ``targets`` (its last checkpoint)."""
     from motornet_core.training import evaluate_policy
 
-    path = _checkpoint(session, run_id)
+    path = checkpoint_file(session, run_id)
     _check_targets(targets)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
@@ -64,7 +54,7 @@ def intervene_run(session: Session, run_id: int, interventions: list[Any], targe
     """A saved run's latest checkpoint evaluated without and with ``interventions`` (422 naming a bad one's path)."""
     from motornet_core.training.intervene import compare_interventions
 
-    path = _checkpoint(session, run_id)
+    path = checkpoint_file(session, run_id)
     _check_targets(targets)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
@@ -112,7 +102,7 @@ class Playground:
         """Closed-loop playground under a run's latest checkpoint."""
         from motornet_core.training import Trainer
 
-        path = _checkpoint(session, run_id)
+        path = checkpoint_file(session, run_id)
         try:
             trainer = Trainer.from_checkpoint(path, device="cpu")
         except MotornetError:

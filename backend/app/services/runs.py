@@ -391,12 +391,13 @@ def logs(session: Session, run_id: int, limit: int) -> list[LogOut]:
 
 
 def checkpoint_file(session: Session, run_id: int) -> Path:
-    """The run's checkpoint file.
+    """The run's latest checkpoint file.
 
     Raises:
-        NotFound: no run, or no checkpoint yet.
+        NotFound: no such run (404).
+        Conflict: the run exists but has saved no checkpoint yet (409).
     """
     run = get_run(session, run_id)
     if not run.checkpoint_path or not Path(run.checkpoint_path).is_file():
-        raise NotFound(f"run {run_id} has no checkpoint yet")
+        raise Conflict(f"run {run_id} has no checkpoint yet: try again once it has saved one")
     return Path(run.checkpoint_path)
