@@ -1076,11 +1076,12 @@ def arm26_step_backward_op(
 
     lib: Any = native.library()
     b, m = a.shape
-    outs = tuple(q.new_zeros(s) for s in [(b, 2), (b, 2), *[(b, m)] * 4, (b, 2, m), (b, m), (b, 2), (b, 2)])
+    # the C step writes every gradient but the endpoint load's, which it writes only with a load
+    outs = (*(q.new_empty(s) for s in [(b, 2), (b, 2), *[(b, m)] * 4, (b, 2, m), (b, m), (b, 2)]), q.new_zeros(b, 2))
     suffix = "f32" if q.dtype == torch.float32 else "f64"
     # contiguous copies kept alive until the call returns (a pointer into a dropped copy dangles)
     ins = [_contig(t) for t in (c, q, qd, a, force, glen, gvel, arm, e, endpoint, joint, rf, c2, s2, s1, c1, s12, c12)]
-    gs = [_contig(g) for g in grads]
+    gs = [_contig(g) for g in grads]  # None: an output nothing used (NULL: the C step skips its terms)
     getattr(lib, f"arm26_backward_{suffix}")(
         b, m, h, *(_ptr(t) for t in ins), None, None, None, None, *(_ptr(g) for g in gs), None,  # no fingertip gradient
         *(t.data_ptr() for t in outs),
@@ -1095,6 +1096,9 @@ def _(c, q, qd, a, force, glen, gvel, arm, e, endpoint, joint, rf, c2, s2, s1, c
 
 
 def _arm26_op_setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+    # None, not zeros, for the gradient of an output nothing uses: inside a compiled chunk, the force
+    # components and muscle length of every step but the last, which the C backward then skips
+    ctx.set_materialize_grads(False)
     ctx.save_for_backward(*(t for t in inputs[:18] if t is not None))
     ctx.present = [t is not None for t in inputs[:18]]
     ctx.h = inputs[18]

@@ -346,6 +346,40 @@ def test_a_compiled_large_batch_calls_the_c_step_and_matches_eager() -> None:
         torch.testing.assert_close(a, e, rtol=1e-4, atol=1e-5 * float(e.abs().max()))
 
 
+def test_a_compiled_graph_differentiates_every_output_of_every_c_step() -> None:
+    """Inside one compiled graph, gradients reach the C steps through the outputs the next step does
+    not take (muscle length, F_PE, force-length and force-velocity factors) at every step, one output
+    at a time, and through none of them (their gradients then absent, not zeros): as eagerly."""
+    from motornet_core.open_loop import compile_chunk
+
+    torch._dynamo.reset()
+    eff = build_effector(presets.arm26())
+    b = kernels.NATIVE_COMPILED_MIN_BATCH
+    g = torch.Generator().manual_seed(1)
+    q0 = (torch.tensor([2.0, 2.5]) * torch.rand(b, 2, generator=g)).requires_grad_()
+    u = [torch.rand(b, 6, generator=g).requires_grad_() for _ in range(3)]
+    w = torch.rand(b, 6, generator=g)
+
+    def losses(q0: torch.Tensor, *u: torch.Tensor) -> list[torch.Tensor]:
+        s, out = eff.reset(b, position=q0), [torch.zeros(())] * 4
+        for k in range(len(u)):
+            s = eff.step(s, u[k])
+            m = s.muscle
+            out = [o + (x * w).sum() for o, x in zip(out, (m.length, m.passive, m.curve_a, m.curve_b), strict=True)]
+        return [*out, s.fingertip.sum()]
+
+    compiled = compile_chunk(losses)  # (loads the library first: a graph then calls its C step)
+    with torch.profiler.profile() as prof:
+        got_losses = compiled(q0, *u)
+    assert "motornet_core::arm26_step" in {e.name for e in prof.events()}
+    want_losses = losses(q0, *u)
+    for got_loss, want_loss in zip(got_losses, want_losses, strict=True):
+        got = torch.autograd.grad(got_loss, [q0, *u], retain_graph=True)
+        want = torch.autograd.grad(want_loss, [q0, *u], retain_graph=True)
+        for a, e in zip(got, want, strict=True):
+            torch.testing.assert_close(a, e, rtol=1e-4, atol=1e-5 * float(e.abs().max()) + 1e-12)
+
+
 @pytest.mark.parametrize("loads", [False, True], ids=["no_loads", "loads"])
 def test_arm26_row_blocks_give_the_one_row_bits(loads: bool) -> None:
     """arm26.c runs blocks of ARM_W = 8 float32 rows as vectors and the rest row by row: every row of a
