@@ -144,3 +144,42 @@ def test_the_executor_keeps_no_job_past_its_end(tmp_path, warm):
         assert [r() for r in refs] == [None, None, None]
     finally:
         executor.close()
+
+
+def _threads(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_a_warm_worker_killed_just_before_its_job_came_gives_the_job_to_a_cold_start(tmp_path):
+    """SIGKILL of a warm worker whose imports started threads: its process shows as a zombie while
+    its threads exit, and until then it is not yet waitable and its pipes stay open, so the job is
+    sent into a dead process. The job must still run (cold), not fail with the dead worker."""
+    executor = LocalExecutor(fake_jobs.sleepy_job, warm=True)
+    executor.open()
+    try:
+        for k in range(3):
+            dead = _spare_of(executor)
+            deadline = time.monotonic() + 60
+            while _threads(dead) < 2 and time.monotonic() < deadline:  # torch imported: threads started
+                time.sleep(0.05)
+            os.kill(dead, signal.SIGKILL)
+            assert _gone(dead)  # a zombie: the job below comes at once, as a request would
+            handle = executor.start(JobSpec(k + 1, {"train": {"n_iterations": 3}}, str(tmp_path / f"{k}.pt")))
+            assert handle.pid != dead
+            handle.join(60.0)
+            statuses = [m.status for m in handle.receive() if type(m).__name__ == "StatusMsg"]
+            handle.close()
+            assert statuses[-1:] == ["finished"], statuses
+    finally:
+        executor.close()
+
+
+def _spare_of(executor: LocalExecutor) -> int:
+    deadline = time.monotonic() + 30
+    while executor.spare_pid is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert executor.spare_pid is not None
+    return executor.spare_pid

@@ -159,6 +159,13 @@ class LocalHandle:
             notify()
 
 
+TOOK_JOB = "motornet-warm-worker-took-its-job"
+"""What a warm worker sends first once it has its job."""
+
+TAKE_TIMEOUT_S = 5.0
+"""How long a warm worker has to say it took its job (it is idle, waiting for one: milliseconds)."""
+
+
 def _warm_main(target: JobTarget, jobs: Any, writer: Any, node: str, stop_event: Any) -> None:
     """A worker started ahead of its job: import the training stack, wait for one job, run it, exit.
 
@@ -176,6 +183,7 @@ def _warm_main(target: JobTarget, jobs: Any, writer: Any, node: str, stop_event:
         return
     finally:
         jobs.close()
+    writer.send(TOOK_JOB)  # before any message of the job's: the manager reads it in _take_spare
     target(job, Channel(writer, node=node), stop_event)
 
 
@@ -265,16 +273,20 @@ class LocalExecutor:
         if spare is None:
             return None
         if spare.process.is_alive():
+            # A send can succeed into a dead worker: SIGKILLed with threads running, a process shows
+            # as a zombie while they exit, not yet waitable and its pipes still open. So the job is
+            # the worker's only once it says so; EOF (it died) or silence: a cold start.
             try:
                 spare.jobs.send(job)
-            except (OSError, ValueError) as exc:
-                log.warning(
-                    "the warm worker %s could not take run %d (%s): starting one cold", spare.process.pid, job.run_id, exc
-                )
-            else:
+                took = spare.reader.poll(TAKE_TIMEOUT_S) and spare.reader.recv() == TOOK_JOB
+                reason = "it did not answer" if not took else ""
+            except (EOFError, OSError, ValueError) as exc:
+                took, reason = False, str(exc) or type(exc).__name__
+            if took:
                 spare.jobs.close()
                 log.info("run %d starts in the warm worker %s", job.run_id, spare.process.pid)
                 return LocalHandle(spare.process, spare.reader, spare.stop_event)
+            log.warning("the warm worker %s could not take run %d (%s): starting one cold", spare.process.pid, job.run_id, reason)
         else:
             log.warning(
                 "the warm worker %s had exited (%s): run %d starts cold", spare.process.pid, spare.process.exitcode, job.run_id
