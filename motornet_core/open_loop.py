@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -68,9 +67,12 @@ def choose_cpu_kernels(rows: int) -> bool:
     return prefer_scalar_cpu_kernels()
 
 
-@dataclass(frozen=True)
 class Simulation:
     """The result of :meth:`OpenLoop.run` over T steps.
+
+    The trajectories are joined from their per-chunk pieces when first read (then kept): a caller
+    that only wants the final state, such as a loss on where the hand ends, pays for no copies of
+    (B, T + 1, ...) tensors.
 
     Attributes:
         state: the final state.
@@ -79,10 +81,30 @@ class Simulation:
         activation: (B, T + 1, M) muscle activations.
     """
 
-    state: EffectorState
-    fingertip: Tensor
-    position: Tensor
-    activation: Tensor
+    def __init__(
+        self, state: EffectorState, fingertip: Sequence[Tensor], position: Sequence[Tensor], activation: Sequence[Tensor]
+    ) -> None:
+        """``fingertip``, ``position``, ``activation``: pieces (B, t_i, ...) in time order, joined along dim 1."""
+        self.state = state
+        self._pieces = {"fingertip": list(fingertip), "position": list(position), "activation": list(activation)}
+
+    def _joined(self, name: str) -> Tensor:
+        pieces = self._pieces[name]
+        if len(pieces) > 1:
+            pieces[:] = [torch.cat(pieces, 1)]
+        return pieces[0]
+
+    @property
+    def fingertip(self) -> Tensor:
+        return self._joined("fingertip")
+
+    @property
+    def position(self) -> Tensor:
+        return self._joined("position")
+
+    @property
+    def activation(self) -> Tensor:
+        return self._joined("activation")
 
 
 class OpenLoop:
@@ -131,7 +153,7 @@ class OpenLoop:
             tips.append(state.fingertip)
             positions.append(state.position)
             activations.append(state.muscle.activation)
-        return state, torch.stack(tips, 1), torch.stack(positions, 1), torch.stack(activations, 1)
+        return state, _along_time(tips), _along_time(positions), _along_time(activations)
 
     def run(
         self,
@@ -171,7 +193,12 @@ class OpenLoop:
             positions.append(position)
             activations.append(activation)
             k += size
-        return Simulation(state, torch.cat(tips, 1), torch.cat(positions, 1), torch.cat(activations, 1))
+        return Simulation(state, tips, positions, activations)
+
+
+def _along_time(xs: list[Tensor]) -> Tensor:
+    """(B, t, ...) from t tensors (B, ...): a view for one step, else a stack."""
+    return xs[0][:, None] if len(xs) == 1 else torch.stack(xs, 1)
 
 
 def _per_step(x: Tensor | Sequence[Tensor]) -> list[Tensor]:

@@ -52,6 +52,24 @@ def test_by_default_runs_with_gradients_take_the_native_eager_step_and_others_co
     assert compliant.native_kernel(s1.position) is None and OpenLoop(compliant).compiles(s1, needs_grad=True)
 
 
+def test_trajectories_are_joined_when_first_read_and_then_kept():
+    """A run whose trajectories nobody reads concatenates nothing; reading one gives every step."""
+    eff = build_effector(presets.arm26())
+    u = torch.rand(2, 7, 6, generator=torch.Generator().manual_seed(3))
+    start = eff.reset(2, position=torch.tensor([0.8, 1.5]))
+    loop = OpenLoop(eff, compile=False)
+    loop.run(start, u)  # (the first step packs the C step's constants)
+    with torch.profiler.profile() as prof:
+        sim = loop.run(start, u)
+    assert "aten::cat" not in {e.name for e in prof.events()}
+    steps = eff.rollout(start, u)
+    torch.testing.assert_close(sim.state.position, steps[-1].position, rtol=0, atol=0)
+    assert sim.fingertip.shape == (2, 8, 4) and sim.fingertip is sim.fingertip
+    torch.testing.assert_close(sim.fingertip, torch.stack([s.fingertip for s in steps], 1), rtol=0, atol=0)
+    torch.testing.assert_close(sim.activation, torch.stack([s.muscle.activation for s in steps], 1), rtol=0, atol=0)
+    torch.testing.assert_close(sim.position, torch.stack([s.position for s in steps], 1), rtol=0, atol=0)
+
+
 def test_open_loop_checks_its_arguments():
     eff = build_effector(presets.point_mass_24())
     with pytest.raises(ValueError, match="chunk"):
