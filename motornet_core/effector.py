@@ -33,11 +33,10 @@ from motornet_core.kernels import (
     arm26_native_struct,
     arm26_step_compiled,
     forward_only,
-    kernels_allowed,
     native_dtype,
-    native_forward_allowed,
     point_mass_native_applies,
     point_mass_relu_applies,
+    wants_gradient,
 )
 from motornet_core.muscles import build_muscles
 from motornet_core.skeletons import build_skeleton
@@ -268,31 +267,26 @@ class Effector(nn.Module):
             endpoint_load: (B, 2) [N] at the fingertip.
             joint_load: (B, n) [N m] joint torques.
         """
-        inputs = (
-            excitation,
-            state.position,
-            state.velocity,
-            state.muscle.activation,
-            state.muscle.force,
-            state.geometry.length,
-            state.geometry.velocity,
-            endpoint_load,
-            joint_load,
-        )
-        if (
-            (self._point_mass_kernel or self._arm26_kernel) and kernels_allowed(*inputs) and not self._learnable()
-        ):  # a learnable constant: the generic graph
-            if self._point_mass_kernel:
-                return self._point_mass_relu(state, excitation, endpoint_load, joint_load)
-            return self._arm26_hill(state, excitation, endpoint_load, joint_load)
-        if (
-            (self._point_mass_kernel or self._arm26_kernel)
-            and native_forward_allowed(*inputs)
-            and self.native_kernel(state.position) is not None
-        ):  # no gradient wanted: the native step's forward alone (the generic graph's values)
-            if self._point_mass_kernel:
-                return self._point_mass_relu(state, excitation, endpoint_load, joint_load, forward_only)
-            return self._arm26_hill(state, excitation, endpoint_load, joint_load, forward_only)
+        if self._point_mass_kernel or self._arm26_kernel:
+            wants = wants_gradient(
+                excitation,
+                state.position,
+                state.velocity,
+                state.muscle.activation,
+                state.muscle.force,
+                state.geometry.length,
+                state.geometry.velocity,
+                endpoint_load,
+                joint_load,
+            )
+            run: Callable[..., Any] | None = None
+            if wants is True and not self._learnable():  # (a learnable constant: the generic graph)
+                run = apply_kernel
+            elif wants is False and self.native_kernel(state.position) is not None:
+                run = forward_only  # no gradient wanted: the native step's forward alone (the generic graph's values)
+            if run is not None:
+                kernel_step = self._point_mass_relu if self._point_mass_kernel else self._arm26_hill
+                return kernel_step(state, excitation, endpoint_load, joint_load, run)
         if (
             self._arm26_native_struct
             and native.LOADED

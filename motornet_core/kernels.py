@@ -104,20 +104,24 @@ def generic_path() -> Iterator[None]:
         ENABLED = before
 
 
-def kernels_allowed(*tensors: Tensor | None) -> bool:
-    """Whether a hand-derived kernel may replace the generic computation now.
+def wants_gradient(*tensors: Tensor | None) -> bool | None:
+    """How a hand-derived kernel may compute a step of ``tensors`` now, decided once per step.
 
-    True when the kernels are :data:`ENABLED`, gradients are on, some input requires grad, nothing
-    is being compiled and no functorch transform (vmap, grad) is active.
+    None where no kernel may: the kernels are not :data:`ENABLED`, something is being compiled, or a
+    functorch transform (vmap, grad) is active. Otherwise whether a gradient is wanted (gradients on
+    and some input requires grad): True for a kernel with its backward (:func:`apply_kernel`), False
+    for a native kernel's forward alone (:func:`forward_only`: evaluation, replay, the playground,
+    RL rollouts).
     """
-    return _eager_context() and torch.is_grad_enabled() and _any_requires_grad(tensors)
+    if not _eager_context():
+        return None
+    return torch.is_grad_enabled() and _any_requires_grad(tensors)
 
 
-def native_forward_allowed(*tensors: Tensor | None) -> bool:
-    """Whether a native kernel's forward alone may compute a step no gradient is wanted of: the kernels
-    :data:`ENABLED`, nothing being compiled, no functorch transform, and gradients off or no input
-    requiring grad (evaluation, replay, the playground, RL rollouts)."""
-    return _eager_context() and not (torch.is_grad_enabled() and _any_requires_grad(tensors))
+def kernels_allowed(*tensors: Tensor | None) -> bool:
+    """Whether a hand-derived kernel with its backward may replace the generic computation now
+    (:func:`wants_gradient` is True)."""
+    return wants_gradient(*tensors) is True
 
 
 def _eager_context() -> bool:
@@ -142,8 +146,8 @@ class DirectCtx:
 
 
 def forward_only(fn: type[torch.autograd.Function], *args: Any) -> Any:
-    """``fn``'s forward called directly: its outputs, with no autograd node (callers checked
-    :func:`native_forward_allowed`)."""
+    """``fn``'s forward called directly: its outputs, with no autograd node (callers checked that
+    :func:`wants_gradient` is False)."""
     return fn.forward(DirectCtx(), *args)
 
 
