@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from backend.app.core.errors import Conflict, Overloaded, spec_error
-from backend.app.services.runs import checkpoint_file, get_run, run_spec
+from backend.app.services.runs import checkpoint_of, get_run, run_spec
 from motornet_core import MotornetError
 from motornet_core.training.dynamics import DynamicsParams, analyse_dynamics
 
@@ -38,8 +38,8 @@ def analyse_run(session: Session, run_id: int, params: DynamicsParams) -> dict[s
     """
     from motornet_core.training import Trainer
 
-    path = checkpoint_file(session, run_id)
     run = get_run(session, run_id)
+    path = checkpoint_of(run)
     replicates = run_spec(run).train.replicates  # (409 for a study run)
     if replicates != 1:
         raise spec_error("train.replicates", "dynamics analyses need a single network (replicates 1)", replicates)

@@ -397,7 +397,11 @@ def checkpoint_file(session: Session, run_id: int) -> Path:
         NotFound: no such run (404).
         Conflict: the run exists but has saved no checkpoint yet (409).
     """
-    run = get_run(session, run_id)
+    return checkpoint_of(get_run(session, run_id))
+
+
+def checkpoint_of(run: Run) -> Path:
+    """``run``'s latest checkpoint file (Conflict, 409, before it has saved one)."""
     if not run.checkpoint_path or not Path(run.checkpoint_path).is_file():
-        raise Conflict(f"run {run_id} has no checkpoint yet: try again once it has saved one")
+        raise Conflict(f"run {run.id} has no checkpoint yet: try again once it has saved one")
     return Path(run.checkpoint_path)
