@@ -101,29 +101,63 @@ def _exit_reason(code: int | None) -> str:
 
 
 class LocalHandle:
-    """A spawned worker process and the manager's (reading) end of its pipe."""
+    """A spawned worker process and the manager's (reading) end of its pipe.
 
-    def __init__(self, process: Any, conn: Any, stop_event: Any) -> None:
+    A job handed to a warm worker (``restart`` given) is the worker's only once the worker says it
+    took it (:data:`TOOK_JOB`, its first message). A SIGKILLed worker whose imports started threads
+    shows as a zombie while they exit, not yet waitable and its pipes open, so a job can be sent into
+    a process that is already dead. EOF before that answer starts the job cold instead
+    (``restart()``: another handle, whose process, pipe and stop flag this one takes over).
+    """
+
+    def __init__(self, process: Any, conn: Any, stop_event: Any, restart: Callable[[], LocalHandle] | None = None) -> None:
         self.process, self.conn, self.stop_event = process, conn, stop_event
         self.pid: int | None = process.pid
         self.on_close: Callable[[], None] | None = None  # called once, when the handle is closed
+        self._restart = restart
+        self._inbox: list[WorkerMessage] = []
 
     def receive(self, wait: float = 0.0, limit: int = 5000) -> list[WorkerMessage]:
-        out: list[WorkerMessage] = []
+        self._read(wait, limit)
+        out, self._inbox = self._inbox, []
+        return out
+
+    def _read(self, wait: float, limit: int) -> None:
         for _ in range(limit):
             if self.conn is None:
                 break
             try:
                 if not self.conn.poll(wait):
                     break
-                out.append(self.conn.recv())
+                message = self.conn.recv()
             except (EOFError, OSError, ValueError):  # the worker is gone (or died mid-write)
                 self._close_pipe()
-                break
+                if self._restart is None:
+                    break
+                self._start_cold()
+                continue
             wait = 0.0
-        return out
+            if self._restart is not None and message == TOOK_JOB:
+                self._restart = None
+                continue
+            self._inbox.append(message)
+
+    def _start_cold(self) -> None:
+        """The warm worker died before it took the job: the job runs in a cold-started process instead."""
+        restart, self._restart = self._restart, None
+        assert restart is not None
+        log.warning("the warm worker %s died before it took its job: starting the job cold", self.pid)
+        dead, fresh = self.process, restart()
+        if self.stop_event.is_set():  # a stop asked meanwhile holds for the new process too
+            fresh.stop_event.set()
+        self.process, self.conn, self.stop_event, self.pid = fresh.process, fresh.conn, fresh.stop_event, fresh.pid
+        dead.join(2.0)
+        with contextlib.suppress(ValueError):
+            dead.close()
 
     def alive(self) -> bool:
+        if self._restart is not None:
+            self._read(0.0, 5000)  # (a warm worker dead before it took the job: started cold now)
         try:
             return bool(self.process.is_alive())
         except ValueError:  # the handle is closed
@@ -162,9 +196,6 @@ class LocalHandle:
 TOOK_JOB = "motornet-warm-worker-took-its-job"
 """What a warm worker sends first once it has its job."""
 
-TAKE_TIMEOUT_S = 5.0
-"""How long a warm worker has to say it took its job (it is idle, waiting for one: milliseconds)."""
-
 
 def _warm_main(target: JobTarget, jobs: Any, writer: Any, node: str, stop_event: Any) -> None:
     """A worker started ahead of its job: import the training stack, wait for one job, run it, exit.
@@ -183,7 +214,7 @@ def _warm_main(target: JobTarget, jobs: Any, writer: Any, node: str, stop_event:
         return
     finally:
         jobs.close()
-    writer.send(TOOK_JOB)  # before any message of the job's: the manager reads it in _take_spare
+    writer.send(TOOK_JOB)  # before any message of the job's (LocalHandle reads it)
     target(job, Channel(writer, node=node), stop_event)
 
 
@@ -273,20 +304,16 @@ class LocalExecutor:
         if spare is None:
             return None
         if spare.process.is_alive():
-            # A send can succeed into a dead worker: SIGKILLed with threads running, a process shows
-            # as a zombie while they exit, not yet waitable and its pipes still open. So the job is
-            # the worker's only once it says so; EOF (it died) or silence: a cold start.
             try:
                 spare.jobs.send(job)
-                took = spare.reader.poll(TAKE_TIMEOUT_S) and spare.reader.recv() == TOOK_JOB
-                reason = "it did not answer" if not took else ""
-            except (EOFError, OSError, ValueError) as exc:
-                took, reason = False, str(exc) or type(exc).__name__
-            if took:
+            except (OSError, ValueError) as exc:
+                log.warning(
+                    "the warm worker %s could not take run %d (%s): starting one cold", spare.process.pid, job.run_id, exc
+                )
+            else:
                 spare.jobs.close()
                 log.info("run %d starts in the warm worker %s", job.run_id, spare.process.pid)
-                return LocalHandle(spare.process, spare.reader, spare.stop_event)
-            log.warning("the warm worker %s could not take run %d (%s): starting one cold", spare.process.pid, job.run_id, reason)
+                return LocalHandle(spare.process, spare.reader, spare.stop_event, restart=lambda: self._start_cold(job))
         else:
             log.warning(
                 "the warm worker %s had exited (%s): run %d starts cold", spare.process.pid, spare.process.exitcode, job.run_id
